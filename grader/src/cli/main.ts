@@ -1,0 +1,42 @@
+import { graderConfigFromEnv } from "../config.ts";
+import { clusterCommand, clusterHelp } from "./cluster.ts";
+import type { CliContext } from "./context.ts";
+import { toolchainCommand, toolchainHelp } from "./toolchain.ts";
+
+const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
+  toolchain: { run: toolchainCommand, help: toolchainHelp },
+  cluster: { run: clusterCommand, help: clusterHelp },
+};
+
+function usage(): string {
+  return ["labgrader — grades Kubernetes-operator labs against real clusters", "", ...Object.values(commands).map((c) => c.help)].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${usage()}\n`);
+    return name === "help" || name === "--help" || name === undefined ? 0 : 2;
+  }
+  const ctx: CliContext = {
+    config: graderConfigFromEnv(process.env),
+    env: { ...process.env },
+    log: (line) => process.stderr.write(`${line}\n`),
+    out: (text) => process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`),
+    isTty: Boolean(process.stdout.isTTY),
+  };
+  return command.run(rest, ctx);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const lines = [];
+    for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) lines.push(e instanceof Error ? e.message : String(e));
+    process.stderr.write(`labgrader: ${lines.join("\n  caused by: ")}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,111 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Toolchain } from "../toolchain/build.ts";
+import { createKubeClient } from "../kube/client.ts";
+import { runChecked, runCommand } from "../process/command.ts";
+import { terminate } from "../process/liveness.ts";
+import { bootstrapKwokCluster } from "./bootstrap.ts";
+import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
+import { createRecordStore, currentOwner } from "./records.ts";
+
+export interface KwokProviderDeps {
+  toolchain: Toolchain;
+  /** labgrader's cache folder: kwokctl's work dir and the cluster records live under it. */
+  cacheDir: string;
+  log: (line: string) => void;
+  /** The environment for kwokctl (PATH and friends); KWOK_WORKDIR is set here. */
+  env: Record<string, string | undefined>;
+  /** How long kwokctl may take to report the control plane ready. */
+  createTimeoutMs?: number;
+}
+
+export function newClusterName(): string {
+  return `lg-${randomBytes(4).toString("hex")}`;
+}
+
+/** Clusters from kwokctl's binary runtime: etcd, kube-apiserver, controller-manager, scheduler and kwok as host processes. */
+export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
+  const workDir = join(deps.cacheDir, "kwok");
+  const records = createRecordStore(join(deps.cacheDir, "clusters"));
+  const clusterDir = (name: string) => join(workDir, "clusters", name);
+  const env = { ...deps.env, KWOK_WORKDIR: workDir };
+  const bin = deps.toolchain.binaries;
+
+  async function clusterPids(name: string): Promise<number[]> {
+    const dir = join(clusterDir(name), "pids");
+    const files = await readdir(dir).catch(() => [] as string[]);
+    const pids = await Promise.all(files.map(async (f) => Number((await readFile(join(dir, f), "utf8")).trim())));
+    return pids.filter((p) => Number.isInteger(p) && p > 0);
+  }
+
+  async function remove(name: string): Promise<void> {
+    const pids = await clusterPids(name);
+    if (existsSync(clusterDir(name))) {
+      const result = await runCommand(bin.kwokctl, ["delete", "cluster", "--name", name], { env, timeoutMs: 60_000 });
+      if (result.code !== 0) deps.log(`kwokctl delete cluster ${name} failed; killing its processes: ${result.stderr.trim()}`);
+    }
+    // kwokctl returns before its processes have exited.
+    const left = await terminate(pids, 10_000);
+    if (left.length > 0) throw new Error(`processes ${left.join(", ")} of cluster ${name} survived SIGKILL`);
+    await rm(clusterDir(name), { recursive: true, force: true });
+    await records.remove(name);
+  }
+
+  return {
+    name: "kwok",
+    async create(options: CreateClusterOptions = {}): Promise<Cluster> {
+      const name = options.name ?? newClusterName();
+      const record: ClusterRecord = {
+        name,
+        provider: "kwok",
+        kubeconfigPath: join(clusterDir(name), "kubeconfig.yaml"),
+        createdAt: new Date().toISOString(),
+        owner: currentOwner(),
+        labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+      };
+      // Written first, so a crash during creation still leaves a findable orphan.
+      await records.save(record);
+      try {
+        await runChecked(
+          bin.kwokctl,
+          [
+            "create", "cluster", "--name", name, "--runtime", "binary",
+            "--kube-apiserver-binary", bin["kube-apiserver"],
+            "--kube-controller-manager-binary", bin["kube-controller-manager"],
+            "--kube-scheduler-binary", bin["kube-scheduler"],
+            "--etcd-binary", bin.etcd,
+            "--kwok-controller-binary", bin.kwok,
+            "--secure-port=true", "--kube-authorization=true",
+            "--kubeconfig", "",
+            "--wait", `${Math.round((deps.createTimeoutMs ?? 120_000) / 1000)}s`,
+          ],
+          { env, timeoutMs: (deps.createTimeoutMs ?? 120_000) + 30_000 },
+        );
+        await bootstrapKwokCluster(createKubeClient(record.kubeconfigPath));
+      } catch (e) {
+        await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of ${name} failed: ${String(cleanup)}`));
+        throw new Error(`while creating kwok cluster ${name}`, { cause: e });
+      }
+      return { ...record, dispose: () => remove(name) };
+    },
+    async list() {
+      const known = await records.list();
+      // A cluster directory without a record was not made through us, or its record was lost: list it as an orphan.
+      const dirs = await readdir(join(workDir, "clusters")).catch(() => [] as string[]);
+      const unrecorded = dirs
+        .filter((d) => !known.some((r) => r.name === d))
+        .map((d): ClusterRecord => ({
+          name: d,
+          provider: "kwok",
+          kubeconfigPath: join(clusterDir(d), "kubeconfig.yaml"),
+          createdAt: new Date(0).toISOString(),
+          owner: { pid: 0, host: "", startTicks: "" },
+          labels: {},
+        }));
+      return [...known.filter((r) => r.provider === "kwok"), ...unrecorded];
+    },
+    delete: remove,
+  };
+}

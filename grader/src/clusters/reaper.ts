@@ -1,0 +1,24 @@
+import type { ClusterProvider, ClusterRecord } from "./provider.ts";
+import { ownerAlive } from "./records.ts";
+
+export interface ReapOptions {
+  /** Only clusters older than this are candidates (a cluster being created right now has a live owner anyway). */
+  olderThanMs: number;
+  now?: Date;
+  isOwnerAlive?: (owner: ClusterRecord["owner"]) => boolean;
+  log?: (line: string) => void;
+}
+
+/** Deletes clusters older than the limit whose creating process is gone; returns their names. */
+export async function reapOrphans(provider: ClusterProvider, options: ReapOptions): Promise<string[]> {
+  const now = (options.now ?? new Date()).getTime();
+  const alive = options.isOwnerAlive ?? ownerAlive;
+  const orphans = (await provider.list()).filter(
+    (r) => now - Date.parse(r.createdAt) > options.olderThanMs && !alive(r.owner),
+  );
+  for (const orphan of orphans) {
+    options.log?.(`reaping orphaned ${orphan.provider} cluster ${orphan.name} (owner pid ${orphan.owner.pid} is gone)`);
+    await provider.delete(orphan.name);
+  }
+  return orphans.map((o) => o.name);
+}

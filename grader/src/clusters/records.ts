@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { ClusterRecordSchema, type ClusterRecord } from "./provider.ts";
+
+/** The start time of a process in clock ticks since boot: with the pid, it names one process even after pid reuse. */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function currentOwner(): ClusterRecord["owner"] {
+  return { pid: process.pid, host: hostname(), startTicks: processStartTicks(process.pid) ?? "" };
+}
+
+export function ownerAlive(owner: ClusterRecord["owner"]): boolean {
+  if (!owner.host) return false; // no record of an owner: nobody will clean it up
+  if (owner.host !== hostname()) return true; // another host's process: not ours to judge
+  return processStartTicks(owner.pid) === owner.startTicks;
+}
+
+/** Cluster records live in one folder, one JSON file per cluster, written before the cluster exists. */
+export function createRecordStore(dir: string) {
+  const file = (name: string) => join(dir, `${name}.json`);
+  return {
+    async save(record: ClusterRecord): Promise<void> {
+      await mkdir(dir, { recursive: true });
+      await writeFile(file(record.name), JSON.stringify(record, null, 2));
+    },
+    async remove(name: string): Promise<void> {
+      await rm(file(name), { force: true });
+    },
+    async get(name: string): Promise<ClusterRecord | undefined> {
+      try {
+        return ClusterRecordSchema.parse(JSON.parse(await readFile(file(name), "utf8")));
+      } catch {
+        return undefined;
+      }
+    },
+    async list(): Promise<ClusterRecord[]> {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const records = await Promise.all(names.filter((n) => n.endsWith(".json")).map((n) => this.get(n.slice(0, -5))));
+      return records.filter((r): r is ClusterRecord => r !== undefined);
+    },
+  };
+}
+export type RecordStore = ReturnType<typeof createRecordStore>;

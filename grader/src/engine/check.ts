@@ -1,0 +1,58 @@
+import type { z } from "zod";
+import type { KubeObject, ProbeResult, Trace, TraceEntry } from "./trace.ts";
+
+/** One row of a failed check's timeline: what an object looked like, and when. */
+export interface TimelineItem {
+  at: number;
+  seq: number;
+  type: TraceEntry["type"];
+  kind: string;
+  name: string;
+  /** A short human summary of the version, e.g. "phase=Pending BackupReady=False/DatabaseNotReady". */
+  summary: string;
+}
+
+export interface Evidence {
+  /** The relevant objects as they were when the check was decided. */
+  objects: KubeObject[];
+  /** The relevant slice of the trace. */
+  timeline: TimelineItem[];
+}
+
+export type Verdict =
+  /** Not decided yet; `recheckAt` (ms) asks to be evaluated again then even if nothing new is recorded. */
+  | { status: "pending"; recheckAt?: number }
+  | { status: "passed"; message: string; decidedAt: number; evidence: Evidence }
+  | { status: "failed"; message: string; expected: string; actual: string; decidedAt: number; evidence: Evidence };
+
+export type DecidedVerdict = Exclude<Verdict, { status: "pending" }>;
+
+/** What a check may ask the runner to do against the cluster before it is evaluated. */
+export type ProbeRequest =
+  /** Server-side dry-run apply of a manifest (already rendered). */
+  | { kind: "admission"; manifest: KubeObject }
+  /** A SubjectAccessReview for the operator's ServiceAccount. */
+  | { kind: "access"; verb: string; group: string; resource: string; subresource?: string; namespace?: string };
+
+export interface CheckContext {
+  /** Everything recorded so far (all namespaces, all watched kinds, events, operator logs). */
+  trace: Trace;
+  /** The scenario's namespace; object selectors without a namespace mean this one. */
+  namespace: string;
+  /** Start of the check's window (ms on the grade clock); earlier entries are history. */
+  since: number;
+  /** The grade clock now (ms). */
+  now: number;
+  /** True once the window has closed (deadline passed or the scenario ended): the check must decide. */
+  final: boolean;
+  /** The probe's result, when the check type asked for one. */
+  probe?: ProbeResult;
+}
+
+/** Every check type has this shape: a params schema and a pure evaluation over the trace. */
+export interface CheckType<P> {
+  type: string;
+  ParamsSchema: z.ZodType<P>;
+  probe?: (params: P) => ProbeRequest;
+  evaluate: (params: P, ctx: CheckContext) => Verdict;
+}

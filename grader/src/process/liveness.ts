@@ -1,0 +1,40 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Waits until none of the processes exist. They are not our children, so there is nothing to
+ * wait on but /proc; the poll interval is short and the wait is bounded.
+ */
+export async function waitForExit(pids: number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(isAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+/** SIGTERM, then SIGKILL after graceMs for whatever is left; returns once all are gone (or reports who is not). */
+export async function terminate(pids: number[], graceMs: number): Promise<number[]> {
+  for (const pid of pids) signal(pid, "SIGTERM");
+  const left = await waitForExit(pids, graceMs);
+  for (const pid of left) signal(pid, "SIGKILL");
+  return waitForExit(left, 5_000);
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,37 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { runCommand } from "../process/command.ts";
+
+export interface BuildOptions {
+  projectDir: string;
+  outDir: string;
+  /** Files to substitute at build time (`go build -overlay`): project-relative path -> replacement file. */
+  overlay?: Record<string, string>;
+  timeoutMs?: number;
+  /** The environment for `go` (GOPATH, GOCACHE, GOPROXY, HOME, PATH). */
+  env: Record<string, string | undefined>;
+}
+
+export type BuildResult =
+  | { ok: true; binary: string; durationMs: number }
+  | { ok: false; output: string; durationMs: number; timedOut: boolean };
+
+/** Builds the manager like `make build` does (`go build -o bin/manager cmd/main.go`), without running make. */
+export async function buildManager(options: BuildOptions): Promise<BuildResult> {
+  await mkdir(options.outDir, { recursive: true });
+  const binary = join(options.outDir, "manager");
+  const args = ["build", "-o", binary];
+  if (options.overlay && Object.keys(options.overlay).length > 0) {
+    const replace = Object.fromEntries(Object.entries(options.overlay).map(([target, file]) => [resolve(options.projectDir, target), resolve(file)]));
+    const overlayFile = join(options.outDir, "overlay.json");
+    await writeFile(overlayFile, JSON.stringify({ Replace: replace }));
+    args.push(`-overlay=${overlayFile}`);
+  }
+  args.push("./cmd");
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const result = await runCommand("go", args, { cwd: options.projectDir, env: { ...options.env, CGO_ENABLED: "0" }, timeoutMs });
+  const durationMs = Date.now() - started;
+  if (result.code === 0) return { ok: true, binary, durationMs };
+  return { ok: false, output: (result.stderr + result.stdout).trim(), durationMs, timedOut: result.signal === "SIGKILL" && durationMs >= timeoutMs };
+}

@@ -1,0 +1,161 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKwokProvider } from "../grader/src/clusters/kwok.ts";
+import type { Cluster } from "../grader/src/clusters/provider.ts";
+import type { KubeObject } from "../grader/src/engine/trace.ts";
+import { createKubeClient, type KubeClient } from "../grader/src/kube/client.ts";
+import { watchResource, type WatchHandle } from "../grader/src/kube/watch.ts";
+import { buildManager } from "../grader/src/runner/build.ts";
+import { startOperator, type RunningOperator } from "../grader/src/runner/operator.ts";
+import { isAlive } from "../grader/src/process/liveness.ts";
+import { goEnv, managerEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
+
+type Versioned = { at: number; object: KubeObject };
+type Status = { phase?: string; readyReplicas?: number; conditions?: { type: string; status: string; reason: string }[] };
+const status = (o: KubeObject) => ((o as { status?: Status }).status ?? {}) as Status;
+const condition = (o: KubeObject, type: string) => status(o).conditions?.find((c) => c.type === type);
+
+function portOpen(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+// The foundation end to end: a kwok control plane, the reference operator under its own RBAC,
+// and the lab's Task 4.2 objects, observed through a watch that misses no version.
+describe("reference operator on a kwok cluster", () => {
+  const namespace = "task-4-2";
+  const started = Date.now();
+  const clock = () => Date.now() - started;
+  const seen: Versioned[] = [];
+  let cluster: Cluster;
+  let admin: KubeClient;
+  let operator: RunningOperator;
+  const watches: WatchHandle[] = [];
+  let pids: number[] = [];
+  let server = "";
+  const waiters = new Set<() => void>();
+  /** Resolves when a recorded version makes the predicate true; checked on every new version. */
+  const until = (predicate: () => boolean, timeoutMs: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${what} did not happen in ${timeoutMs} ms; saw ${seen.map((v) => `${v.object.kind}:${status(v.object).phase ?? "-"}`).join(" ")}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
+  beforeAll(async () => {
+    const toolchain = await testToolchain();
+    const provider = createKwokProvider({ toolchain, cacheDir: testConfig().cacheDir, env: process.env, log: () => undefined });
+    const work = tempDir("foundation");
+    const [created, build] = await Promise.all([
+      provider.create({ labels: { "labgrader.dev/test": "foundation" } }),
+      buildManager({ projectDir: referenceOperatorDir, outDir: work, env: goEnv() }),
+    ]);
+    cluster = created;
+    if (!build.ok) throw new Error(`reference operator did not build:\n${build.output}`);
+    admin = createKubeClient(cluster.kubeconfigPath);
+    server = admin.config.getCurrentCluster()!.server;
+    operator = await startOperator({
+      admin,
+      projectDir: referenceOperatorDir,
+      binary: build.binary,
+      workDir: work,
+      managerArgs: ["--phase-delay=1s"],
+      clock,
+      managerEnv: managerEnv(),
+    });
+    for (const kind of ["Database", "Backup"]) {
+      const handle = watchResource(admin, { apiVersion: "database.example.com/v1", kind, namespace }, {
+        emitInitial: true,
+        onEvent: (_type, object) => {
+          seen.push({ at: clock(), object });
+          for (const waiter of waiters) waiter();
+        },
+      });
+      watches.push(handle);
+      await handle.ready;
+    }
+    const dir = `${testConfig().cacheDir}/kwok/clusters/${cluster.name}/pids`;
+    pids = readdirSync(dir).map((f) => Number(readFileSync(`${dir}/${f}`, "utf8")));
+  });
+
+  afterAll(async () => {
+    for (const w of watches) w.stop();
+    await operator?.manager.stop();
+    await cluster?.dispose();
+  });
+
+  it("runs the manager under its own ServiceAccount, not admin", async () => {
+    const review = await admin.request<{ status: { allowed: boolean } }>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: operator.identity.username, resourceAttributes: { verb: "list", resource: "nodes" } } },
+    });
+    expect(review.status.allowed).toBe(false);
+    const kubeconfig = readFileSync(operator.identity.kubeconfigPath, "utf8");
+    expect(kubeconfig).toContain("token:");
+    expect(kubeconfig).not.toContain("client-key");
+  });
+
+  it("takes the lab's Task 4.2 Database and Backup to Ready and Completed", async () => {
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    await admin.apply({
+      apiVersion: "database.example.com/v1",
+      kind: "Database",
+      metadata: { name: "my-database", namespace },
+      spec: { image: "postgres:14", replicas: 1, databaseName: "mydb", username: "admin", storage: { size: "1Gi" } },
+    });
+    await admin.apply({
+      apiVersion: "database.example.com/v1",
+      kind: "Backup",
+      metadata: { name: "my-database-backup", namespace },
+      spec: { databaseRef: { name: "my-database" }, schedule: "0 2 * * *" },
+    });
+    await until(
+      () =>
+        seen.some((v) => v.object.kind === "Backup" && status(v.object).phase === "Completed") &&
+        seen.some((v) => v.object.kind === "Database" && status(v.object).phase === "Ready"),
+      120_000,
+      "Database Ready and Backup Completed",
+    );
+
+    const backups = seen.filter((v) => v.object.kind === "Backup");
+    const databases = seen.filter((v) => v.object.kind === "Database");
+    const firstReady = databases.find((v) => status(v.object).phase === "Ready")!;
+    const completed = backups.find((v) => status(v.object).phase === "Completed")!;
+    // Pending while the Database was not Ready, Completed only after it was.
+    const pending = backups.find((v) => status(v.object).phase === "Pending");
+    expect(pending).toBeDefined();
+    expect(pending!.at).toBeLessThan(firstReady.at);
+    expect(completed.at).toBeGreaterThanOrEqual(firstReady.at);
+    expect(condition(completed.object, "BackupReady")).toMatchObject({ status: "True", reason: "BackupCompleted" });
+
+    const get = (apiVersion: string, kind: string, name: string) => admin.get({ apiVersion, kind, name, namespace });
+    expect(await get("v1", "Secret", "my-database-credentials")).toBeDefined();
+    expect(await get("v1", "Service", "my-database")).toBeDefined();
+    const statefulSet = await get("apps/v1", "StatefulSet", "my-database");
+    expect(status(statefulSet!).readyReplicas).toBe(1);
+  });
+
+  it("leaves no process, port or directory behind when disposed", async () => {
+    for (const w of watches) w.stop();
+    await operator.manager.stop();
+    expect(isAlive(operator.manager.pid)).toBe(false);
+    expect(pids.length).toBeGreaterThanOrEqual(5);
+    await cluster.dispose();
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await portOpen(server)).toBe(false);
+    expect(existsSync(`${testConfig().cacheDir}/kwok/clusters/${cluster.name}`)).toBe(false);
+  });
+});
