@@ -1,0 +1,98 @@
+import type { EventRecord, KubeObject, LogLine, Trace, TraceEntry } from "../engine/trace.ts";
+import type { KubeClient } from "./client.ts";
+import { watchResource, type WatchHandle } from "./watch.ts";
+
+export interface RecordedKind {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface Recorder {
+  /** Grows as versions arrive; the engine reads it. */
+  trace: Trace;
+  /** Called after every new entry, event or log line. Returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  addLog(line: LogLine): void;
+  /** Resolves when every watch has listed and is watching: apply fixtures only after this. */
+  ready: Promise<void>;
+  /** A watch that could not continue (for example 403): the grade cannot be trusted. */
+  failure(): Error | undefined;
+  stop(): void;
+}
+
+interface CoreEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  involvedObject?: { kind?: string; name?: string; namespace?: string };
+  reportingComponent?: string;
+  source?: { component?: string };
+}
+
+/** core/v1 and events.k8s.io/v1 are two views of the same stored Events: watching one sees events written through either. */
+export function normaliseEvent(object: KubeObject, at: number): EventRecord {
+  const e = object as KubeObject & CoreEvent;
+  const created = e.reportingComponent ? "events.k8s.io/v1" : "core/v1";
+  return {
+    at,
+    api: created,
+    type: e.type ?? "",
+    reason: e.reason ?? "",
+    message: e.message ?? "",
+    regarding: { kind: e.involvedObject?.kind ?? "", name: e.involvedObject?.name ?? "", namespace: e.involvedObject?.namespace },
+    reportingController: e.reportingComponent || e.source?.component || undefined,
+  };
+}
+
+/** Records every version of the given kinds, in all namespaces, and every Event, from the moment it starts. */
+export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock: () => number): Recorder {
+  const trace: Trace = { entries: [], events: [], logs: [] };
+  const listeners = new Set<() => void>();
+  let failed: Error | undefined;
+  const notify = () => {
+    for (const l of listeners) l();
+  };
+  const onError = (e: Error) => {
+    failed ??= e;
+    notify();
+  };
+  const handles: WatchHandle[] = kinds.map((k) =>
+    watchResource(client, { apiVersion: k.apiVersion, kind: k.kind }, {
+      emitInitial: true,
+      onEvent: (type, object) => {
+        const entry: TraceEntry = { seq: trace.entries.length, at: clock(), type, object };
+        trace.entries.push(entry);
+        notify();
+      },
+      onError,
+    }),
+  );
+  handles.push(
+    watchResource(client, { apiVersion: "v1", kind: "Event" }, {
+      emitInitial: false,
+      onEvent: (type, object) => {
+        if (type === "DELETED") return;
+        trace.events.push(normaliseEvent(object, clock()));
+        notify();
+      },
+      onError,
+    }),
+  );
+  return {
+    trace,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    addLog(line) {
+      trace.logs.push(line);
+      notify();
+    },
+    ready: Promise.all(handles.map((h) => h.ready)).then(() => undefined),
+    failure: () => failed,
+    stop() {
+      for (const h of handles) h.stop();
+      listeners.clear();
+    },
+  };
+}
