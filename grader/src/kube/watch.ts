@@ -24,6 +24,8 @@ export interface WatchOptions {
   onEvent: (type: WatchEventType, object: KubeObject) => void;
   /** A failure we cannot recover from (the resource vanished, access denied). */
   onError?: (error: Error) => void;
+  /** How long the first list may keep failing transiently before the watch gives up (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 function key(o: KubeObject): string {
@@ -120,11 +122,27 @@ export function watchResource(client: KubeClient, target: WatchTarget, options: 
     }, 500).unref();
   }
 
-  relist(true)
+  // Right after a CRD is established its storage may still answer 429 or 404 for a moment.
+  const firstList = async (): Promise<void> => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await relist(true);
+        return;
+      } catch (e) {
+        const status = (e as { status?: number }).status;
+        const transient = status === undefined || status === 404 || status === 429 || status >= 500;
+        if (!transient || Date.now() + delay > deadline || stopped) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  firstList()
     .then(startWatch)
     .then(resolveReady, (e: unknown) => {
-      rejectReady(e instanceof Error ? e : new Error(String(e)));
-      handleFailure(e);
+      const error = e instanceof Error ? e : new Error(String(e));
+      rejectReady(error);
+      options.onError?.(error);
     });
 
   return {
