@@ -1,11 +1,13 @@
 import { graderConfigFromEnv } from "../config.ts";
 import { clusterCommand, clusterHelp } from "./cluster.ts";
 import type { CliContext } from "./context.ts";
+import { gradeCommand, gradeHelp } from "./grade.ts";
 import { toolchainCommand, toolchainHelp } from "./toolchain.ts";
 
 const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
   toolchain: { run: toolchainCommand, help: toolchainHelp },
   cluster: { run: clusterCommand, help: clusterHelp },
+  grade: { run: gradeCommand, help: gradeHelp },
 };
 
 function usage(): string {

@@ -1,0 +1,71 @@
+import { z } from "zod";
+
+/** Shared between the grader and the server: the only grader module the server may import. */
+
+export const CheckStatusSchema = z.enum(["passed", "failed", "error"]);
+export type CheckStatus = z.infer<typeof CheckStatusSchema>;
+
+export const TimelineItemSchema = z.object({
+  at: z.number(),
+  seq: z.number(),
+  type: z.enum(["ADDED", "MODIFIED", "DELETED"]),
+  kind: z.string(),
+  name: z.string(),
+  summary: z.string(),
+});
+
+export const CheckEvidenceSchema = z.object({
+  /** The relevant objects when the check was decided. */
+  objects: z.array(z.record(z.string(), z.unknown())),
+  /** The relevant slice of the trace. */
+  timeline: z.array(TimelineItemSchema),
+  /** Events about those objects. */
+  events: z.array(z.object({ at: z.number(), type: z.string(), reason: z.string(), message: z.string(), regarding: z.string() })),
+  /** The operator's log lines before the decision. */
+  logs: z.array(z.object({ at: z.number(), text: z.string() })),
+});
+export type CheckEvidence = z.infer<typeof CheckEvidenceSchema>;
+
+export const CheckResultSchema = z.object({
+  id: z.string(),
+  task: z.string(),
+  title: z.string(),
+  /** Required checks count toward the score; advisory ones are feedback. */
+  required: z.boolean(),
+  points: z.number(),
+  /** passed; failed (the learner's operator did not do it); error (the platform could not tell: not gradable). */
+  status: CheckStatusSchema,
+  message: z.string(),
+  hint: z.string(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+  scenario: z.string().optional(),
+  /** Milliseconds from the grade's start to the decision. */
+  decidedAtMs: z.number(),
+  evidence: CheckEvidenceSchema.optional(),
+});
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+export const GradeResultSchema = z.object({
+  lab: z.string(),
+  labTitle: z.string(),
+  provider: z.enum(["kwok", "kind", "kubeconfig"]),
+  operator: z.string(),
+  /** graded: every check was decided; not_gradable: the platform failed (never a zero for the learner). */
+  status: z.enum(["graded", "not_gradable"]),
+  reason: z.string().optional(),
+  score: z.number(),
+  maxScore: z.number(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  /** Things the learner should know that are no single check: a build error, the operator crashing, a 403. */
+  findings: z.array(z.string()),
+  checks: z.array(CheckResultSchema),
+});
+export type GradeResult = z.infer<typeof GradeResultSchema>;
+
+/** Progress of one grade, published as it happens. */
+export type GradeProgress =
+  | { type: "phase"; phase: "building" | "provisioning" | "deploying" | "checking" | "reporting"; at: number }
+  | { type: "check"; result: CheckResult }
+  | { type: "log"; message: string; at: number };

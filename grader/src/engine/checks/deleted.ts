@@ -1,0 +1,64 @@
+import { z } from "zod";
+import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { evidenceOf, failed, passed, pending, summarize } from "../evidence.ts";
+import { describeSelector, historyOf, lastEntry } from "../objects.ts";
+import { ObjectSelectorSchema, type ObjectSelector } from "../params.ts";
+import type { TraceEntry } from "../trace.ts";
+
+/**
+ * Every listed object existed and is gone: its last recorded entry is a deletion (nothing
+ * re-created it). For cleanup: finalizers that let go, owner references the garbage collector follows.
+ */
+export const ParamsSchema = z.strictObject({
+  /** The objects that must be gone, e.g. a Database and the Secret/StatefulSet/Service it owned. */
+  objects: z.array(ObjectSelectorSchema).min(1),
+});
+export type Params = z.infer<typeof ParamsSchema>;
+
+interface Fate {
+  selector: ObjectSelector;
+  history: TraceEntry[];
+  deletedAt?: number;
+}
+
+function fateOf(selector: ObjectSelector, ctx: CheckContext): Fate {
+  const history = historyOf(ctx.trace, selector, ctx.namespace);
+  const last = lastEntry(history);
+  return last?.type === "DELETED" ? { selector, history, deletedAt: last.at } : { selector, history };
+}
+
+function whyNotGone(fate: Fate): string {
+  const what = describeSelector(fate.selector);
+  const last = lastEntry(fate.history);
+  if (!last) return `${what} was never created`;
+  const finalizers = last.object.metadata.finalizers ?? [];
+  if (last.object.metadata.deletionTimestamp && finalizers.length > 0) {
+    return `${what} is stuck deleting: finalizer ${finalizers.join(", ")} was never removed`;
+  }
+  return `${what} still exists (${summarize(last.object)})`;
+}
+
+export function evaluate(params: Params, ctx: CheckContext): Verdict {
+  const fates = params.objects.map((selector) => fateOf(selector, ctx));
+  const story = fates.flatMap((f) => f.history);
+  const names = params.objects.map(describeSelector).join(", ");
+  const remaining = fates.filter((f) => f.deletedAt === undefined);
+  if (remaining.length === 0) {
+    const at = Math.max(ctx.since, ...fates.map((f) => f.deletedAt ?? 0));
+    return passed(`${names} ${fates.length === 1 ? "is" : "are all"} gone`, at, evidenceOf([], story));
+  }
+  if (!ctx.final) return pending();
+  return failed({
+    message: `not everything was cleaned up: ${remaining.map((f) => describeSelector(f.selector)).join(", ")}`,
+    expected: `${names} deleted`,
+    actual: remaining.map(whyNotGone).join("; "),
+    decidedAt: ctx.now,
+    evidence: evidenceOf(remaining.map((f) => lastEntry(f.history)?.object), story),
+  });
+}
+
+export const deletedCheck: CheckType<Params> = {
+  type: "deleted",
+  ParamsSchema,
+  evaluate,
+};

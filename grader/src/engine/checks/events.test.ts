@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import type { CheckContext } from "../check.ts";
+import type { EventRecord } from "../trace.ts";
+import { createTraceBuilder, type TraceBuilder } from "../trace-builder.ts";
+import { ParamsSchema, evaluate } from "./events.ts";
+
+const params = ParamsSchema.parse({
+  object: { kind: "Backup", name: "nightly" },
+  reason: "BackupCompleted",
+  type: "Normal",
+  messagePattern: "completed",
+  ignoreCase: true,
+});
+
+const event = (overrides: Partial<Omit<EventRecord, "at">> = {}): Omit<EventRecord, "at"> => ({
+  api: "core/v1",
+  type: "Normal",
+  reason: "BackupCompleted",
+  message: "Backup Completed successfully",
+  regarding: { kind: "Backup", name: "nightly", namespace: "ns" },
+  ...overrides,
+});
+
+interface Case {
+  name: string;
+  build: (t: TraceBuilder) => void;
+  ctx?: Partial<CheckContext>;
+  status: "pending" | "passed" | "failed";
+  actual?: RegExp;
+}
+
+const cases: Case[] = [
+  { name: "passes on a core/v1 Event", build: (t) => t.at(5).event(event()), status: "passed" },
+  { name: "passes on an events.k8s.io/v1 Event", build: (t) => t.at(5).event(event({ api: "events.k8s.io/v1" })), status: "passed" },
+  { name: "ignores Events about another object", build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "other", namespace: "ns" } })), status: "pending" },
+  { name: "ignores Events in another namespace", build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "nightly", namespace: "elsewhere" } })), status: "pending" },
+  {
+    name: "fails listing the Events that were recorded",
+    build: (t) => t.at(5).event(event({ type: "Warning", reason: "BackupFailed", message: "boom" })),
+    ctx: { final: true, now: 100 },
+    status: "failed",
+    actual: /Warning BackupFailed: boom/,
+  },
+  { name: "fails when there were none", build: () => undefined, ctx: { final: true, now: 100 }, status: "failed", actual: /no Events about Backup nightly/ },
+];
+
+describe("events check", () => {
+  it.each(cases)("$name", ({ build, ctx, status, actual }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(params, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import type { CheckContext } from "../check.ts";
+import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { ParamsSchema, evaluate } from "./expect.ts";
+
+const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
+const backup = (phase?: string) =>
+  kubeObject("Backup", "nightly", { spec: { databaseRef: { name: "orders" } }, ...(phase ? { status: { phase } } : {}) });
+
+const ready = ParamsSchema.parse({
+  object: { kind: "Database", name: "orders" },
+  expr: 'self.?status.?phase.orValue("") == "Ready"',
+  expected: "phase Ready",
+});
+const completedWithReadyDb = ParamsSchema.parse({
+  object: { kind: "Backup", name: "nightly" },
+  expr: 'self.?status.?phase.orValue("") == "Completed" && db.?status.?phase.orValue("") == "Ready"',
+  bind: { db: { kind: "Database", name: "orders" } },
+});
+
+interface Case {
+  name: string;
+  params: typeof ready;
+  build: (t: TraceBuilder) => void;
+  ctx?: Partial<CheckContext>;
+  status: "pending" | "passed" | "failed";
+  decidedAt?: number;
+  text?: RegExp;
+}
+
+const cases: Case[] = [
+  {
+    name: "passes the moment the expression becomes true",
+    params: ready,
+    build: (t) => t.at(10).add(db()).at(20).modify(db("Provisioning")).at(35).modify(db("Ready")),
+    status: "passed",
+    decidedAt: 35,
+    text: /reached phase Ready after 35 ms/,
+  },
+  {
+    name: "stays pending while the object is still on its way",
+    params: ready,
+    build: (t) => t.at(10).add(db()).at(20).modify(db("Provisioning")),
+    status: "pending",
+  },
+  {
+    name: "fails at the deadline, saying where the object got to",
+    params: ready,
+    build: (t) => t.at(10).add(db()).at(20).modify(db("Deploying")),
+    ctx: { final: true, now: 30_000 },
+    status: "failed",
+    decidedAt: 30_000,
+    text: /Database orders is phase=Deploying/,
+  },
+  {
+    name: "fails at the deadline when the object never appeared",
+    params: ready,
+    build: () => undefined,
+    ctx: { final: true, now: 5000 },
+    status: "failed",
+    text: /never created/,
+  },
+  {
+    name: "counts a state reached before the window opened",
+    params: ready,
+    build: (t) => t.at(10).add(db("Ready")),
+    ctx: { since: 500, now: 500 },
+    status: "passed",
+    decidedAt: 500,
+  },
+  {
+    name: "ignores a deleted object's last state",
+    params: ready,
+    build: (t) => t.at(10).add(db("Ready")).at(20).delete(db("Ready")),
+    ctx: { since: 100, now: 100, final: true },
+    status: "failed",
+    text: /was deleted/,
+  },
+  {
+    name: "re-evaluates when a bound object changes",
+    params: completedWithReadyDb,
+    build: (t) => t.at(5).add(db()).at(10).add(backup("Completed")).at(40).modify(db("Ready")),
+    status: "passed",
+    decidedAt: 40,
+  },
+  {
+    name: "treats a missing bound object as null",
+    params: completedWithReadyDb,
+    build: (t) => t.at(10).add(backup("Completed")),
+    ctx: { final: true, now: 100 },
+    status: "failed",
+  },
+];
+
+describe("expect check", () => {
+  it.each(cases)("$name", ({ params, build, ctx, status, decidedAt, text }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(params, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "pending") return;
+    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
+    if (text) expect(`${verdict.message} | ${verdict.status === "failed" ? verdict.actual : ""}`).toMatch(text);
+  });
+
+  it.each([
+    { expr: "self.status.phase ==", problem: /invalid CEL/ },
+    { expr: "db.status.phase == 'Ready'", problem: /Unknown variable: db/ },
+    { expr: "1 + 1", problem: /must be true or false/ },
+  ])("rejects the expression $expr", ({ expr, problem }) => {
+    const result = ParamsSchema.safeParse({ object: { kind: "Database", name: "x" }, expr });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(problem);
+    expect(result.error?.issues[0]?.path).toEqual(["expr"]);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import type { CheckContext } from "../check.ts";
+import { createTraceBuilder, type TraceBuilder } from "../trace-builder.ts";
+import { ParamsSchema, evaluate } from "./logs.ts";
+
+const waiting = ParamsSchema.parse({ pattern: "waiting for backup", ignoreCase: true });
+const noForbidden = ParamsSchema.parse({ pattern: "is forbidden", absent: true });
+
+interface Case {
+  name: string;
+  params: typeof waiting;
+  build: (t: TraceBuilder) => void;
+  ctx?: Partial<CheckContext>;
+  status: "pending" | "passed" | "failed";
+  decidedAt?: number;
+  actual?: RegExp;
+}
+
+const line = 'INFO Waiting for backup condition to be ready {"backup": "nightly"}';
+
+const cases: Case[] = [
+  { name: "passes on a matching line", params: waiting, build: (t) => t.at(5).log("INFO Reconciling").at(9).log(line), status: "passed", decidedAt: 9 },
+  { name: "stays pending without one", params: waiting, build: (t) => t.at(5).log("INFO Reconciling"), status: "pending" },
+  {
+    name: "fails at the deadline, counting lines seen",
+    params: waiting,
+    build: (t) => t.at(5).log("INFO Reconciling"),
+    ctx: { final: true, now: 100 },
+    status: "failed",
+    actual: /1 line\(s\), none matching/,
+  },
+  { name: "ignores lines from before the window", params: waiting, build: (t) => t.at(5).log(line), ctx: { since: 10, now: 20 }, status: "pending" },
+  {
+    name: "absent: fails the moment the line appears",
+    params: noForbidden,
+    build: (t) => t.at(7).log('E1 "backups is forbidden: cannot list resource"'),
+    status: "failed",
+    decidedAt: 7,
+    actual: /is forbidden/,
+  },
+  { name: "absent: stays pending until the end", params: noForbidden, build: (t) => t.at(7).log("INFO ok"), status: "pending" },
+  { name: "absent: passes at the end", params: noForbidden, build: (t) => t.at(7).log("INFO ok"), ctx: { final: true, now: 50 }, status: "passed" },
+];
+
+describe("logs check", () => {
+  it.each(cases)("$name", ({ params, build, ctx, status, decidedAt, actual }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(params, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "pending") return;
+    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+
+  it("rejects a broken pattern", () => {
+    expect(ParamsSchema.safeParse({ pattern: "(" }).success).toBe(false);
+  });
+});

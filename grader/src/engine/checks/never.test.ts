@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import type { CheckContext } from "../check.ts";
+import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { ParamsSchema, evaluate } from "./never.ts";
+
+const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
+const backup = (phase?: string) => kubeObject("Backup", "nightly", phase ? { status: { phase } } : {});
+
+const earlyCompletion = ParamsSchema.parse({
+  object: { kind: "Backup", name: "nightly" },
+  expr: 'self.?status.?phase.orValue("") == "Completed" && db.?status.?phase.orValue("") != "Ready"',
+  bind: { db: { kind: "Database", name: "orders" } },
+  forbidden: "Completed while its Database is not Ready",
+});
+
+interface Case {
+  name: string;
+  build: (t: TraceBuilder) => void;
+  ctx?: Partial<CheckContext>;
+  status: "pending" | "passed" | "failed";
+  decidedAt?: number;
+  actual?: RegExp;
+}
+
+const cases: Case[] = [
+  {
+    name: "stays pending while nothing forbidden happened",
+    build: (t) => t.at(1).add(backup("Pending")).at(2).add(db()),
+    status: "pending",
+  },
+  {
+    name: "passes at the end of the window",
+    build: (t) =>
+      t.at(1).add(backup("Pending")).at(2).add(db()).at(3).modify(db("Ready")).at(10_000).modify(backup("InProgress")).modify(backup("Completed")),
+    ctx: { final: true, now: 60_000 },
+    status: "passed",
+  },
+  {
+    name: "fails the moment the Backup completes before its Database is Ready",
+    build: (t) => t.at(1).add(backup("Pending")).at(2).add(db("Provisioning")).at(7).modify(backup("Completed")).at(9).modify(db("Ready")),
+    status: "failed",
+    decidedAt: 7,
+    actual: /phase=Completed while Database orders was phase=Provisioning/,
+  },
+  {
+    name: "binds null when the other object does not exist yet",
+    build: (t) => t.at(4).add(backup("Completed")),
+    status: "failed",
+    actual: /while Database orders did not exist/,
+  },
+  {
+    name: "binds the other object's state at that seq, not a later one",
+    build: (t) => t.at(1).add(db("Deploying")).at(5).add(backup("Completed")).at(5).modify(db("Ready")),
+    status: "failed",
+    decidedAt: 5,
+  },
+  {
+    name: "does not judge later changes of the other object alone",
+    build: (t) => t.at(1).add(db("Ready")).at(5).add(backup("Completed")).at(9).modify(db("Failed")),
+    ctx: { final: true, now: 100 },
+    status: "passed",
+  },
+  {
+    name: "fails at the end when the object never appeared",
+    build: (t) => t.at(1).add(db("Ready")),
+    ctx: { final: true, now: 100 },
+    status: "failed",
+    actual: /never created/,
+  },
+  {
+    name: "judges the state current when the window opened",
+    build: (t) => t.at(1).add(backup("Completed")),
+    ctx: { since: 50, now: 50 },
+    status: "failed",
+    decidedAt: 50,
+  },
+];
+
+describe("never check", () => {
+  it.each(cases)("$name", ({ build, ctx, status, decidedAt, actual }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(earlyCompletion, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "pending") return;
+    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+});

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { celHolds, compileCel, refineCel } from "../cel.ts";
+import { evidenceOf, failed, passed, pending, summarize } from "../evidence.ts";
+import {
+  aliasNames,
+  boundHistories,
+  boundObjectsAt,
+  describeSelector,
+  historyOf,
+  lastEntry,
+  variablesAt,
+  windowed,
+} from "../objects.ts";
+import { BindSchema, ObjectSelectorSchema } from "../params.ts";
+
+/**
+ * A CEL predicate is never true for any version of the object during the window. Each version
+ * is judged with `self` = that version and each alias = the latest version of that other object
+ * seen at or before it (or null) — changes of the other objects alone are not judged.
+ */
+export const ParamsSchema = z
+  .strictObject({
+    /** The object whose versions are judged. */
+    object: ObjectSelectorSchema,
+    /** CEL predicate describing the forbidden state. */
+    expr: z.string().min(1),
+    /** Other objects the expression may read, by alias. */
+    bind: BindSchema.optional(),
+    /** The forbidden state in a learner's words; defaults to the expression. */
+    forbidden: z.string().min(1).optional(),
+    /** Fail at the end if the object was never seen (so the check cannot pass by observing nothing). */
+    mustExist: z.boolean().default(true),
+  })
+  .superRefine((params, ctx) => refineCel(ctx, params.expr, aliasNames(params.bind), "bool", ["expr"]));
+export type Params = z.infer<typeof ParamsSchema>;
+
+export function evaluate(params: Params, ctx: CheckContext): Verdict {
+  const subject = historyOf(ctx.trace, params.object, ctx.namespace);
+  const bound = boundHistories(ctx.trace, params.bind, ctx.namespace);
+  const program = compileCel(params.expr, aliasNames(params.bind));
+  const what = describeSelector(params.object);
+  const forbidden = params.forbidden ?? params.expr;
+  const story = [...subject, ...bound.flatMap((b) => b.history)];
+
+  for (const entry of windowed(subject, ctx.since)) {
+    if (entry.type === "DELETED") continue;
+    if (!celHolds(program, variablesAt(entry.object, bound, entry.seq))) continue;
+    const others = boundObjectsAt(bound, entry.seq);
+    const context = others.map((o) => `${o.kind} ${o.metadata.name} was ${summarize(o)}`);
+    const missing = bound.filter((b) => !others.some((o) => o.kind === b.selector.kind && o.metadata.name === b.selector.name));
+    context.push(...missing.map((b) => `${describeSelector(b.selector)} did not exist`));
+    return failed({
+      message: `${what} reached a forbidden state: ${forbidden}`,
+      expected: `${what} never: ${forbidden}`,
+      actual: `${what} was ${summarize(entry.object)}${context.length > 0 ? ` while ${context.join(" and ")}` : ""}`,
+      decidedAt: Math.max(entry.at, ctx.since),
+      evidence: evidenceOf([entry.object, ...others], story.filter((e) => e.seq <= entry.seq)),
+    });
+  }
+  if (!ctx.final) return pending();
+  const last = lastEntry(subject);
+  const current = last && last.type !== "DELETED" ? last.object : undefined;
+  if (params.mustExist && subject.length === 0) {
+    return failed({
+      message: `${what} never appeared, so there was nothing to watch`,
+      expected: `${what} exists and never: ${forbidden}`,
+      actual: `${what} was never created`,
+      decidedAt: ctx.now,
+      evidence: evidenceOf([], story),
+    });
+  }
+  return passed(`${what} never reached: ${forbidden}`, ctx.now, evidenceOf([current, ...boundObjectsAt(bound, Number.MAX_SAFE_INTEGER)], story));
+}
+
+export const neverCheck: CheckType<Params> = {
+  type: "never",
+  ParamsSchema,
+  evaluate,
+};

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import type { CheckContext } from "../check.ts";
+import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { ParamsSchema, evaluate } from "./quiet.ts";
+
+const backup = (phase: string, backupTime = "t0", deleting = false) =>
+  kubeObject("Backup", "nightly", {
+    status: { phase, backupTime },
+    ...(deleting ? { metadata: { deletionTimestamp: "2026-01-01T00:00:00Z" } } : {}),
+  });
+const params = ParamsSchema.parse({
+  object: { kind: "Backup", name: "nightly" },
+  after: 'self.?status.?phase.orValue("") == "Completed"',
+  state: "Completed",
+  maxUpdates: 1,
+  window: "30s",
+});
+
+interface Case {
+  name: string;
+  build: (t: TraceBuilder) => void;
+  ctx?: Partial<CheckContext>;
+  status: "pending" | "passed" | "failed";
+  decidedAt?: number;
+  recheckAt?: number;
+  actual?: RegExp;
+}
+
+const cases: Case[] = [
+  {
+    name: "waits for the window to close, asking to be woken then",
+    build: (t) => t.at(1000).add(backup("Pending")).at(2000).modify(backup("Completed")),
+    status: "pending",
+    recheckAt: 32_000,
+  },
+  {
+    name: "passes once the window has passed quietly",
+    build: (t) => t.at(1000).add(backup("Pending")).at(2000).modify(backup("Completed")),
+    ctx: { now: 40_000 },
+    status: "passed",
+    decidedAt: 32_000,
+  },
+  {
+    name: "tolerates the allowed number of updates",
+    build: (t) => t.at(2000).add(backup("Completed")).at(2500).modify(backup("Completed", "t1")),
+    ctx: { now: 40_000 },
+    status: "passed",
+  },
+  {
+    name: "fails the moment the updates exceed the limit",
+    build: (t) =>
+      t.at(2000).add(backup("Completed")).at(12_000).modify(backup("Completed", "t1")).at(22_000).modify(backup("Completed", "t2")),
+    status: "failed",
+    decidedAt: 22_000,
+    actual: /2 updates within 20\.0 s/,
+  },
+  {
+    name: "does not count updates after the window",
+    build: (t) => t.at(2000).add(backup("Completed")).at(40_000).modify(backup("Completed", "t1")).modify(backup("Completed", "t2")),
+    status: "passed",
+  },
+  {
+    name: "does not count a deletion",
+    build: (t) => t.at(2000).add(backup("Completed")).at(3000).modify(backup("Completed", "t0", true)).modify(backup("Completed", "t0", true)),
+    ctx: { final: true, now: 4000 },
+    status: "passed",
+  },
+  {
+    name: "fails at the end when the state was never reached",
+    build: (t) => t.at(2000).add(backup("Pending")),
+    ctx: { final: true, now: 60_000 },
+    status: "failed",
+    actual: /phase=Pending/,
+  },
+];
+
+describe("quiet check", () => {
+  it.each(cases)("$name", ({ build, ctx, status, decidedAt, recheckAt, actual }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(params, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "pending") {
+      expect(verdict.recheckAt).toBe(recheckAt);
+      return;
+    }
+    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+});

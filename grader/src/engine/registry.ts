@@ -1,0 +1,102 @@
+import type { z } from "zod";
+import type { CheckContext, CheckType, ProbeRequest, Verdict } from "./check.ts";
+import { admissionCheck } from "./checks/admission.ts";
+import { conditionCheck } from "./checks/condition.ts";
+import { crdCheck } from "./checks/crd.ts";
+import { deletedCheck } from "./checks/deleted.ts";
+import { eventsCheck } from "./checks/events.ts";
+import { expectCheck } from "./checks/expect.ts";
+import { logsCheck } from "./checks/logs.ts";
+import { neverCheck } from "./checks/never.ts";
+import { quietCheck } from "./checks/quiet.ts";
+import { rbacCheck } from "./checks/rbac.ts";
+import { sequenceCheck } from "./checks/sequence.ts";
+import type { Bind, ObjectSelector } from "./params.ts";
+
+/** A check type with its parameters' type erased: params are parsed by its own schema on the way in. */
+export interface RegisteredCheckType {
+  type: string;
+  ParamsSchema: z.ZodType;
+  /** Judged against the cluster's API (CRDs, admission, RBAC) rather than a scenario's objects. */
+  clusterLevel: boolean;
+  /** The objects the check reads, so the linter can tell whether the recorder watches their kinds. */
+  objects: (params: unknown) => ObjectSelector[];
+  probe: (params: unknown) => ProbeRequest | undefined;
+  evaluate: (params: unknown, ctx: CheckContext) => Verdict;
+}
+
+interface Registration<P> {
+  clusterLevel: boolean;
+  objects?: (params: P) => ObjectSelector[];
+}
+
+function register<P>(check: CheckType<P>, { clusterLevel, objects }: Registration<P>): RegisteredCheckType {
+  // Params are parsed once per params object: the runner evaluates the same check many times.
+  const parsed = new WeakMap<object, P>();
+  const parse = (raw: unknown): P => {
+    const key = typeof raw === "object" && raw !== null ? raw : undefined;
+    const hit = key ? parsed.get(key) : undefined;
+    if (hit !== undefined) return hit;
+    const result = check.ParamsSchema.safeParse(raw);
+    if (!result.success) throw new Error(`invalid params for a ${check.type} check: ${result.error.message}`);
+    if (key) parsed.set(key, result.data);
+    return result.data;
+  };
+  return {
+    type: check.type,
+    ParamsSchema: check.ParamsSchema,
+    clusterLevel,
+    objects: (raw) => (objects ? objects(parse(raw)) : []),
+    probe: (raw) => (check.probe ? check.probe(parse(raw)) : undefined),
+    evaluate: (raw, ctx) => check.evaluate(parse(raw), ctx),
+  };
+}
+
+const subject = (params: { object: ObjectSelector; bind?: Bind }) => [params.object, ...Object.values(params.bind ?? {})];
+
+export const checkTypes = {
+  crd: register(crdCheck, { clusterLevel: true, objects: (p) => [{ kind: "CustomResourceDefinition", name: p.name }] }),
+  admission: register(admissionCheck, { clusterLevel: true }),
+  rbac: register(rbacCheck, { clusterLevel: true }),
+  expect: register(expectCheck, { clusterLevel: false, objects: subject }),
+  condition: register(conditionCheck, { clusterLevel: false, objects: subject }),
+  sequence: register(sequenceCheck, { clusterLevel: false, objects: subject }),
+  never: register(neverCheck, { clusterLevel: false, objects: subject }),
+  quiet: register(quietCheck, { clusterLevel: false, objects: subject }),
+  deleted: register(deletedCheck, { clusterLevel: false, objects: (p) => p.objects }),
+  logs: register(logsCheck, { clusterLevel: false }),
+  // Events are recorded whatever they are about: their subject need not be a watched kind.
+  events: register(eventsCheck, { clusterLevel: false }),
+} as const satisfies Record<string, RegisteredCheckType>;
+
+export type CheckTypeName = keyof typeof checkTypes;
+
+/** The two things every check in a lab has for its type: which one, and its params. */
+export interface CheckCall {
+  type: string;
+  params: unknown;
+}
+
+export function checkTypeOf(type: string): RegisteredCheckType {
+  const found = (checkTypes as Record<string, RegisteredCheckType>)[type];
+  if (!found) throw new Error(`unknown check type "${type}"; known: ${Object.keys(checkTypes).join(", ")}`);
+  return found;
+}
+
+/** What to ask the cluster before evaluating this check, if anything (dry-run apply, access review). */
+export function probeFor(check: CheckCall): ProbeRequest | undefined {
+  return checkTypeOf(check.type).probe(check.params);
+}
+
+/**
+ * Judges a check against what was recorded so far. Pure and repeatable: call it after every new
+ * trace entry, event or log line, at `recheckAt` of a pending verdict, and once with
+ * `final: true` at the deadline; keep the first decided verdict.
+ */
+export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
+  return checkTypeOf(check.type).evaluate(check.params, ctx);
+}
+
+export function isClusterLevel(type: string): boolean {
+  return checkTypeOf(type).clusterLevel;
+}

@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { CheckResult, GradeProgress, GradeResult } from "../contracts.ts";
+import type { Cluster, ClusterProvider } from "../clusters/provider.ts";
+import type { Lab } from "../engine/lab.ts";
+import { probeFor } from "../engine/registry.ts";
+import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
+import { createKubeClient } from "../kube/client.ts";
+import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
+import { createRecorder, type Recorder } from "../kube/recorder.ts";
+import { createOperatorIdentity } from "../runner/identity.ts";
+import { startManager, type RunningManager } from "../runner/manager.ts";
+import { installCrds } from "../runner/operator.ts";
+import { readCrds, readManagerRole } from "../runner/project.ts";
+import { prepareOperator, type OperatorSource } from "../runner/source.ts";
+import { watchForStalls, type StallWatch } from "./stalls.ts";
+import { toCheckResult, undecided } from "./results.ts";
+import { runScenario } from "./scenario.ts";
+import { liveCheck, type LiveVerdict } from "./live-check.ts";
+
+export interface GradeOptions {
+  lab: Lab;
+  source: OperatorSource;
+  /** A label for the result: "reference", a mutant's name, a learner's project. */
+  operatorName: string;
+  provider: ClusterProvider;
+  workDir: string;
+  controllerGen: string;
+  goEnv: Record<string, string | undefined>;
+  managerEnv: Record<string, string>;
+  managerArgs: string[];
+  attemptId?: string;
+  onProgress?: (progress: GradeProgress) => void;
+}
+
+/** A platform failure: the grade is not gradable, never a zero. */
+class PlatformError extends Error {}
+
+const kindsToRecord = (lab: Lab) => [
+  { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" },
+  ...lab.resources.filter((r) => r.kind !== "CustomResourceDefinition").map((r) => ({ apiVersion: r.apiVersion, kind: r.kind })),
+];
+
+/**
+ * One whole grade: build, provision a cluster, run the operator under its own role while every
+ * object version is recorded, run all scenarios side by side, and decide every check.
+ */
+export async function gradeOperator(options: GradeOptions): Promise<GradeResult> {
+  const started = Date.now();
+  const clock = () => Date.now() - started;
+  const attempt = options.attemptId ?? randomBytes(3).toString("hex");
+  const progress = options.onProgress ?? (() => undefined);
+  const labels = { "app.kubernetes.io/managed-by": "labgrader", "labgrader.dev/attempt": attempt };
+  const results = new Map<string, CheckResult>();
+  const findings: string[] = [];
+  let cluster: Cluster | undefined;
+  let manager: RunningManager | undefined;
+  let recorder: Recorder | undefined;
+  let stalls: StallWatch | undefined;
+  const attemptVars = (scenario: string) => ({ namespace: `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, ""), attempt });
+  const allChecks = options.lab.checks;
+
+  const record = (check: RenderedCheck, verdict: LiveVerdict, scenario?: string) => {
+    if (results.has(check.id)) return;
+    const result = toCheckResult(check, verdict, scenario, recorder?.trace);
+    results.set(check.id, result);
+    progress({ type: "check", result });
+  };
+
+  const finish = (status: GradeResult["status"], reason?: string): GradeResult => {
+    const checks = allChecks.map((c) => results.get(c.id) ?? undecided(c, reason ?? "the grade ended before this check was decided"));
+    const required = checks.filter((c) => c.required);
+    return {
+      lab: options.lab.id,
+      labTitle: options.lab.title,
+      provider: options.provider.name,
+      operator: options.operatorName,
+      status: checks.some((c) => c.status === "error") ? "not_gradable" : status,
+      ...(reason ? { reason } : {}),
+      score: required.filter((c) => c.status === "passed").reduce((sum, c) => sum + c.points, 0),
+      maxScore: required.reduce((sum, c) => sum + c.points, 0),
+      startedAt: new Date(started).toISOString(),
+      durationMs: clock(),
+      findings,
+      checks,
+    };
+  };
+
+  try {
+    await mkdir(options.workDir, { recursive: true });
+    progress({ type: "phase", phase: "building", at: clock() });
+    const provisioning = options.provider.create({ labels }).catch((e: unknown) => {
+      throw new PlatformError(`could not provision a ${options.provider.name} cluster: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    });
+    provisioning.catch(() => undefined);
+    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen });
+    cluster = await provisioning;
+    if (!prepared.build.ok) {
+      const why = prepared.build.timedOut ? "the build timed out" : `go build failed:\n${prepared.build.output.split("\n").slice(0, 40).join("\n")}`;
+      findings.push(`The operator did not build: ${why}`);
+      for (const check of allChecks) results.set(check.id, { ...undecided(check, "the operator did not build"), status: "failed", message: `The operator did not build (${prepared.build.timedOut ? "timed out" : "compile error"}).` });
+      return finish("graded");
+    }
+    progress({ type: "phase", phase: "provisioning", at: clock() });
+    const admin = createKubeClient(cluster.kubeconfigPath);
+    const crds = await readCrds(prepared.manifestsDir);
+    const role = await readManagerRole(prepared.manifestsDir);
+    await installCrds(admin, crds);
+    const identity = await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
+    recorder = createRecorder(admin, kindsToRecord(options.lab), clock);
+    await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
+
+    progress({ type: "phase", phase: "deploying", at: clock() });
+    const rec = recorder;
+    manager = startManager({
+      binary: prepared.build.binary,
+      kubeconfigPath: identity.kubeconfigPath,
+      args: options.managerArgs,
+      workDir: options.workDir,
+      logFile: join(options.workDir, "manager.log"),
+      clock,
+      env: options.managerEnv,
+    });
+    manager.onLog((line) => rec.addLog(line));
+    stalls = watchForStalls(manager, (finding) => findings.push(finding));
+    const abort = stalls.stalled;
+
+    progress({ type: "phase", phase: "checking", at: clock() });
+    const subject = { username: identity.username, groups: serviceAccountGroups(identity.namespace) };
+    const probe = async (check: RenderedCheck) => {
+      const request = probeFor(check);
+      return request ? runProbe(admin, request, subject, clock) : undefined;
+    };
+    const clusterLevel = clusterChecks(options.lab, attemptVars("cluster")).map(async (check) => {
+      try {
+        const result = await probe(check);
+        record(check, await liveCheck({ recorder: rec, check, namespace: identity.namespace, clock, abort, ...(result ? { probe: result } : {}) }));
+      } catch (e) {
+        record(check, { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() });
+      }
+    });
+    const scenarios = options.lab.scenarios.map(async (s) => {
+      const scenario = renderScenario(options.lab, s.id, attemptVars(s.id));
+      try {
+        await runScenario(scenario, { admin, recorder: rec, clock, labels, abort, probe, onVerdict: (check, verdict, id) => record(check, verdict, id) });
+      } catch (e) {
+        const reason = `scenario ${s.id} failed: ${e instanceof Error ? e.message : String(e)}`;
+        for (const step of scenario.steps) if (step.action === "checks" || step.action === "watch") for (const check of step.checks) record(check, { status: "error", reason, decidedAt: clock() }, s.id);
+      }
+    });
+    await Promise.all([...clusterLevel, ...scenarios]);
+    progress({ type: "phase", phase: "reporting", at: clock() });
+    return finish("graded");
+  } catch (e) {
+    const reason = e instanceof PlatformError ? e.message : `grading failed: ${e instanceof Error ? e.message : String(e)}`;
+    return finish("not_gradable", reason);
+  } finally {
+    stalls?.disarm();
+    if (manager) {
+      const exit = await manager.stop();
+      if (exit.signal === "SIGKILL") findings.push("The operator did not stop within 10 s of SIGTERM and was killed.");
+    }
+    recorder?.stop();
+    await cluster?.dispose().catch((e: unknown) => findings.push(`cluster cleanup failed: ${String(e)}`));
+  }
+}

@@ -1,0 +1,23 @@
+import type { GradeResult } from "../contracts.ts";
+
+const escape = (text: string) =>
+  text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!).replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/g, "");
+
+/** One JUnit test suite per grade, one test case per check (classname = task), so CI systems can show a grade. */
+export function toJUnit(results: GradeResult[]): string {
+  const suites = results.map((r) => {
+    const failures = r.checks.filter((c) => c.status === "failed").length;
+    const errors = r.checks.filter((c) => c.status === "error").length;
+    const cases = r.checks.map((c) => {
+      const name = `${c.id}${c.required ? "" : " (advisory)"}`;
+      const open = `    <testcase classname="${escape(`${r.lab}.task-${c.task}`)}" name="${escape(name)}" time="${(c.decidedAtMs / 1000).toFixed(3)}"`;
+      if (c.status === "passed") return `${open}/>`;
+      const body = [c.message, c.expected && `expected: ${c.expected}`, c.actual && `actual: ${c.actual}`, c.hint && `hint: ${c.hint}`].filter(Boolean).join("\n");
+      const tag = c.status === "failed" ? "failure" : "error";
+      return `${open}>\n      <${tag} message="${escape(c.message)}">${escape(body)}</${tag}>\n    </testcase>`;
+    });
+    const header = `  <testsuite name="${escape(`${r.lab} ${r.operator}`)}" tests="${r.checks.length}" failures="${failures}" errors="${errors}" time="${(r.durationMs / 1000).toFixed(3)}" timestamp="${r.startedAt}">`;
+    return [header, ...cases, "  </testsuite>"].join("\n");
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join("\n")}\n</testsuites>\n`;
+}

@@ -1,0 +1,114 @@
+import type { RenderedCheck, RenderedScenario, RenderedStep } from "../engine/render.ts";
+import type { KubeObject, ProbeResult } from "../engine/trace.ts";
+import { KubeApiError, type KubeClient } from "../kube/client.ts";
+import type { Recorder } from "../kube/recorder.ts";
+import { liveCheck, type LiveVerdict } from "./live-check.ts";
+
+export interface ScenarioDeps {
+  admin: KubeClient;
+  recorder: Recorder;
+  clock: () => number;
+  /** Labels for everything the grader creates (managed-by, attempt id). */
+  labels: Record<string, string>;
+  abort: Promise<string>;
+  /** Asks the cluster what a check needs to know first (dry-run apply, access review), if anything. */
+  probe: (check: RenderedCheck) => Promise<ProbeResult | undefined>;
+  /** Called the moment each check is decided. */
+  onVerdict: (check: RenderedCheck, verdict: LiveVerdict, scenario: string) => void;
+}
+
+/** A step that could not be carried out: the learner's fault (the API refused the object) or ours. */
+class StepError extends Error {
+  readonly learnerFault: boolean;
+  constructor(message: string, learnerFault: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.learnerFault = learnerFault;
+  }
+}
+
+function describeStep(step: RenderedStep): string {
+  switch (step.action) {
+    case "apply":
+      return `applying fixture ${step.fixture}`;
+    case "patch":
+      return `patching ${step.resource.kind} ${step.name}${step.subresource ? `/${step.subresource}` : ""}`;
+    case "delete":
+      return `deleting ${step.resource.kind} ${step.name}`;
+    default:
+      return step.action;
+  }
+}
+
+/** The API refused what the lab asks for (unknown kind, invalid object): the operator's CRDs are at fault. */
+function isLearnerFault(e: unknown): boolean {
+  if (e instanceof KubeApiError) return e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 401;
+  return e instanceof Error && e.message.includes("does not serve");
+}
+
+async function act(step: RenderedStep, namespace: string, deps: ScenarioDeps): Promise<void> {
+  const { admin } = deps;
+  try {
+    if (step.action === "apply") {
+      for (const object of step.objects) {
+        const info = await admin.resource(object.apiVersion, object.kind);
+        const metadata = { ...object.metadata, labels: { ...object.metadata.labels, ...deps.labels }, ...(info.namespaced ? { namespace: object.metadata.namespace ?? namespace } : {}) };
+        await admin.apply({ ...object, metadata } as KubeObject);
+      }
+    } else if (step.action === "patch") {
+      const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
+      await admin.patch(key, step.mergePatch, step.subresource ? { subresource: step.subresource } : {});
+    } else if (step.action === "delete") {
+      await admin.delete({ apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace });
+    }
+  } catch (e) {
+    throw new StepError(`${describeStep(step)} failed: ${e instanceof Error ? e.message : String(e)}`, isLearnerFault(e), { cause: e });
+  }
+}
+
+/**
+ * Runs one scenario in its own namespace: steps in order, each check group waited for, background
+ * checks decided when they fail or when the scenario ends. A step that cannot be carried out decides
+ * every check not yet started.
+ */
+export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps): Promise<void> {
+  const { clock } = deps;
+  let endScenario!: () => void;
+  const ended = new Promise<void>((r) => (endScenario = r));
+  const background: Promise<void>[] = [];
+  const judge = async (check: RenderedCheck, windowEnd?: Promise<void>): Promise<void> => {
+    let verdict: LiveVerdict;
+    try {
+      const probe = await deps.probe(check);
+      verdict = await liveCheck({ recorder: deps.recorder, check, namespace: scenario.namespace, clock, abort: deps.abort, ...(probe ? { probe } : {}), ...(windowEnd ? { windowEnd } : {}) });
+    } catch (e) {
+      verdict = { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() };
+    }
+    deps.onVerdict(check, verdict, scenario.id);
+  };
+  const remaining = (from: number) => scenario.steps.slice(from).flatMap((s) => (s.action === "checks" || s.action === "watch" ? s.checks : []));
+  try {
+    await deps.admin.apply({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: scenario.namespace, labels: { ...deps.labels, "pod-security.kubernetes.io/enforce": "baseline" } },
+    });
+    for (const [index, step] of scenario.steps.entries()) {
+      if (step.action === "checks") await Promise.all(step.checks.map((c) => judge(c)));
+      else if (step.action === "watch") background.push(...step.checks.map((c) => judge(c, ended)));
+      else {
+        try {
+          await act(step, scenario.namespace, deps);
+        } catch (e) {
+          const error = e instanceof StepError ? e : new StepError(String(e), false);
+          for (const check of remaining(index + 1)) {
+            deps.onVerdict(check, error.learnerFault ? { status: "aborted", reason: error.message, decidedAt: clock() } : { status: "error", reason: error.message, decidedAt: clock() }, scenario.id);
+          }
+          return;
+        }
+      }
+    }
+  } finally {
+    endScenario();
+    await Promise.all(background);
+  }
+}
