@@ -2,12 +2,16 @@ import { graderConfigFromEnv } from "../config.ts";
 import { clusterCommand, clusterHelp } from "./cluster.ts";
 import type { CliContext } from "./context.ts";
 import { gradeCommand, gradeHelp } from "./grade.ts";
+import { lintCommand, lintHelp } from "./lint.ts";
 import { toolchainCommand, toolchainHelp } from "./toolchain.ts";
+import { validateCommand, validateHelp } from "./validate.ts";
 
 const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
   toolchain: { run: toolchainCommand, help: toolchainHelp },
   cluster: { run: clusterCommand, help: clusterHelp },
   grade: { run: gradeCommand, help: gradeHelp },
+  validate: { run: validateCommand, help: validateHelp },
+  lint: { run: lintCommand, help: lintHelp },
 };
 
 function usage(): string {

@@ -1,28 +1,66 @@
-import { cp, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { runChecked } from "../process/command.ts";
 import { buildManager, type BuildResult } from "./build.ts";
 
-/** A broken variant of the reference operator: files replaced at build time, and the checks it must fail. */
+/** One change to one reference file: `find` must occur exactly once. */
+export const MutantEditSchema = z.object({
+  /** Project-relative path of the file to change. */
+  file: z.string().min(1),
+  /** The exact text to replace. */
+  find: z.string().min(1),
+  /** What replaces it. */
+  replace: z.string(),
+});
+export type MutantEdit = z.infer<typeof MutantEditSchema>;
+
+/** A broken variant of the reference operator: small edits built as a `go build -overlay`, and the checks it must fail. */
 export const MutantSchema = z.object({
+  /** The lab whose checks the mutant is graded on. */
+  lab: z.string().min(1),
   /** What the mutant breaks, as a learner would have broken it. */
   description: z.string().min(1),
-  /** Project-relative path -> replacement file in the mutant's folder (`go build -overlay`). */
-  overlay: z.record(z.string(), z.string()),
+  /** The edits; files they touch are replaced at build time. */
+  edits: z.array(MutantEditSchema).min(1),
   /** Regenerate config/ with controller-gen from the mutated sources, as `make manifests` would. */
   manifests: z.boolean().default(false),
-  /** Check ids this mutant must fail; every other required check must pass. */
+  /** Check ids this mutant must fail; every other check must pass. */
   fails: z.array(z.string()).min(1),
 });
 export type Mutant = z.infer<typeof MutantSchema>;
 
 export async function loadMutant(dir: string): Promise<Mutant> {
   const file = join(dir, "mutant.yaml");
-  const parsed = MutantSchema.safeParse(parse(await readFile(file, "utf8")));
+  let raw: unknown;
+  try {
+    raw = parse(await readFile(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const parsed = MutantSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
+}
+
+/** Writes each edited file under outDir and returns the overlay map (project path -> edited file). */
+export async function materializeEdits(projectDir: string, edits: MutantEdit[], outDir: string): Promise<Record<string, string>> {
+  const files = new Map<string, string>();
+  for (const edit of edits) {
+    const text = files.get(edit.file) ?? (await readFile(join(projectDir, edit.file), "utf8"));
+    const count = text.split(edit.find).length - 1;
+    if (count !== 1) throw new Error(`mutant edit of ${edit.file} expects its text exactly once, found it ${count} times: ${JSON.stringify(edit.find.slice(0, 80))}`);
+    files.set(edit.file, text.replace(edit.find, () => edit.replace));
+  }
+  const overlay: Record<string, string> = {};
+  for (const [file, text] of files) {
+    const target = join(outDir, file);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, text);
+    overlay[file] = target;
+  }
+  return overlay;
 }
 
 export type OperatorSource =
@@ -49,7 +87,7 @@ export async function prepareOperator(source: OperatorSource, options: PrepareOp
     const build = await buildManager({ projectDir: source.dir, outDir, env: options.goEnv, timeoutMs: options.buildTimeoutMs });
     return { manifestsDir: source.dir, build };
   }
-  const overlay = Object.fromEntries(Object.entries(source.mutant.overlay).map(([target, file]) => [target, resolve(source.mutantDir, file)]));
+  const overlay = await materializeEdits(source.referenceDir, source.mutant.edits, join(options.workDir, "overlay"));
   const build = await buildManager({ projectDir: source.referenceDir, outDir, overlay, env: options.goEnv, timeoutMs: options.buildTimeoutMs });
   if (!source.mutant.manifests) return { manifestsDir: source.referenceDir, build };
   // controller-gen has no overlay: regenerate from a copy with the mutant's files in place.

@@ -1,0 +1,103 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import type { GradeResult } from "../contracts.ts";
+import { ProviderNameSchema } from "../clusters/provider.ts";
+import { createProvider } from "../clusters/select.ts";
+import { gradeOperator } from "../grading/grade.ts";
+import { toJUnit } from "../grading/junit.ts";
+import { compare, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
+import { listLabs, loadLab } from "../labs/load.ts";
+import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
+import type { OperatorSource } from "../runner/source.ts";
+import { ensureToolchain } from "../toolchain/build.ts";
+import type { CliContext } from "./context.ts";
+import { managerEnvironment } from "./environment.ts";
+
+export const MUTANTS_DIR = fileURLToPath(new URL("../../../test/mutants/", import.meta.url));
+
+export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--concurrency N] [--provider …]
+                   [--course-timings] [--json FILE] [--junit FILE]
+  Grades the reference operator on every lab (it must get full marks) and every mutant in
+  test/mutants (each must fail exactly the checks it lists). Uses --phase-delay=1s unless
+  --course-timings. Exits non-zero on any mismatch.`;
+
+export async function validateCommand(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      lab: { type: "string" },
+      only: { type: "string" },
+      concurrency: { type: "string" },
+      provider: { type: "string" },
+      "course-timings": { type: "boolean" },
+      json: { type: "string" },
+      junit: { type: "string" },
+    },
+  });
+  const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
+  const provider = createProvider(ProviderNameSchema.parse(values.provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log });
+  const labIds = values.lab ? [values.lab] : await listLabs();
+  const mutants = await loadMutants(MUTANTS_DIR);
+  const only = values.only?.split(",").map((s) => s.trim());
+  const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
+  const workRoot = await mkdtemp(join(tmpdir(), "labgrader-validate-"));
+  const outcomes: ValidationOutcome[] = [];
+  const results: GradeResult[] = [];
+  let problems = 0;
+
+  for (const labId of labIds) {
+    const lab = await loadLab(labId);
+    const required = lab.checks.filter((c) => c.severity === "required").map((c) => c.id);
+    const labMutants = mutants.filter((m) => m.mutant.lab === labId);
+    for (const m of labMutants) {
+      const unknown = m.mutant.fails.filter((id) => !lab.checks.some((c) => c.id === id));
+      if (unknown.length > 0) throw new Error(`mutant ${m.name} lists unknown checks: ${unknown.join(", ")}`);
+    }
+    const uncovered = uncoveredRequiredChecks(required, labMutants);
+    if (uncovered.length > 0) {
+      problems += 1;
+      ctx.log(`${labId}: no mutant fails these required checks: ${uncovered.join(", ")}`);
+    }
+    const jobs: { name: string; source: OperatorSource; fails: string[] }[] = [
+      { name: "reference", source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR }, fails: [] },
+      ...labMutants.map((m) => ({ name: m.name, source: { kind: "mutant" as const, referenceDir: REFERENCE_OPERATOR_DIR, mutantDir: m.dir, mutant: m.mutant }, fails: m.mutant.fails })),
+    ].filter((j) => !only || only.includes(j.name));
+    const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {
+      const result = await gradeOperator({
+        lab,
+        source: job.source,
+        operatorName: job.name,
+        provider,
+        workDir: join(workRoot, labId, job.name),
+        controllerGen: toolchain.binaries["controller-gen"],
+        goEnv: ctx.env,
+        managerEnv: managerEnvironment(ctx.env),
+        managerArgs,
+      });
+      const outcome = compare({ operator: job.name, fails: job.fails }, result);
+      ctx.log(`${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`);
+      return { result, outcome };
+    });
+    for (const g of graded) {
+      results.push(g.result);
+      outcomes.push(g.outcome);
+    }
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ outcomes, results }, null, 2));
+  if (values.junit) await writeFile(values.junit, toJUnit(results));
+  const failedOutcomes = outcomes.filter((o) => !o.ok).length;
+  ctx.out(`validate: ${outcomes.length - failedOutcomes} of ${outcomes.length} operators graded as expected${problems ? `; ${problems} coverage problem(s)` : ""}`);
+  return failedOutcomes === 0 && problems === 0 ? 0 : 1;
+}
+
+function describe(o: ValidationOutcome): string {
+  const parts = [
+    o.missed.length ? `should have failed: ${o.missed.join(", ")}` : "",
+    o.unexpected.length ? `failed unexpectedly: ${o.unexpected.join(", ")}` : "",
+    o.errors.length ? `not gradable: ${o.errors.join("; ")}` : "",
+  ].filter(Boolean);
+  return parts.length ? `\n     ${parts.join("\n     ")}` : "";
+}

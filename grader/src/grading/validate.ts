@@ -1,0 +1,71 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { GradeResult } from "../contracts.ts";
+import { loadMutant, type Mutant } from "../runner/source.ts";
+
+export interface MutantEntry {
+  name: string;
+  dir: string;
+  mutant: Mutant;
+}
+
+export async function loadMutants(mutantsDir: string): Promise<MutantEntry[]> {
+  const names = (await readdir(mutantsDir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return Promise.all(names.map(async (name) => ({ name, dir: join(mutantsDir, name), mutant: await loadMutant(join(mutantsDir, name)) })));
+}
+
+export interface Expectation {
+  /** "reference" or the mutant's name. */
+  operator: string;
+  /** Check ids that must fail; every other check must pass. */
+  fails: string[];
+}
+
+export interface ValidationOutcome {
+  operator: string;
+  ok: boolean;
+  score: string;
+  /** Expected to fail but passed. */
+  missed: string[];
+  /** Failed but not expected to. */
+  unexpected: string[];
+  /** Not gradable: the platform could not tell. */
+  errors: string[];
+}
+
+/** A reference must get full marks; a mutant must fail exactly its listed checks, no more, no fewer. */
+export function compare(expectation: Expectation, result: GradeResult): ValidationOutcome {
+  const failed = result.checks.filter((c) => c.status === "failed").map((c) => c.id);
+  const errors = result.checks.filter((c) => c.status === "error").map((c) => `${c.id}: ${c.message}`);
+  if (result.status === "not_gradable" && result.reason) errors.unshift(result.reason);
+  const missed = expectation.fails.filter((id) => !failed.includes(id));
+  const unexpected = failed.filter((id) => !expectation.fails.includes(id));
+  return {
+    operator: expectation.operator,
+    ok: missed.length === 0 && unexpected.length === 0 && errors.length === 0,
+    score: `${result.score}/${result.maxScore}`,
+    missed,
+    unexpected,
+    errors,
+  };
+}
+
+/** Required checks no mutant fails: a check that is never shown to fail cannot be trusted to. */
+export function uncoveredRequiredChecks(requiredIds: string[], mutants: MutantEntry[]): string[] {
+  const covered = new Set(mutants.flatMap((m) => m.mutant.fails));
+  return requiredIds.filter((id) => !covered.has(id));
+}
+
+/** Runs tasks with at most `limit` at a time, keeping the input order in the output. */
+export async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
