@@ -1,4 +1,5 @@
 import { graderConfigFromEnv } from "../config.ts";
+import { messageChain } from "../errors.ts";
 import { clusterCommand, clusterHelp } from "./cluster.ts";
 import type { CliContext } from "./context.ts";
 import { gradeCommand, gradeHelp } from "./grade.ts";
@@ -40,9 +41,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const lines = [];
-    for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) lines.push(e instanceof Error ? e.message : String(e));
-    process.stderr.write(`labgrader: ${lines.join("\n  caused by: ")}\n`);
+    process.stderr.write(`labgrader: ${messageChain(error)}\n`);
     process.exitCode = 1;
   },
 );

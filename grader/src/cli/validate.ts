@@ -97,7 +97,7 @@ function describe(o: ValidationOutcome): string {
   const parts = [
     o.missed.length ? `should have failed: ${o.missed.join(", ")}` : "",
     o.unexpected.length ? `failed unexpectedly: ${o.unexpected.join(", ")}` : "",
-    o.errors.length ? `not gradable: ${o.errors.join("; ")}` : "",
+    o.errors.length ? `not gradable: ${o.errors[0]}${o.errors.length > 1 ? ` (and ${o.errors.length - 1} more)` : ""}` : "",
   ].filter(Boolean);
   return parts.length ? `\n     ${parts.join("\n     ")}` : "";
 }

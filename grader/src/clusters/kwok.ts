@@ -21,6 +21,20 @@ export interface KwokProviderDeps {
   createTimeoutMs?: number;
 }
 
+/**
+ * kwokctl picks free ports by probing, so two clusters created at the same instant can pick the
+ * same port and one never becomes ready. Creations in this process take turns (about 4 s each).
+ */
+let creationTurn: Promise<unknown> = Promise.resolve();
+function takeTurn<T>(work: () => Promise<T>): Promise<T> {
+  const next = creationTurn.then(work, work);
+  creationTurn = next.catch(() => undefined);
+  return next;
+}
+
+/** A failed creation is retried once: another process may have raced us for a port. */
+const CREATE_ATTEMPTS = 2;
+
 export function newClusterName(): string {
   return `lg-${randomBytes(4).toString("hex")}`;
 }
@@ -56,56 +70,69 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
   return {
     name: "kwok",
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
-      const name = options.name ?? newClusterName();
-      const record: ClusterRecord = {
-        name,
-        provider: "kwok",
-        kubeconfigPath: join(clusterDir(name), "kubeconfig.yaml"),
-        createdAt: new Date().toISOString(),
-        owner: currentOwner(),
-        labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
-      };
-      // Written first, so a crash during creation still leaves a findable orphan.
-      await records.save(record);
-      try {
-        await runChecked(
-          bin.kwokctl,
-          [
-            "create", "cluster", "--name", name, "--runtime", "binary",
-            "--kube-apiserver-binary", bin["kube-apiserver"],
-            "--kube-controller-manager-binary", bin["kube-controller-manager"],
-            "--kube-scheduler-binary", bin["kube-scheduler"],
-            "--etcd-binary", bin.etcd,
-            "--kwok-controller-binary", bin.kwok,
-            "--secure-port=true", "--kube-authorization=true",
-            "--kubeconfig", "",
-            "--wait", `${Math.round((deps.createTimeoutMs ?? 120_000) / 1000)}s`,
-          ],
-          { env, timeoutMs: (deps.createTimeoutMs ?? 120_000) + 30_000 },
-        );
-        await bootstrapKwokCluster(createKubeClient(record.kubeconfigPath));
-      } catch (e) {
-        await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of ${name} failed: ${String(cleanup)}`));
-        throw new Error(`while creating kwok cluster ${name}`, { cause: e });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await takeTurn(() => createOnce(options));
+        } catch (e) {
+          if (attempt >= CREATE_ATTEMPTS || options.name) throw e;
+          deps.log(`retrying cluster creation: ${e instanceof Error ? e.message : String(e)}`);
+        }
       }
-      return { ...record, dispose: () => remove(name) };
     },
-    async list() {
-      const known = await records.list();
-      // A cluster directory without a record was not made through us, or its record was lost: list it as an orphan.
-      const dirs = await readdir(join(workDir, "clusters")).catch(() => [] as string[]);
-      const unrecorded = dirs
-        .filter((d) => !known.some((r) => r.name === d))
-        .map((d): ClusterRecord => ({
-          name: d,
-          provider: "kwok",
-          kubeconfigPath: join(clusterDir(d), "kubeconfig.yaml"),
-          createdAt: new Date(0).toISOString(),
-          owner: { pid: 0, host: "", startTicks: "" },
-          labels: {},
-        }));
-      return [...known.filter((r) => r.provider === "kwok"), ...unrecorded];
-    },
+    list: listClusters,
     delete: remove,
   };
+
+  async function createOnce(options: CreateClusterOptions): Promise<Cluster> {
+    const name = options.name ?? newClusterName();
+    const record: ClusterRecord = {
+      name,
+      provider: "kwok",
+      kubeconfigPath: join(clusterDir(name), "kubeconfig.yaml"),
+      createdAt: new Date().toISOString(),
+      owner: currentOwner(),
+      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+    };
+    // Written first, so a crash during creation still leaves a findable orphan.
+    await records.save(record);
+    try {
+      await runChecked(
+        bin.kwokctl,
+        [
+          "create", "cluster", "--name", name, "--runtime", "binary",
+          "--kube-apiserver-binary", bin["kube-apiserver"],
+          "--kube-controller-manager-binary", bin["kube-controller-manager"],
+          "--kube-scheduler-binary", bin["kube-scheduler"],
+          "--etcd-binary", bin.etcd,
+          "--kwok-controller-binary", bin.kwok,
+          "--secure-port=true", "--kube-authorization=true",
+          "--kubeconfig", "",
+          "--wait", `${Math.round((deps.createTimeoutMs ?? 60_000) / 1000)}s`,
+        ],
+        { env, timeoutMs: (deps.createTimeoutMs ?? 60_000) + 30_000 },
+      );
+      await bootstrapKwokCluster(createKubeClient(record.kubeconfigPath));
+    } catch (e) {
+      await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of ${name} failed: ${String(cleanup)}`));
+      throw new Error(`while creating kwok cluster ${name}`, { cause: e });
+    }
+    return { ...record, dispose: () => remove(name) };
+  }
+
+  async function listClusters(): Promise<ClusterRecord[]> {
+    const known = await records.list();
+    // A cluster directory without a record was not made through us, or its record was lost: list it as an orphan.
+    const dirs = await readdir(join(workDir, "clusters")).catch(() => [] as string[]);
+    const unrecorded = dirs
+      .filter((d) => !known.some((r) => r.name === d))
+      .map((d): ClusterRecord => ({
+        name: d,
+        provider: "kwok",
+        kubeconfigPath: join(clusterDir(d), "kubeconfig.yaml"),
+        createdAt: new Date(0).toISOString(),
+        owner: { pid: 0, host: "", startTicks: "" },
+        labels: {},
+      }));
+    return [...known.filter((r) => r.provider === "kwok"), ...unrecorded];
+  }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { messageChain } from "../errors.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { CheckResult, GradeProgress, GradeResult } from "../contracts.ts";
@@ -91,7 +92,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     await mkdir(options.workDir, { recursive: true });
     progress({ type: "phase", phase: "building", at: clock() });
     const provisioning = options.provider.create({ labels }).catch((e: unknown) => {
-      throw new PlatformError(`could not provision a ${options.provider.name} cluster: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new PlatformError(`could not provision a ${options.provider.name} cluster: ${messageChain(e)}`, { cause: e });
     });
     provisioning.catch(() => undefined);
     const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen });
@@ -153,7 +154,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     progress({ type: "phase", phase: "reporting", at: clock() });
     return finish("graded");
   } catch (e) {
-    const reason = e instanceof PlatformError ? e.message : `grading failed: ${e instanceof Error ? e.message : String(e)}`;
+    const reason = e instanceof PlatformError ? e.message : `grading failed: ${messageChain(e)}`;
     return finish("not_gradable", reason);
   } finally {
     stalls?.disarm();

@@ -87,3 +87,38 @@ describe("never check", () => {
     if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
   });
 });
+
+const gatedBeforeReady = ParamsSchema.parse({
+  object: { kind: "Database", name: "orders" },
+  bind: { b: { kind: "Backup", name: "nightly" } },
+  expr: 'self.?status.?phase.orValue("") == "Ready" && b.?status.?phase.orValue("") != "Completed"',
+  until: 'self.?status.?phase.orValue("") == "Ready"',
+});
+
+describe("never check with until", () => {
+  it.each([
+    {
+      name: "closes the window at the first legitimate hand-over, so later flips of the other object do not count",
+      build: (t: TraceBuilder) => t.at(1).add(backup("Completed")).at(2).add(db("Ready")).at(3).modify(backup("InProgress")).at(4).modify(db("Ready")),
+      status: "passed",
+      decidedAt: 2,
+    },
+    {
+      name: "still fails when the first hand-over is forbidden",
+      build: (t: TraceBuilder) => t.at(1).add(backup("InProgress")).at(2).add(db("Ready")),
+      status: "failed",
+      decidedAt: 2,
+    },
+    {
+      name: "stays pending until the window closes one way or the other",
+      build: (t: TraceBuilder) => t.at(1).add(backup("InProgress")).at(2).add(db("Provisioning")),
+      status: "pending",
+    },
+  ])("$name", ({ build, status, decidedAt }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(gatedBeforeReady, t.context({}));
+    expect(verdict.status).toBe(status);
+    if (verdict.status !== "pending" && decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
+  });
+});

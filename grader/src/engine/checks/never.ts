@@ -29,23 +29,40 @@ export const ParamsSchema = z
     bind: BindSchema.optional(),
     /** The forbidden state in a learner's words; defaults to the expression. */
     forbidden: z.string().min(1).optional(),
+    /**
+     * CEL predicate that closes the window: once a version that is not forbidden satisfies it, later
+     * versions are not judged (e.g. "past the gate": what happens after a legitimate hand-over is not this check's business).
+     */
+    until: z.string().min(1).optional(),
     /** Fail at the end if the object was never seen (so the check cannot pass by observing nothing). */
     mustExist: z.boolean().default(true),
   })
-  .superRefine((params, ctx) => refineCel(ctx, params.expr, aliasNames(params.bind), "bool", ["expr"]));
+  .superRefine((params, ctx) => {
+    refineCel(ctx, params.expr, aliasNames(params.bind), "bool", ["expr"]);
+    if (params.until) refineCel(ctx, params.until, aliasNames(params.bind), "bool", ["until"]);
+  });
 export type Params = z.infer<typeof ParamsSchema>;
 
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const subject = historyOf(ctx.trace, params.object, ctx.namespace);
   const bound = boundHistories(ctx.trace, params.bind, ctx.namespace);
   const program = compileCel(params.expr, aliasNames(params.bind));
+  const closing = params.until ? compileCel(params.until, aliasNames(params.bind)) : undefined;
+  let closedAt: number | undefined;
   const what = describeSelector(params.object);
   const forbidden = params.forbidden ?? params.expr;
   const story = [...subject, ...bound.flatMap((b) => b.history)];
 
   for (const entry of windowed(subject, ctx.since)) {
     if (entry.type === "DELETED") continue;
-    if (!celHolds(program, variablesAt(entry.object, bound, entry.seq))) continue;
+    const variables = variablesAt(entry.object, bound, entry.seq);
+    if (!celHolds(program, variables)) {
+      if (closing && celHolds(closing, variables)) {
+        closedAt = entry.at;
+        break;
+      }
+      continue;
+    }
     const others = boundObjectsAt(bound, entry.seq);
     const context = others.map((o) => `${o.kind} ${o.metadata.name} was ${summarize(o)}`);
     const missing = bound.filter((b) => !others.some((o) => o.kind === b.selector.kind && o.metadata.name === b.selector.name));
@@ -58,7 +75,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       evidence: evidenceOf([entry.object, ...others], story.filter((e) => e.seq <= entry.seq)),
     });
   }
-  if (!ctx.final) return pending();
+  if (!ctx.final && closedAt === undefined) return pending();
   const last = lastEntry(subject);
   const current = last && last.type !== "DELETED" ? last.object : undefined;
   if (params.mustExist && subject.length === 0) {
@@ -70,7 +87,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       evidence: evidenceOf([], story),
     });
   }
-  return passed(`${what} never reached: ${forbidden}`, ctx.now, evidenceOf([current, ...boundObjectsAt(bound, Number.MAX_SAFE_INTEGER)], story));
+  return passed(`${what} never reached: ${forbidden}`, closedAt ?? ctx.now, evidenceOf([current, ...boundObjectsAt(bound, Number.MAX_SAFE_INTEGER)], story));
 }
 
 export const neverCheck: CheckType<Params> = {
