@@ -32,6 +32,14 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
   const { recorder, check, clock } = options;
   const since = clock();
   const deadline = since + check.timeoutMs;
+  const context = (): CheckContext => ({
+    trace: recorder.trace,
+    namespace: options.namespace,
+    since,
+    now: clock(),
+    final: false,
+    ...(options.probe ? { probe: options.probe } : {}),
+  });
   return new Promise<LiveVerdict>((resolve) => {
     let done = false;
     let scheduled = false;
@@ -52,15 +60,8 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
     };
     const judge = (final: boolean) => {
       if (done) return;
-      const now = clock();
-      const ctx: CheckContext = {
-        trace: recorder.trace,
-        namespace: options.namespace,
-        since,
-        now,
-        final,
-        ...(options.probe ? { probe: options.probe } : {}),
-      };
+      const ctx: CheckContext = { ...context(), final };
+      const now = ctx.now;
       const verdict = evaluateCheck(check, ctx);
       if (verdict.status !== "pending") return finish(verdict);
       if (final) throw new Error(`check ${check.id} stayed pending with final: true`);
@@ -79,7 +80,18 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
     const unsubscribe = recorder.onChange(onChange);
     timers.push(setTimeout(() => evaluate(true), Math.max(0, deadline - clock())));
     options.windowEnd?.then(() => evaluate(true), () => undefined);
-    options.abort.then((reason) => finish({ status: "aborted", reason, decidedAt: clock() }), () => undefined);
+    // Waiting longer cannot change anything: decide now on what was recorded, and say why it ended early.
+    options.abort.then((reason) => {
+      if (done) return;
+      try {
+        const verdict = evaluateCheck(check, { ...context(), final: true });
+        if (verdict.status === "failed") finish({ ...verdict, message: `${verdict.message} (the grade stopped waiting: ${reason})` });
+        else if (verdict.status === "passed") finish(verdict);
+        else finish({ status: "aborted", reason, decidedAt: clock() });
+      } catch {
+        finish({ status: "aborted", reason, decidedAt: clock() });
+      }
+    }, () => undefined);
     evaluate(false);
   });
 }
