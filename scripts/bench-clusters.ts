@@ -74,9 +74,9 @@ console.log(`RSS per idle cluster (n=${samples}): median ${median(rss).toFixed(0
 {
   const running: Cluster[] = [];
   const baseline = median(times);
-  let n = 0;
+  let n = 1;
   try {
-    for (n = 1; n <= maxParallel; n++) {
+    for (; n <= maxParallel; n++) {
       const { cluster, ms } = await timedCreate();
       running.push(cluster);
       console.log(`  with ${n - 1} running: create-to-ready ${fmt(ms)}, RSS of all ${running.reduce((s, c) => s + clusterRss(c), 0).toFixed(0)} MB`);

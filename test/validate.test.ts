@@ -16,7 +16,7 @@ describe("labgrader validate", () => {
 
   beforeAll(async () => {
     const file = join(tempDir("validate"), "validate.json");
-    const run = await labgrader(["validate", "--concurrency", "4", "--json", file], 1_800_000);
+    const run = await labgrader(["validate", "--concurrency", "6", "--json", file], 1_800_000);
     code = run.code;
     stderr = run.stderr;
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[] };

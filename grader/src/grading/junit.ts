@@ -1,7 +1,16 @@
 import type { GradeResult } from "../contracts.ts";
 
+/** XML 1.0 allows tab, newline, carriage return and printable characters; operator logs may hold others. */
+const allowedInXml = (c: string) => {
+  const code = c.codePointAt(0)!;
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
+};
+
 const escape = (text: string) =>
-  text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!).replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/g, "");
+  [...text]
+    .filter(allowedInXml)
+    .join("")
+    .replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
 
 /** One JUnit test suite per grade, one test case per check (classname = task), so CI systems can show a grade. */
 export function toJUnit(results: GradeResult[]): string {

@@ -41,25 +41,33 @@ function describeStep(step: RenderedStep): string {
 
 /** The API refused what the lab asks for (unknown kind, invalid object): the operator's CRDs are at fault. */
 function isLearnerFault(e: unknown): boolean {
+  // Server-side apply answers 500 when the object has a field the CRD's schema lacks.
+  if (e instanceof KubeApiError && e.message.includes("field not declared in schema")) return true;
   if (e instanceof KubeApiError) return e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 401;
   return e instanceof Error && e.message.includes("does not serve");
 }
 
+/** How long a step waits for the recorder to see what it wrote. */
+const CATCH_UP_MS = 10_000;
+
 async function act(step: RenderedStep, namespace: string, deps: ScenarioDeps): Promise<void> {
   const { admin } = deps;
+  const written: KubeObject[] = [];
   try {
     if (step.action === "apply") {
       for (const object of step.objects) {
         const info = await admin.resource(object.apiVersion, object.kind);
         const metadata = { ...object.metadata, labels: { ...object.metadata.labels, ...deps.labels }, ...(info.namespaced ? { namespace: object.metadata.namespace ?? namespace } : {}) };
-        await admin.apply({ ...object, metadata } as KubeObject);
+        written.push(await admin.apply({ ...object, metadata } as KubeObject));
       }
     } else if (step.action === "patch") {
       const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
-      await admin.patch(key, step.mergePatch, step.subresource ? { subresource: step.subresource } : {});
+      written.push(await admin.patch(key, step.mergePatch, step.subresource ? { subresource: step.subresource } : {}));
     } else if (step.action === "delete") {
       await admin.delete({ apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace });
     }
+    // Read your writes: the checks that follow must see what this step did.
+    for (const object of written) await deps.recorder.caughtUp(object, CATCH_UP_MS);
   } catch (e) {
     throw new StepError(`${describeStep(step)} failed: ${e instanceof Error ? e.message : String(e)}`, isLearnerFault(e), { cause: e });
   }

@@ -15,6 +15,11 @@ export interface Recorder {
   addLog(line: LogLine): void;
   /** Resolves when every watch has listed and is watching: apply fixtures only after this. */
   ready: Promise<void>;
+  /**
+   * Resolves once the trace holds this version of the object (or a later one), so a check started
+   * after an action sees the action's result; false when the kind is not recorded or time ran out.
+   */
+  caughtUp(object: KubeObject, timeoutMs: number): Promise<boolean>;
   /** A watch that could not continue (for example 403): the grade cannot be trusted. */
   failure(): Error | undefined;
   stop(): void;
@@ -78,8 +83,37 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
       onError,
     }),
   );
+  const recordedKinds = new Set(kinds.map((k) => `${k.apiVersion}/${k.kind}`));
+  const sameObject = (a: KubeObject, b: KubeObject) =>
+    a.kind === b.kind && a.apiVersion === b.apiVersion && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? "") === (b.metadata.namespace ?? "");
+  const atLeast = (seen: string | undefined, wanted: string) => {
+    if (seen === undefined) return false;
+    // resourceVersions are opaque, but etcd-backed ones are increasing integers.
+    return /^\d+$/.test(seen) && /^\d+$/.test(wanted) ? BigInt(seen) >= BigInt(wanted) : seen === wanted;
+  };
+  const holds = (object: KubeObject) => {
+    const wanted = object.metadata.resourceVersion;
+    return wanted !== undefined && trace.entries.some((e) => sameObject(e.object, object) && atLeast(e.object.metadata.resourceVersion, wanted));
+  };
   return {
     trace,
+    caughtUp(object, timeoutMs) {
+      if (!recordedKinds.has(`${object.apiVersion}/${object.kind}`) || !object.metadata.resourceVersion) return Promise.resolve(false);
+      if (holds(object)) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          resolve(false);
+        }, timeoutMs);
+        const check = () => {
+          if (!holds(object)) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(true);
+        };
+        listeners.add(check);
+      });
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
