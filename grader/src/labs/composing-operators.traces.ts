@@ -53,7 +53,12 @@ export const completedBackup = (namespace: string, databaseName: string): Status
 const waitingForBackup: Status = { conditions: [condition("Progressing", "False", "WaitingForBackup", "Waiting for backup to be ready")] };
 
 /** The Database controller's walk to Ready (unset → Provisioning → … → Ready), children included. */
-export function provision(t: TraceBuilder, name: string, start: number, options: { backupRef?: string; failOnce?: boolean } = {}): number {
+export function provision(
+  t: TraceBuilder,
+  name: string,
+  start: number,
+  options: { backupRef?: string; failOnce?: boolean; /** The pod becomes Ready only then (its volume is held back). */ readyAt?: number } = {},
+): number {
   const db = (status?: Status) => database(name, status, options.backupRef ? { backupRef: options.backupRef } : {});
   let at = start;
   t.at(at).modify(db({ phase: "Provisioning" }));
@@ -66,7 +71,8 @@ export function provision(t: TraceBuilder, name: string, start: number, options:
   t.at((at += 5)).modify(db({ phase: "Configuring" }));
   t.at((at += 1)).add(kubeObject("Service", name, {}, "v1"));
   t.at((at += 5)).modify(db({ phase: "Deploying", conditions: [condition("Progressing", "True", "WaitingForReplicas")] }));
-  t.at((at += 300)).modify(kubeObject("StatefulSet", name, { status: { readyReplicas: 1 } }, "apps/v1"));
+  at = Math.max(at + 300, options.readyAt ?? 0);
+  t.at(at).modify(kubeObject("StatefulSet", name, { status: { readyReplicas: 1 } }, "apps/v1"));
   t.at((at += 5)).modify(db({ phase: "Verifying" }));
   t.at((at += 5)).modify(db({ phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }));
   return at;
@@ -85,23 +91,28 @@ export interface BackupFlaws {
 
 /** Scenario backup-waits-for-database. */
 export function backupWaitsRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: watch 0, apply Backup 100, checks 200, apply Database 300, 25 s hold 400, release the volume 25 400,
+  // checks 25 500, left-alone window from 40 200.
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("orders-backup", "orders", status);
+  const complete = (at: number) => t.at(at).modify(b({ phase: "InProgress", conditions: [condition("BackupReady", "False", "BackupInProgress")] })).at(at + 6).modify(b(completedBackup(ns, "orders")));
   t.at(100).add(b());
   if (flaws.ignoresDatabase) t.at(110).modify(b(completedBackup(ns, "orders")));
   else t.at(110).modify(b(pendingBackup("DatabaseNotFound")));
-  t.at(300).add(database("orders")).at(305).modify(database("orders"));
-  if (flaws.ignoresReadiness) t.at(306).modify(b({ phase: "InProgress" })).modify(b(completedBackup(ns, "orders")));
-  const ready = provision(t, "orders", 320, { failOnce: true });
-  if (!flaws.noRequeue && !flaws.ignoresDatabase && !flaws.ignoresReadiness && ready < 10_110) {
-    t.at(10_110).modify(b({ phase: "InProgress", conditions: [condition("BackupReady", "False", "BackupInProgress")] }));
-    t.at(10_116).modify(b(completedBackup(ns, "orders")));
+  t.at(300).add(database("orders"));
+  // The Database exists from 300 but its volume is held back until the grader releases it at 25 400.
+  const ready = provision(t, "orders", 305, { failOnce: true, readyAt: 25_600 });
+  const polls = [10_110, 20_110, 30_110];
+  if (flaws.ignoresReadiness) complete(polls[0]!);
+  else if (!flaws.ignoresDatabase && !flaws.noRequeue) {
+    t.at(polls[0]!).modify(b(pendingBackup("DatabaseNotReady")));
+    complete(polls.find((p) => p > ready)!);
   }
   if (flaws.rerunsCompleted) {
-    t.at(20_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:20Z" }));
-    t.at(30_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:30Z" }));
+    t.at(45_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:45Z" }));
+    t.at(55_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:55Z" }));
   }
-  return { trace: t.trace(), steps: [0, 100, 200, 300, 400, 10_200], end: 45_000 };
+  return { trace: t.trace(), steps: [0, 100, 200, 300, 400, 25_400, 25_500, 40_200], end: 80_000 };
 }
 
 export interface GateFlaws {

@@ -122,3 +122,38 @@ describe("never check with until", () => {
     if (verdict.status !== "pending" && decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
   });
 });
+
+const proceedsBeforeBackupReady = ParamsSchema.parse({
+  object: { kind: "Database", name: "orders" },
+  seen: { backupWasReady: { object: { kind: "Backup", name: "nightly" }, expr: 'self.?status.?phase.orValue("") == "Completed"' } },
+  expr: '!backupWasReady && self.?status.?phase.orValue("") == "Ready"',
+});
+
+describe("never check with seen facts", () => {
+  it.each([
+    {
+      name: "a fact once true stays true, whatever the other object does next",
+      build: (t: TraceBuilder) => t.at(1).add(backup("Completed")).at(2).modify(backup("InProgress")).at(3).add(db("Ready")),
+      status: "passed",
+    },
+    {
+      name: "fails when the fact was never true before the judged version",
+      build: (t: TraceBuilder) => t.at(1).add(backup("InProgress")).at(2).add(db("Ready")).at(3).modify(backup("Completed")),
+      status: "failed",
+    },
+  ])("$name", ({ build, status }) => {
+    const t = createTraceBuilder();
+    build(t);
+    expect(evaluate(proceedsBeforeBackupReady, t.context({ final: true, now: 10 })).status).toBe(status);
+  });
+
+  it("rejects an alias that is both bound and seen", () => {
+    const result = ParamsSchema.safeParse({
+      object: { kind: "Database", name: "orders" },
+      bind: { b: { kind: "Backup", name: "nightly" } },
+      seen: { b: { object: { kind: "Backup", name: "nightly" }, expr: "true" } },
+      expr: "b",
+    });
+    expect(result.success).toBe(false);
+  });
+});

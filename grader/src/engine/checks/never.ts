@@ -12,7 +12,7 @@ import {
   variablesAt,
   windowed,
 } from "../objects.ts";
-import { BindSchema, ObjectSelectorSchema } from "../params.ts";
+import { AliasSchema, BindSchema, ObjectSelectorSchema, type Bind } from "../params.ts";
 
 /**
  * A CEL predicate is never true for any version of the object during the window. Each version
@@ -27,6 +27,12 @@ export const ParamsSchema = z
     expr: z.string().min(1),
     /** Other objects the expression may read, by alias. */
     bind: BindSchema.optional(),
+    /**
+     * Facts about other objects' histories, by alias: true once some version of that object, at or
+     * before the judged version, satisfied `expr` (with `self` = that version). Unlike `bind`, a
+     * later change of the other object does not undo it.
+     */
+    seen: z.record(AliasSchema, z.strictObject({ object: ObjectSelectorSchema, expr: z.string().min(1) })).optional(),
     /** The forbidden state in a learner's words; defaults to the expression. */
     forbidden: z.string().min(1).optional(),
     /**
@@ -38,16 +44,39 @@ export const ParamsSchema = z
     mustExist: z.boolean().default(true),
   })
   .superRefine((params, ctx) => {
-    refineCel(ctx, params.expr, aliasNames(params.bind), "bool", ["expr"]);
-    if (params.until) refineCel(ctx, params.until, aliasNames(params.bind), "bool", ["until"]);
+    const clashes = Object.keys(params.seen ?? {}).filter((alias) => params.bind && alias in params.bind);
+    for (const alias of clashes) ctx.addIssue({ code: "custom", message: `alias ${alias} is both bound and seen`, path: ["seen", alias] });
+    if (clashes.length > 0) return;
+    const names = variableNames(params);
+    refineCel(ctx, params.expr, names, "bool", ["expr"]);
+    if (params.until) refineCel(ctx, params.until, names, "bool", ["until"]);
+    for (const [alias, fact] of Object.entries(params.seen ?? {})) refineCel(ctx, fact.expr, ["self"], "bool", ["seen", alias, "expr"]);
   });
 export type Params = z.infer<typeof ParamsSchema>;
+
+function variableNames(params: { bind?: Bind | undefined; seen?: Record<string, unknown> | undefined }): string[] {
+  return [...aliasNames(params.bind), ...Object.keys(params.seen ?? {})];
+}
+
+/** For each `seen` alias, the first seq at which the fact became true (or Infinity). */
+function firstSeen(params: Params, ctx: CheckContext): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(params.seen ?? {}).map(([alias, fact]) => {
+      const program = compileCel(fact.expr, ["self"]);
+      const hit = historyOf(ctx.trace, fact.object, ctx.namespace).find((e) => e.type !== "DELETED" && celHolds(program, { self: e.object }));
+      return [alias, hit ? hit.seq : Number.POSITIVE_INFINITY];
+    }),
+  );
+}
 
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const subject = historyOf(ctx.trace, params.object, ctx.namespace);
   const bound = boundHistories(ctx.trace, params.bind, ctx.namespace);
-  const program = compileCel(params.expr, aliasNames(params.bind));
-  const closing = params.until ? compileCel(params.until, aliasNames(params.bind)) : undefined;
+  const names = variableNames(params);
+  const program = compileCel(params.expr, names);
+  const closing = params.until ? compileCel(params.until, names) : undefined;
+  const seenAt = firstSeen(params, ctx);
+  const seenAsOf = (seq: number) => Object.fromEntries(Object.entries(seenAt).map(([alias, first]) => [alias, first <= seq]));
   let closedAt: number | undefined;
   const what = describeSelector(params.object);
   const forbidden = params.forbidden ?? params.expr;
@@ -55,7 +84,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
 
   for (const entry of windowed(subject, ctx.since)) {
     if (entry.type === "DELETED") continue;
-    const variables = variablesAt(entry.object, bound, entry.seq);
+    const variables = { ...variablesAt(entry.object, bound, entry.seq), ...seenAsOf(entry.seq) };
     if (!celHolds(program, variables)) {
       if (closing && celHolds(closing, variables)) {
         closedAt = entry.at;
