@@ -82,7 +82,11 @@ console.log(`RSS per idle cluster (n=${samples}): median ${median(rss).toFixed(0
       console.log(`  with ${n - 1} running: create-to-ready ${fmt(ms)}, RSS of all ${running.reduce((s, c) => s + clusterRss(c), 0).toFixed(0)} MB`);
       if (ms > 2 * baseline) break;
     }
-    console.log(n > maxParallel ? `create-to-ready stayed under twice the baseline with ${maxParallel} clusters running (the limit of this run)` : `create-to-ready doubled with ${n - 1} clusters already running`);
+    console.log(
+      n > maxParallel
+        ? `create-to-ready stayed under twice the baseline up to ${maxParallel - 1} clusters already running (${maxParallel} in all, the limit of this run)`
+        : `create-to-ready doubled with ${n - 1} clusters already running`,
+    );
   } finally {
     await Promise.all(running.map((c) => c.dispose()));
   }

@@ -47,4 +47,19 @@ describe("labgrader grade", () => {
     expect(result.score).toBe(0);
     expect(result.findings.join("\n")).toMatch(/did not build[\s\S]*broken\.go/);
   });
+
+  it("grades a project without generated CRDs as a learner's failure that says so", async () => {
+    const project = tempDir("no-crds");
+    const { cpSync, rmSync } = await import("node:fs");
+    cpSync(join(import.meta.dirname, "..", "operator"), project, { recursive: true, filter: (src) => !src.includes("/bin") });
+    rmSync(join(project, "config/crd/bases"), { recursive: true });
+    const json = join(project, "grade.json");
+    const run = await labgrader(["grade", "--lab", "composing-operators", "--operator", project, "--json", json]);
+    expect(run.code).toBe(1);
+    const result = GradeResultSchema.parse(JSON.parse(readFileSync(json, "utf8")));
+    expect(result.status).toBe("graded");
+    expect(result.score).toBe(0);
+    expect(result.checks.every((c) => c.status === "failed")).toBe(true);
+    expect(result.findings.join("\n")).toContain("config/crd/bases holds no CRD manifests (run `make manifests`)");
+  });
 });

@@ -7,13 +7,13 @@ import type { Cluster, ClusterProvider } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
 import { probeFor } from "../engine/registry.ts";
 import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
-import { createKubeClient } from "../kube/client.ts";
+import { createKubeClient, KubeApiError } from "../kube/client.ts";
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { createOperatorIdentity } from "../runner/identity.ts";
 import { startManager, type RunningManager } from "../runner/manager.ts";
 import { installCrds } from "../runner/operator.ts";
-import { readCrds, readManagerRole } from "../runner/project.ts";
+import { CRD_DIR, readCrds, readManagerRole, ROLE_FILE } from "../runner/project.ts";
 import { prepareOperator, type OperatorSource } from "../runner/source.ts";
 import { watchForStalls, type StallWatch } from "./stalls.ts";
 import { toCheckResult, undecided } from "./results.ts";
@@ -37,6 +37,19 @@ export interface GradeOptions {
 
 /** A platform failure: the grade is not gradable, never a zero. */
 class PlatformError extends Error {}
+
+/** The submitted project cannot be run at all (no CRDs, an invalid role or CRD): every check fails, with this finding. */
+class ProjectError extends Error {}
+
+async function asProjectError<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const learnerFault = !(e instanceof KubeApiError) || (e.status >= 400 && e.status < 500 && e.status !== 429);
+    if (!learnerFault) throw e;
+    throw new ProjectError(`${what}: ${messageChain(e)}`, { cause: e });
+  }
+}
 
 const kindsToRecord = (lab: Lab) => [
   { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" },
@@ -96,18 +109,17 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     });
     provisioning.catch(() => undefined);
     const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen });
-    cluster = await provisioning;
     if (!prepared.build.ok) {
+      cluster = await provisioning.catch(() => undefined);
       const why = prepared.build.timedOut ? "the build timed out" : `go build failed:\n${prepared.build.output.split("\n").slice(0, 40).join("\n")}`;
-      findings.push(`The operator did not build: ${why}`);
-      for (const check of allChecks) results.set(check.id, { ...undecided(check, "the operator did not build"), status: "failed", message: `The operator did not build (${prepared.build.timedOut ? "timed out" : "compile error"}).` });
-      return finish("graded");
+      throw new ProjectError(`The operator did not build: ${why}`);
     }
+    const crds = await asProjectError(`The project's CRDs (${CRD_DIR}) cannot be read`, () => readCrds(prepared.manifestsDir));
+    const role = await asProjectError(`The project's role (${ROLE_FILE}) cannot be read`, () => readManagerRole(prepared.manifestsDir));
+    cluster = await provisioning;
     progress({ type: "phase", phase: "provisioning", at: clock() });
     const admin = createKubeClient(cluster.kubeconfigPath);
-    const crds = await readCrds(prepared.manifestsDir);
-    const role = await readManagerRole(prepared.manifestsDir);
-    await installCrds(admin, crds);
+    await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crds));
     const identity = await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
     recorder = createRecorder(admin, kindsToRecord(options.lab), clock);
     await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
@@ -154,6 +166,12 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     progress({ type: "phase", phase: "reporting", at: clock() });
     return finish("graded");
   } catch (e) {
+    if (e instanceof ProjectError) {
+      findings.push(e.message);
+      const headline = e.message.split("\n")[0]!;
+      for (const check of allChecks) if (!results.has(check.id)) results.set(check.id, { ...undecided(check, headline), status: "failed", message: `${headline}.` });
+      return finish("graded");
+    }
     const reason = e instanceof PlatformError ? e.message : `grading failed: ${messageChain(e)}`;
     return finish("not_gradable", reason);
   } finally {

@@ -45,8 +45,10 @@ export function startManager(options: ManagerOptions): RunningManager {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  let spawnError: Error | undefined;
+  child.on("error", (e) => (spawnError = e));
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${options.binary}`);
+  if (pid === undefined) throw new Error(`could not start ${options.binary}`, { cause: spawnError });
   const file = createWriteStream(options.logFile);
   const logs: LogLine[] = [];
   const listeners: ((line: LogLine) => void)[] = [];
