@@ -1,12 +1,15 @@
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { isAlive } from "../grader/src/process/liveness.ts";
-import { repoRoot, testConfig } from "./support/env.ts";
+import { labgrader } from "./support/cli.ts";
+import { testConfig } from "./support/env.ts";
 
-const run = promisify(execFile);
-const cli = (...args: string[]) => run(process.execPath, [`${repoRoot}grader/src/cli/main.ts`, ...args], { env: process.env, timeout: 180_000 });
+/** Runs a labgrader command that must succeed. */
+async function cli(...args: string[]): Promise<{ stdout: string }> {
+  const run = await labgrader(args, 180_000);
+  if (run.code !== 0) throw new Error(`labgrader ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
+  return run;
+}
 
 describe("labgrader cluster", () => {
   it("creates a kwok cluster, lists it, and deletes it leaving no process behind", async () => {

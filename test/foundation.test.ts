@@ -9,7 +9,8 @@ import { watchResource, type WatchHandle } from "../grader/src/kube/watch.ts";
 import { buildManager } from "../grader/src/runner/build.ts";
 import { startOperator, type RunningOperator } from "../grader/src/runner/operator.ts";
 import { isAlive } from "../grader/src/process/liveness.ts";
-import { goEnv, managerEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
+import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { goEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 type Versioned = { at: number; object: KubeObject };
 type Status = { phase?: string; readyReplicas?: number; conditions?: { type: string; status: string; reason: string }[] };
@@ -75,7 +76,7 @@ describe("reference operator on a kwok cluster", () => {
       workDir: work,
       managerArgs: ["--phase-delay=1s"],
       clock,
-      managerEnv: managerEnv(),
+      managerEnv: managerEnvironment(process.env),
     });
     for (const kind of ["Database", "Backup"]) {
       const handle = watchResource(admin, { apiVersion: "database.example.com/v1", kind, namespace }, {

@@ -26,8 +26,3 @@ export function tempDir(prefix: string): string {
 export function goEnv(): Record<string, string | undefined> {
   return { ...process.env };
 }
-
-/** A minimal environment for a manager process: nothing of the test's leaks into it. */
-export function managerEnv(): Record<string, string> {
-  return { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: tmpdir() };
-}

@@ -2,16 +2,13 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ProviderNameSchema } from "../clusters/provider.ts";
-import { createProvider } from "../clusters/select.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
 import { allRequiredPassed, checkLine, textReport } from "../grading/report.ts";
 import { loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
-import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
-import { managerEnvironment } from "./environment.ts";
+import { gradingDeps } from "./grading-deps.ts";
 
 export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider kwok|kind|kubeconfig]
                 [--json FILE] [--junit FILE] [--manager-arg ARG]…
@@ -33,18 +30,14 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
   });
   if (!values.lab || !values.operator) throw new Error(`grade needs --lab and --operator\n${gradeHelp}`);
   const lab = await loadLab(values.lab);
-  const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
-  const provider = createProvider(ProviderNameSchema.parse(values.provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log });
+  const deps = await gradingDeps(ctx, values.provider);
   const dir = values.operator === "reference" ? REFERENCE_OPERATOR_DIR : resolve(values.operator);
   const result = await gradeOperator({
     lab,
     source: { kind: "project", dir },
     operatorName: values.operator,
-    provider,
+    ...deps,
     workDir: await mkdtemp(join(tmpdir(), "labgrader-grade-")),
-    controllerGen: toolchain.binaries["controller-gen"],
-    goEnv: ctx.env,
-    managerEnv: managerEnvironment(ctx.env),
     managerArgs: values["manager-arg"] ?? [],
     onProgress: (p) => {
       if (!ctx.isTty) return;

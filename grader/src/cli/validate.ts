@@ -4,17 +4,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { GradeResult } from "../contracts.ts";
-import { ProviderNameSchema } from "../clusters/provider.ts";
-import { createProvider } from "../clusters/select.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
 import { compare, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
 import { listLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import type { OperatorSource } from "../runner/source.ts";
-import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
-import { managerEnvironment } from "./environment.ts";
+import { gradingDeps } from "./grading-deps.ts";
 
 export const MUTANTS_DIR = fileURLToPath(new URL("../../../test/mutants/", import.meta.url));
 
@@ -37,8 +34,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       junit: { type: "string" },
     },
   });
-  const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
-  const provider = createProvider(ProviderNameSchema.parse(values.provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log });
+  const deps = await gradingDeps(ctx, values.provider);
   const labIds = values.lab ? [values.lab] : await listLabs();
   const mutants = await loadMutants(MUTANTS_DIR);
   const only = values.only?.split(",").map((s) => s.trim());
@@ -70,11 +66,8 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
         lab,
         source: job.source,
         operatorName: job.name,
-        provider,
+        ...deps,
         workDir: join(workRoot, labId, job.name),
-        controllerGen: toolchain.binaries["controller-gen"],
-        goEnv: ctx.env,
-        managerEnv: managerEnvironment(ctx.env),
         managerArgs,
       });
       const outcome = compare({ operator: job.name, fails: job.fails }, result);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { runChecked } from "../process/command.ts";
 import { newClusterName } from "./kwok.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
-import { createRecordStore, currentOwner } from "./records.ts";
+import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
 export interface KindProviderDeps {
   /** The kind binary. */
@@ -70,14 +70,7 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       const known = (await records.list()).filter((r) => r.provider === "kind");
       const unrecorded = names
         .filter((n) => n.startsWith("lg-") && !known.some((r) => r.name === n))
-        .map((n): ClusterRecord => ({
-          name: n,
-          provider: "kind",
-          kubeconfigPath: join(kubeconfigDir, `${n}.kubeconfig`),
-          createdAt: new Date(0).toISOString(),
-          owner: { pid: 0, host: "", startTicks: "" },
-          labels: {},
-        }));
+        .map((n) => orphanRecord(n, "kind", join(kubeconfigDir, `${n}.kubeconfig`)));
       return [...known.filter((r) => names.includes(r.name)), ...unrecorded];
     },
     delete: remove,

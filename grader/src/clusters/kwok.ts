@@ -8,7 +8,7 @@ import { runChecked, runCommand } from "../process/command.ts";
 import { terminate } from "../process/liveness.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
-import { createRecordStore, currentOwner } from "./records.ts";
+import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
 export interface KwokProviderDeps {
   toolchain: Toolchain;
@@ -125,14 +125,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     const dirs = await readdir(join(workDir, "clusters")).catch(() => [] as string[]);
     const unrecorded = dirs
       .filter((d) => !known.some((r) => r.name === d))
-      .map((d): ClusterRecord => ({
-        name: d,
-        provider: "kwok",
-        kubeconfigPath: join(clusterDir(d), "kubeconfig.yaml"),
-        createdAt: new Date(0).toISOString(),
-        owner: { pid: 0, host: "", startTicks: "" },
-        labels: {},
-      }));
+      .map((d) => orphanRecord(d, "kwok", join(clusterDir(d), "kubeconfig.yaml")));
     return [...known.filter((r) => r.provider === "kwok"), ...unrecorded];
   }
 }
