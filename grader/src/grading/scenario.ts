@@ -64,7 +64,11 @@ async function act(step: RenderedStep, namespace: string, deps: ScenarioDeps): P
       const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
       written.push(await admin.patch(key, step.mergePatch, step.subresource ? { subresource: step.subresource } : {}));
     } else if (step.action === "delete") {
-      await admin.delete({ apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace });
+      const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
+      if (await admin.delete(key)) {
+        const object = { apiVersion: key.apiVersion, kind: key.kind, metadata: { name: key.name, ...(key.namespace ? { namespace: key.namespace } : {}) } };
+        await deps.recorder.caughtUpDeletion(object, CATCH_UP_MS);
+      }
     }
     // Read your writes: the checks that follow must see what this step did.
     for (const object of written) await deps.recorder.caughtUp(object, CATCH_UP_MS);

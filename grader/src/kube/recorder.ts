@@ -20,6 +20,8 @@ export interface Recorder {
    * after an action sees the action's result; false when the kind is not recorded or time ran out.
    */
   caughtUp(object: KubeObject, timeoutMs: number): Promise<boolean>;
+  /** Resolves once the trace shows the object being deleted (deletionTimestamp set, or gone); false as above. */
+  caughtUpDeletion(object: KubeObject, timeoutMs: number): Promise<boolean>;
   /** A watch that could not continue (for example 403): the grade cannot be trusted. */
   failure(): Error | undefined;
   stop(): void;
@@ -95,25 +97,29 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
     const wanted = object.metadata.resourceVersion;
     return wanted !== undefined && trace.entries.some((e) => sameObject(e.object, object) && atLeast(e.object.metadata.resourceVersion, wanted));
   };
+  const deleting = (object: KubeObject) =>
+    trace.entries.some((e) => sameObject(e.object, object) && (e.type === "DELETED" || e.object.metadata.deletionTimestamp !== undefined));
+  const waitFor = (object: KubeObject, done: () => boolean, timeoutMs: number): Promise<boolean> => {
+    if (!recordedKinds.has(`${object.apiVersion}/${object.kind}`)) return Promise.resolve(false);
+    if (done()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        resolve(false);
+      }, timeoutMs);
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve(true);
+      };
+      listeners.add(check);
+    });
+  };
   return {
     trace,
-    caughtUp(object, timeoutMs) {
-      if (!recordedKinds.has(`${object.apiVersion}/${object.kind}`) || !object.metadata.resourceVersion) return Promise.resolve(false);
-      if (holds(object)) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          resolve(false);
-        }, timeoutMs);
-        const check = () => {
-          if (!holds(object)) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve(true);
-        };
-        listeners.add(check);
-      });
-    },
+    caughtUp: (object, timeoutMs) => (object.metadata.resourceVersion ? waitFor(object, () => holds(object), timeoutMs) : Promise.resolve(false)),
+    caughtUpDeletion: (object, timeoutMs) => waitFor(object, () => deleting(object), timeoutMs),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
