@@ -13,3 +13,15 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   npm ci --no-audit --no-fund
 fi
 npm run --silent toolchain
+
+# npm start and the service tests run a redis-server of their own when REDIS_URL is not set.
+if ! command -v redis-server >/dev/null; then
+  echo "setup: installing Debian's redis-server (npm start runs one when REDIS_URL is not set)"
+  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+fi
+
+# The browser tests drive Debian's Chromium with playwright-core (no browser is downloaded).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's chromium (the browser tests drive it)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

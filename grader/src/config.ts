@@ -13,6 +13,20 @@ export const GraderConfigSchema = z.object({
   kubeconfig: z.string().optional(),
   /** Node image for the kind provider (LABGRADER_KIND_NODE_IMAGE). */
   kindNodeImage: z.string().min(1),
+  /** Run every learner's manager in the sandbox (LABGRADER_SANDBOX=1); `grade --sandbox` turns it on for one grade. */
+  sandbox: z.boolean(),
+  /** Root-owned folder outside /root for sandbox uid locks and homes (LABGRADER_SANDBOX_DIR). */
+  sandboxDir: z.string().min(1),
+  /** Uids handed to sandboxed managers, "first-last", unused by any account (LABGRADER_SANDBOX_UIDS). */
+  sandboxUids: z.string().regex(/^\d+-\d+$/),
+  /** Memory limit of one sandbox in MiB (LABGRADER_SANDBOX_MEMORY_MIB). */
+  sandboxMemoryMiB: z.coerce.number().int().positive(),
+  /** Processes plus threads one sandbox may run (LABGRADER_SANDBOX_PIDS). */
+  sandboxPids: z.coerce.number().int().positive(),
+  /** CPU quota of one sandbox in cores (LABGRADER_SANDBOX_CPUS). */
+  sandboxCpus: z.coerce.number().positive(),
+  /** A sandboxed manager is killed after this many minutes (LABGRADER_SANDBOX_WALL_CLOCK_MINUTES). */
+  sandboxWallClockMinutes: z.coerce.number().positive(),
 });
 export type GraderConfig = z.infer<typeof GraderConfigSchema>;
 
@@ -23,5 +37,12 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     provider: env.LABGRADER_PROVIDER ?? "kwok",
     kubeconfig: env.LABGRADER_KUBECONFIG,
     kindNodeImage: env.LABGRADER_KIND_NODE_IMAGE ?? "local/kind-node:v1.36.3",
+    sandbox: ["1", "true", "yes"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase()),
+    sandboxDir: env.LABGRADER_SANDBOX_DIR ?? "/var/lib/labgrader/sandbox",
+    sandboxUids: env.LABGRADER_SANDBOX_UIDS ?? "62000-62999",
+    sandboxMemoryMiB: env.LABGRADER_SANDBOX_MEMORY_MIB ?? 512,
+    sandboxPids: env.LABGRADER_SANDBOX_PIDS ?? 256,
+    sandboxCpus: env.LABGRADER_SANDBOX_CPUS ?? 1,
+    sandboxWallClockMinutes: env.LABGRADER_SANDBOX_WALL_CLOCK_MINUTES ?? 15,
   });
 }

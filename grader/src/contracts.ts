@@ -69,3 +69,22 @@ export type GradeProgress =
   | { type: "phase"; phase: "building" | "provisioning" | "deploying" | "checking" | "reporting"; at: number }
   | { type: "check"; result: CheckResult }
   | { type: "log"; message: string; at: number };
+
+/** The queue grading jobs go through, and its one job type. */
+export const GRADE_QUEUE = "labgrader-grade";
+export const GRADE_JOB = "grade";
+
+/** A grading job names the attempt; everything else is read from the gradebook when it runs. */
+export const GradeJobSchema = z.object({ attemptId: z.uuid() });
+export type GradeJob = z.infer<typeof GradeJobSchema>;
+
+/** Deterministic, so enqueuing an attempt twice makes one job. */
+export const gradeJobId = (attemptId: string) => `grade-${attemptId}`;
+
+/** Retries are for platform faults only (a learner's failure completes the job); backoff in ms. */
+export const GRADE_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 10_000 },
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;

@@ -11,10 +11,12 @@ import type { CliContext } from "./context.ts";
 import { gradingDeps } from "./grading-deps.ts";
 
 export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider kwok|kind|kubeconfig]
-                [--json FILE] [--junit FILE] [--manager-arg ARG]…
+                [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox]
   Grades an operator project (a kubebuilder project folder) on a lab in a fresh cluster.
   Exits 0 only when every required check passes. --manager-arg passes a flag to the
-  manager (e.g. --manager-arg=--phase-delay=1s for the reference operator).`;
+  manager (e.g. --manager-arg=--phase-delay=1s for the reference operator). --sandbox runs
+  the manager under its own uid with memory/pids/cpu limits and no network but its API
+  server (also on with LABGRADER_SANDBOX=1; needs root, cgroup v1, setpriv, iptables).`;
 
 export async function gradeCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -26,11 +28,12 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
       json: { type: "string" },
       junit: { type: "string" },
       "manager-arg": { type: "string", multiple: true },
+      sandbox: { type: "boolean" },
     },
   });
   if (!values.lab || !values.operator) throw new Error(`grade needs --lab and --operator\n${gradeHelp}`);
   const lab = await loadLab(values.lab);
-  const deps = await gradingDeps(ctx, values.provider);
+  const deps = await gradingDeps(ctx, values.provider, values.sandbox);
   const dir = values.operator === "reference" ? REFERENCE_OPERATOR_DIR : resolve(values.operator);
   const result = await gradeOperator({
     lab,

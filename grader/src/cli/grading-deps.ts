@@ -1,19 +1,22 @@
 import { ProviderNameSchema } from "../clusters/provider.ts";
 import { createProvider } from "../clusters/select.ts";
 import type { GradeOptions } from "../grading/grade.ts";
+import { sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
 import { managerEnvironment } from "./environment.ts";
 
-/** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments. */
-export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv">;
+/** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
+export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox">;
 
-export async function gradingDeps(ctx: CliContext, provider: string | undefined): Promise<GradingDeps> {
+/** `sandbox` turns the sandbox on for this command even when the configuration does not. */
+export async function gradingDeps(ctx: CliContext, provider: string | undefined, sandbox = false): Promise<GradingDeps> {
   const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
   return {
     provider: createProvider(ProviderNameSchema.parse(provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log }),
     controllerGen: toolchain.binaries["controller-gen"],
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),
+    ...(sandbox || ctx.config.sandbox ? { sandbox: sandboxSettings(ctx.config) } : {}),
   };
 }

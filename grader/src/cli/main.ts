@@ -6,6 +6,7 @@ import { gradeCommand, gradeHelp } from "./grade.ts";
 import { lintCommand, lintHelp } from "./lint.ts";
 import { toolchainCommand, toolchainHelp } from "./toolchain.ts";
 import { validateCommand, validateHelp } from "./validate.ts";
+import { usersCommand, usersHelp } from "../../../server/src/cli/users.ts";
 
 const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
   toolchain: { run: toolchainCommand, help: toolchainHelp },
@@ -13,6 +14,7 @@ const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promi
   grade: { run: gradeCommand, help: gradeHelp },
   validate: { run: validateCommand, help: validateHelp },
   lint: { run: lintCommand, help: lintHelp },
+  users: { run: usersCommand, help: usersHelp },
 };
 
 function usage(): string {

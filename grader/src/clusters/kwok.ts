@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Toolchain } from "../toolchain/build.ts";
 import { createKubeClient } from "../kube/client.ts";
 import { runChecked, runCommand } from "../process/command.ts";
+import { withFileLock } from "../process/file-lock.ts";
 import { terminate } from "../process/liveness.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
@@ -23,7 +24,8 @@ export interface KwokProviderDeps {
 
 /**
  * kwokctl picks free ports by probing, so two clusters created at the same instant can pick the
- * same port and one never becomes ready. Creations in this process take turns (about 4 s each).
+ * same port and one never becomes ready. Creations take turns (about 4 s each): in this process
+ * by a promise chain, across processes (several workers on one host) by a lock file.
  */
 let creationTurn: Promise<unknown> = Promise.resolve();
 function takeTurn<T>(work: () => Promise<T>): Promise<T> {
@@ -72,7 +74,8 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await takeTurn(() => createOnce(options));
+          await mkdir(workDir, { recursive: true });
+          return await takeTurn(() => withFileLock(join(workDir, "create.lock"), () => createOnce(options), { timeoutMs: 15 * 60_000 }));
         } catch (e) {
           if (attempt >= CREATE_ATTEMPTS || options.name) throw e;
           deps.log(`retrying cluster creation: ${e instanceof Error ? e.message : String(e)}`);

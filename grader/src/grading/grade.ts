@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { messageChain } from "../errors.ts";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { CheckResult, GradeProgress, GradeResult } from "../contracts.ts";
 import type { Cluster, ClusterProvider } from "../clusters/provider.ts";
@@ -12,6 +12,7 @@ import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { createOperatorIdentity } from "../runner/identity.ts";
 import { startManager, type RunningManager } from "../runner/manager.ts";
+import { createSandbox, prepareSandboxing, type Sandbox, type SandboxSettings } from "../runner/sandbox.ts";
 import { installCrds } from "../runner/operator.ts";
 import { CRD_DIR, readCrds, readManagerRole, ROLE_FILE } from "../runner/project.ts";
 import { prepareOperator, type OperatorSource } from "../runner/source.ts";
@@ -32,6 +33,10 @@ export interface GradeOptions {
   managerEnv: Record<string, string>;
   managerArgs: string[];
   attemptId?: string;
+  /** Time limit of the manager's `go build`; a build over it is the learner's failure. */
+  buildTimeoutMs?: number;
+  /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */
+  sandbox?: SandboxSettings;
   onProgress?: (progress: GradeProgress) => void;
 }
 
@@ -70,6 +75,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
   const findings: string[] = [];
   let cluster: Cluster | undefined;
   let manager: RunningManager | undefined;
+  let sandbox: Sandbox | undefined;
   let recorder: Recorder | undefined;
   let stalls: StallWatch | undefined;
   const attemptVars = (scenario: string) => ({ namespace: `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, ""), attempt });
@@ -103,12 +109,19 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
 
   try {
     await mkdir(options.workDir, { recursive: true });
+    if (options.sandbox) {
+      // The sandbox uid must not read the build, the admin kubeconfig or other attempts.
+      await chmod(options.workDir, 0o700);
+      await prepareSandboxing(options.sandbox).catch((e: unknown) => {
+        throw new PlatformError(messageChain(e), { cause: e });
+      });
+    }
     progress({ type: "phase", phase: "building", at: clock() });
     const provisioning = options.provider.create({ labels }).catch((e: unknown) => {
       throw new PlatformError(`could not provision a ${options.provider.name} cluster: ${messageChain(e)}`, { cause: e });
     });
     provisioning.catch(() => undefined);
-    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen });
+    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen, buildTimeoutMs: options.buildTimeoutMs });
     if (!prepared.build.ok) {
       cluster = await provisioning.catch(() => undefined);
       const why = prepared.build.timedOut ? "the build timed out" : `go build failed:\n${prepared.build.output.split("\n").slice(0, 40).join("\n")}`;
@@ -121,19 +134,28 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     const admin = createKubeClient(cluster.kubeconfigPath);
     await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crds));
     const identity = await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
+    findings.push(...identity.roleFindings);
     recorder = createRecorder(admin, kindsToRecord(options.lab), clock);
     await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
 
     progress({ type: "phase", phase: "deploying", at: clock() });
+    if (options.sandbox) {
+      const settings = options.sandbox;
+      const server = admin.config.getCurrentCluster()?.server ?? "";
+      sandbox = await createSandbox({ settings, binary: prepared.build.binary, kubeconfigPath: identity.kubeconfigPath, apiServer: server }).catch((e: unknown) => {
+        throw new PlatformError(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
+      });
+    }
     const rec = recorder;
     manager = startManager({
-      binary: prepared.build.binary,
-      kubeconfigPath: identity.kubeconfigPath,
+      binary: sandbox?.binary ?? prepared.build.binary,
+      kubeconfigPath: sandbox?.kubeconfigPath ?? identity.kubeconfigPath,
       args: options.managerArgs,
       workDir: options.workDir,
       logFile: join(options.workDir, "manager.log"),
       clock,
       env: options.managerEnv,
+      ...(sandbox ? { sandbox: sandbox.manager } : {}),
     });
     manager.onLog((line) => rec.addLog(line));
     stalls = watchForStalls(manager, (finding) => findings.push(finding));
@@ -176,9 +198,14 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     return finish("not_gradable", reason);
   } finally {
     stalls?.disarm();
+    const stopping = clock();
     if (manager) {
       const exit = await manager.stop();
-      if (exit.signal === "SIGKILL") findings.push("The operator did not stop within 10 s of SIGTERM and was killed.");
+      if (exit.signal === "SIGKILL" && exit.at >= stopping) findings.push("The operator did not stop within 10 s of SIGTERM and was killed.");
+    }
+    if (sandbox) {
+      findings.push(...(await sandbox.diagnose().catch(() => [])));
+      await sandbox.dispose().catch((e: unknown) => findings.push(`sandbox cleanup failed: ${messageChain(e)}`));
     }
     recorder?.stop();
     await cluster?.dispose().catch((e: unknown) => findings.push(`cluster cleanup failed: ${String(e)}`));

@@ -1,0 +1,152 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { UnrecoverableError, type Job } from "bullmq";
+import { GradeJobSchema, type CheckResult, type GradeProgress, type GradeResult } from "../contracts.ts";
+import { enterPhase, finishAttempt, recordCheck, startRun, type FinalResult } from "../../../server/src/db/attempts.ts";
+import { capJson, capText, getBlob, putBlob } from "../../../server/src/db/blobs.ts";
+import type { Db } from "../../../server/src/db/connect.ts";
+import { appendEvent, type EventSink, type StoredEvent } from "../../../server/src/db/events.ts";
+import { getSubmission } from "../../../server/src/db/submissions.ts";
+import { ArchiveRejected, extractProject } from "../../../server/src/uploads/archive.ts";
+import { messageChain } from "../errors.ts";
+import { gradeOperator, type GradeOptions } from "../grading/grade.ts";
+import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
+import type { OperatorSource } from "../runner/source.ts";
+import type { LoadedLab } from "./labs-sync.ts";
+
+/** Evidence and logs kept per check and per attempt. */
+const EVIDENCE_CAP_BYTES = 256 * 1024;
+const LOG_CAP_BYTES = 512 * 1024;
+
+export interface GradeAttemptDeps {
+  db: Db;
+  publish: EventSink;
+  labs: Map<string, LoadedLab>;
+  /** Provider, toolchain and environments every grade shares (see GradeOptions). */
+  grading: Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv"> & Partial<Pick<GradeOptions, "managerArgs">>;
+  /** Extra GradeOptions for learner builds (sandbox, limits). */
+  gradeOptions?: Partial<GradeOptions>;
+  /** Per-attempt workspaces live under it; each is removed when its run ends. */
+  workRoot: string;
+  log: (line: string) => void;
+}
+
+/** The grade ended on a platform fault; BullMQ retries it with backoff (the learner loses nothing). */
+export class PlatformFault extends Error {}
+
+async function publishAll(publish: EventSink, events: (StoredEvent | undefined)[] | undefined) {
+  for (const e of events ?? []) if (e) await publish(e);
+}
+
+async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: string): Promise<OperatorSource | { rejected: string }> {
+  const submission = await getSubmission(deps.db, submissionId);
+  if (!submission) throw new UnrecoverableError(`submission ${submissionId} is not in the gradebook`);
+  if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR };
+  if (submission.kind === "image") return { rejected: "Image submissions are graded only by workers using the kind provider." };
+  const archive = submission.archive_sha256 && (await getBlob(deps.db, submission.archive_sha256));
+  if (!archive) throw new UnrecoverableError(`the archive of submission ${submissionId} is missing from the gradebook`);
+  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  const archivePath = join(workDir, "upload");
+  await writeFile(archivePath, archive);
+  try {
+    const project = await extractProject(archivePath, join(workDir, "project"));
+    return { kind: "project", dir: project.dir };
+  } catch (e) {
+    if (e instanceof ArchiveRejected) return { rejected: e.message };
+    throw e;
+  }
+}
+
+/** A learner-fault result without grading: every check failed with the reason. */
+function rejectedResult(loaded: LoadedLab, reason: string): FinalResult {
+  const checks = loaded.lab.checks.map((c) => ({
+    check: { id: c.id, task: c.task, title: c.title, required: c.severity === "required", points: c.points, status: "failed" as const, message: reason, hint: c.hint, decidedAtMs: 0 },
+    evidenceSha256: null,
+  }));
+  const required = checks.filter((c) => c.check.required);
+  return { status: "graded", score: 0, maxScore: required.reduce((s, c) => s + c.check.points, 0), findings: [reason], checks };
+}
+
+/**
+ * The queue's processor: one run of one attempt. Learner faults complete the job with a result;
+ * platform faults throw so BullMQ retries; invalid jobs throw UnrecoverableError.
+ */
+export function createGradeAttempt(deps: GradeAttemptDeps) {
+  return async (job: Job): Promise<{ attemptId: string; status: string; score?: number } | { attemptId: string; skipped: string }> => {
+    const payload = GradeJobSchema.safeParse(job.data);
+    if (!payload.success) throw new UnrecoverableError(`invalid grading job ${job.id}: ${payload.error.message}`);
+    const { attemptId } = payload.data;
+    const run = await startRun(deps.db, attemptId);
+    if (!run) return { attemptId, skipped: "the attempt is already finished or superseded" };
+    await publishAll(deps.publish, run.events);
+    const loaded = deps.labs.get(run.attempt.lab_id);
+    if (!loaded) throw new UnrecoverableError(`lab ${run.attempt.lab_id} is not loaded by this worker`);
+    const workDir = join(deps.workRoot, attemptId, `run-${run.run}`);
+    let writes = Promise.resolve();
+    const enqueueWrite = (write: () => Promise<(StoredEvent | undefined)[] | undefined>) => {
+      writes = writes.then(async () => publishAll(deps.publish, await write())).catch((e: unknown) => deps.log(`attempt ${attemptId}: could not record progress: ${messageChain(e)}`));
+    };
+    const onProgress = (p: GradeProgress) => {
+      if (p.type === "phase" && p.phase !== "building") enqueueWrite(async () => [await enterPhase(deps.db, attemptId, run.run, p.phase as Exclude<typeof p.phase, "building">)]);
+      if (p.type === "check") enqueueWrite(async () => [await recordCheck(deps.db, attemptId, run.run, p.result, await evidenceOf(p.result))]);
+    };
+    const evidenceOf = async (c: CheckResult) => (c.evidence ? putBlob(deps.db, capJson(c.evidence, EVIDENCE_CAP_BYTES)) : null);
+    try {
+      const source = await sourceFor(deps, run.attempt.submission_id, workDir);
+      let final: FinalResult;
+      if ("rejected" in source) {
+        final = rejectedResult(loaded, source.rejected);
+      } else {
+        const result = await gradeOperator({
+          ...deps.grading,
+          managerArgs: deps.grading.managerArgs ?? [],
+          ...deps.gradeOptions,
+          lab: loaded.lab,
+          source,
+          operatorName: `attempt ${attemptId}`,
+          workDir,
+          attemptId: attemptId.slice(0, 8),
+          onProgress,
+        });
+        await writes;
+        if (result.status === "not_gradable") {
+          const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
+          if (attemptsLeft > 0) {
+            await publishAll(deps.publish, [await appendEvent(deps.db, attemptId, run.run, "retrying", { reason: result.reason ?? "not gradable" })]);
+            throw new PlatformFault(result.reason ?? "the grade was not gradable");
+          }
+        }
+        final = await finalOf(deps, result, await logOf(workDir));
+      }
+      await writes;
+      const done = await finishAttempt(deps.db, attemptId, run.run, final);
+      await publishAll(deps.publish, done);
+      if (!done) return { attemptId, skipped: "another run finished this attempt" };
+      return { attemptId, status: final.status, score: final.score };
+    } catch (e) {
+      if (e instanceof PlatformFault || e instanceof UnrecoverableError) throw e;
+      throw new PlatformFault(`while grading attempt ${attemptId}: ${messageChain(e)}`, { cause: e });
+    } finally {
+      await writes;
+      await rm(join(deps.workRoot, attemptId), { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
+}
+
+async function logOf(workDir: string): Promise<string | undefined> {
+  return readFile(join(workDir, "manager.log"), "utf8").catch(() => undefined);
+}
+
+async function finalOf(deps: GradeAttemptDeps, result: GradeResult, log: string | undefined): Promise<FinalResult> {
+  const checks = await Promise.all(result.checks.map(async (check) => ({ check, evidenceSha256: check.evidence ? await putBlob(deps.db, capJson(check.evidence, EVIDENCE_CAP_BYTES)) : null })));
+  return {
+    status: result.status,
+    score: result.score,
+    maxScore: result.maxScore,
+    ...(result.reason ? { reason: result.reason } : {}),
+    findings: result.findings,
+    checks,
+    ...(log ? { logSha256: await putBlob(deps.db, capText(log, LOG_CAP_BYTES)) } : {}),
+  };
+}
+

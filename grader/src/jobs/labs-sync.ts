@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { Db } from "../../../server/src/db/connect.ts";
+import { upsertLab } from "../../../server/src/db/labs.ts";
+import type { Lab } from "../engine/lab.ts";
+import { listLabs, loadLab, readLabSource } from "../labs/load.ts";
+
+export interface LoadedLab {
+  lab: Lab;
+  versionHash: string;
+}
+
+/** sha256 over the lab file and its fixtures: an attempt records exactly which lab graded it. */
+async function versionOf(labsDir: string, id: string): Promise<string> {
+  const source = await readLabSource(labsDir, id);
+  const hash = createHash("sha256");
+  for (const file of [source.lab, ...source.fixtures]) hash.update(`${file.file.slice(labsDir.length)}\0${file.text}\0`);
+  return hash.digest("hex");
+}
+
+/** Loads every lab from labs/ and records it in the gradebook, where the service reads labs from. */
+export async function syncLabs(db: Db, labsDir: string): Promise<Map<string, LoadedLab>> {
+  const labs = new Map<string, LoadedLab>();
+  for (const id of await listLabs(labsDir)) {
+    const lab = await loadLab(id, labsDir);
+    const versionHash = await versionOf(labsDir, id);
+    const checks = lab.checks.map((c) => ({ id: c.id, task: c.task, title: c.title, points: c.points, required: c.severity === "required" }));
+    await upsertLab(db, {
+      id,
+      title: lab.title,
+      versionHash,
+      summary: {
+        tasks: lab.tasks.map((t) => ({ id: t.id, title: t.title })),
+        checks,
+        maxScore: checks.filter((c) => c.required).reduce((sum, c) => sum + c.points, 0),
+      },
+    });
+    labs.set(id, { lab, versionHash });
+  }
+  return labs;
+}

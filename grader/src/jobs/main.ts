@@ -1,0 +1,116 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { GRADE_QUEUE } from "../contracts.ts";
+import { markNotGradable } from "../../../server/src/db/attempts.ts";
+import { createDb, migrate } from "../../../server/src/db/connect.ts";
+import { reapOrphans } from "../clusters/reaper.ts";
+import { createProvider } from "../clusters/select.ts";
+import { graderConfigFromEnv } from "../config.ts";
+import { managerEnvironment } from "../cli/environment.ts";
+import { messageChain } from "../errors.ts";
+import { LABS_DIR } from "../labs/load.ts";
+import { reapSandboxes, sandboxProblems, sandboxSettings } from "../runner/sandbox.ts";
+import { ensureToolchain } from "../toolchain/build.ts";
+import { WorkerConfigSchema } from "./config.ts";
+import { createGradeAttempt } from "./grade-attempt.ts";
+import { syncLabs } from "./labs-sync.ts";
+import { createEventPublisher } from "./publish.ts";
+import { startSweeper } from "./sweeper.ts";
+
+const env = process.env;
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} worker: ${line}\n`);
+
+const grader = graderConfigFromEnv(env);
+const config = WorkerConfigSchema.parse({
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+  queuePrefix: env.LABGRADER_QUEUE_PREFIX,
+  concurrency: env.LABGRADER_WORKER_CONCURRENCY,
+  lockDurationMs: env.LABGRADER_LOCK_MS,
+  stalledIntervalMs: env.LABGRADER_STALLED_INTERVAL_MS,
+  sweepIntervalMs: env.LABGRADER_SWEEP_INTERVAL_MS,
+  sweepGraceMs: env.LABGRADER_SWEEP_GRACE_MS,
+  workDir: env.LABGRADER_WORK_DIR ?? join(grader.cacheDir, "attempts"),
+  buildTimeoutMs: env.LABGRADER_BUILD_TIMEOUT_MS,
+});
+
+const db = createDb(config.databaseUrl);
+await migrate(db);
+const labs = await syncLabs(db, env.LABGRADER_LABS_DIR ?? LABS_DIR);
+log(`labs: ${[...labs.keys()].join(", ")}`);
+
+const { toolchain } = await ensureToolchain({ cacheDir: grader.cacheDir, env, log }, true);
+const provider = createProvider(grader.provider, { config: grader, toolchain, env, log });
+const reaped = await reapOrphans(provider, { olderThanMs: 0, log });
+if (reaped.length > 0) log(`reaped ${reaped.length} orphaned cluster(s)`);
+await mkdir(config.workDir, { recursive: true, mode: 0o700 });
+
+// Learners' managers always run sandboxed unless the operator of this worker says otherwise
+// (LABGRADER_SANDBOX=0, e.g. on a host without cgroup v1 or iptables): their code is not ours.
+const sandboxOff = ["0", "false", "no", "off"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase());
+const sandbox = sandboxOff ? undefined : sandboxSettings(grader, [config.workDir]);
+if (sandbox) {
+  const problems = await sandboxProblems(sandbox);
+  if (problems.length > 0) throw new Error(`this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`);
+  const freed = await reapSandboxes(sandbox);
+  if (freed.length > 0) log(`reaped ${freed.length} sandbox(es) left by dead workers: uids ${freed.join(", ")}`);
+} else {
+  log("learners' operators run WITHOUT a sandbox (LABGRADER_SANDBOX=0)");
+}
+
+const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const publisher = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const publish = createEventPublisher(publisher, log);
+const queue = new Queue(GRADE_QUEUE, { connection, prefix: config.queuePrefix });
+
+const gradeAttempt = createGradeAttempt({
+  db,
+  publish,
+  labs,
+  grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env) },
+  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, ...(sandbox ? { sandbox } : {}) },
+  workRoot: config.workDir,
+  log,
+});
+
+const worker = new Worker(GRADE_QUEUE, gradeAttempt, {
+  connection,
+  prefix: config.queuePrefix,
+  concurrency: config.concurrency,
+  lockDuration: config.lockDurationMs,
+  stalledInterval: config.stalledIntervalMs,
+  // A job whose worker died twice is still graded a third time before it is given up.
+  maxStalledCount: 2,
+});
+worker.on("failed", (job, error) => {
+  if (!job) return;
+  const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === "UnrecoverableError";
+  log(`attempt ${String(job.data.attemptId)} run failed (${job.attemptsMade}/${job.opts.attempts ?? 1}): ${messageChain(error)}`);
+  if (!final) return;
+  markNotGradable(db, String(job.data.attemptId), error.message)
+    .then(async (events) => {
+      for (const e of events ?? []) await publish(e);
+    })
+    .catch((e: unknown) => log(`could not mark attempt ${String(job.data.attemptId)} not gradable: ${String(e)}`));
+});
+worker.on("error", (error) => log(`queue error: ${messageChain(error)}`));
+const sweeper = startSweeper({ db, queue, graceMs: config.sweepGraceMs, intervalMs: config.sweepIntervalMs, log });
+log(`ready: concurrency ${config.concurrency}, provider ${provider.name}, sandbox ${sandbox ? "on" : "off"}, pid ${process.pid}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: finishing running attempts, taking no new ones`);
+  await sweeper.stop();
+  await worker.close();
+  await queue.close();
+  await Promise.all([connection.quit(), publisher.quit()]).catch(() => undefined);
+  await db.destroy();
+  log("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

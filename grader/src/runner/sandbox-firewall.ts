@@ -1,0 +1,124 @@
+import { lookup } from "node:dns/promises";
+import { isIPv4, isIPv6 } from "node:net";
+import { execFile } from "node:child_process";
+
+/** The chain every sandbox's rules live in, jumped to from OUTPUT; it matches only sandbox uids. */
+export const CHAIN = "LABGRADER-SANDBOX";
+const TOOLS = { 4: "iptables", 6: "ip6tables" } as const;
+type Family = keyof typeof TOOLS;
+
+/** A TCP endpoint the sandbox may connect to: its own cluster's API server. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export type RuleSet = Record<Family, string[][]>;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** iptables reads no input; execFile gives it none (a closed stdin written to after it exits raises EPIPE). */
+function runCommand(tool: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(tool, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr: stderr || (error && code === -1 ? error.message : "") });
+    });
+  });
+}
+
+async function runChecked(tool: string, args: string[]): Promise<Run> {
+  const result = await runCommand(tool, args);
+  if (result.code !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr.trim()}`);
+  return result;
+}
+
+const commentFor = (uid: number) => `labgrader-uid-${uid}`;
+
+/**
+ * The rules for one sandbox uid, in order: its API server endpoints are accepted, every other TCP
+ * connection is reset (so the operator sees "connection refused" at once rather than a timeout),
+ * and everything else (UDP, DNS, ICMP) is rejected.
+ */
+export function firewallRules(uid: number, allowed: Endpoint[]): RuleSet {
+  const owner = ["-m", "owner", "--uid-owner", String(uid), "-m", "comment", "--comment", commentFor(uid)];
+  const forFamily = (family: Family): string[][] => [
+    ...allowed.filter((e) => (family === 4 ? isIPv4(e.address) : isIPv6(e.address))).map((e) => [...owner, "-p", "tcp", "-d", e.address, "--dport", String(e.port), "-j", "ACCEPT"]),
+    [...owner, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"],
+    [...owner, "-j", "REJECT"],
+  ];
+  return { 4: forFamily(4), 6: forFamily(6) };
+}
+
+/** The API server's addresses: a kubeconfig may name it by host name (kind's "localhost", say). */
+export async function apiServerEndpoints(server: string): Promise<Endpoint[]> {
+  const url = new URL(server);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  if (isIPv4(host) || isIPv6(host)) return [{ address: host, port }];
+  const addresses = await lookup(host, { all: true });
+  return addresses.map((a) => ({ address: a.address, port }));
+}
+
+async function ensureChain(family: Family): Promise<void> {
+  const tool = TOOLS[family];
+  const listed = await runCommand(tool, ["-w", "-S", CHAIN]);
+  if (listed.code !== 0) {
+    const created = await runCommand(tool, ["-w", "-N", CHAIN]);
+    // Another worker may have created it in between.
+    if (created.code !== 0 && !/exists/i.test(created.stderr)) throw new Error(`${tool} -N ${CHAIN} failed: ${created.stderr.trim()}`);
+  }
+  const jumps = await runCommand(tool, ["-w", "-C", "OUTPUT", "-j", CHAIN]);
+  if (jumps.code !== 0) await runChecked(tool, ["-w", "-I", "OUTPUT", "1", "-j", CHAIN]);
+}
+
+export async function addFirewallRules(uid: number, allowed: Endpoint[]): Promise<void> {
+  const rules = firewallRules(uid, allowed);
+  for (const family of [4, 6] as const) {
+    await ensureChain(family);
+    for (const rule of rules[family]) await runChecked(TOOLS[family], ["-w", "-A", CHAIN, ...rule]);
+  }
+}
+
+/** The rules of one uid as `iptables -S` prints them, turned into the arguments that delete them. */
+export function deletionsFor(uid: number, listing: string): string[][] {
+  const marker = `--comment ${commentFor(uid)}`;
+  return listing
+    .split("\n")
+    .filter((line) => line.startsWith(`-A ${CHAIN} `) && (line.endsWith(` ${marker}`) || line.includes(` ${marker} `)))
+    .map((line) => ["-D", ...line.split(" ").slice(1)]);
+}
+
+/** Removes every rule of this uid; the chain and the jump stay for other sandboxes. */
+export async function removeFirewallRules(uid: number): Promise<void> {
+  for (const family of [4, 6] as const) {
+    const tool = TOOLS[family];
+    const listed = await runCommand(tool, ["-w", "-S", CHAIN]);
+    if (listed.code !== 0) continue;
+    for (const rule of deletionsFor(uid, listed.stdout)) await runChecked(tool, ["-w", ...rule]);
+  }
+}
+
+/** Rules of this uid still in place (for tests and the reaper). */
+export async function firewallRulesOf(uid: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const listed = await runCommand(TOOLS[family], ["-w", "-S", CHAIN]);
+    if (listed.code === 0) lines.push(...deletionsFor(uid, listed.stdout).map((r) => `${TOOLS[family]} ${r.join(" ")}`));
+  }
+  return lines;
+}
+
+export async function firewallProblems(): Promise<string[]> {
+  const problems: string[] = [];
+  for (const family of [4, 6] as const) {
+    const tool = TOOLS[family];
+    const result = await runCommand(tool, ["-w", "-S", "OUTPUT"]);
+    if (result.code !== 0) problems.push(`${tool} cannot list OUTPUT (${result.stderr.trim() || "not installed"}); the sandbox needs it to cut the operator off the network`);
+  }
+  return problems;
+}

@@ -1,0 +1,266 @@
+import { access, chmod, chown, constants, copyFile, lstat, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import type { GraderConfig } from "../config.ts";
+import type { ManagerSandbox } from "./manager.ts";
+import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents } from "./sandbox-cgroup.ts";
+import { launchCommand } from "./sandbox-launch.ts";
+import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules } from "./sandbox-firewall.ts";
+import { allocateUid, lockDir, lockUid, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
+
+/** How each learner's manager is confined (GradeOptions.sandbox); built from GraderConfig by sandboxSettings(). */
+export const SandboxSettingsSchema = z.object({
+  /** Root-owned folder for uid locks and the sandboxes' homes; it and its parents must be traversable by others. */
+  root: z.string().min(1),
+  /** Uids (and gids of the same number) handed out one per running manager; none may belong to a real account. */
+  uids: z.object({ first: z.number().int().min(1000), last: z.number().int() }),
+  /** Memory (and memory+swap) limit of the whole sandbox. */
+  memoryBytes: z.number().int().positive(),
+  /** cgroup v1 pids.max; counts threads, and a Go manager runs about twenty. */
+  pids: z.number().int().positive(),
+  /** CPU quota in cores. */
+  cpuCores: z.number().positive(),
+  /** The manager is killed after this long, whatever it is doing. */
+  wallClockMs: z.number().int().positive(),
+  /** Where the cgroup v1 controllers are mounted. */
+  cgroupMount: z.string().min(1).default("/sys/fs/cgroup"),
+  /** Folders of ours (cache, workspaces) the probe checks a sandbox cannot read. */
+  protectedPaths: z.array(z.string()).default([]),
+});
+export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
+
+/** The settings a grader's configuration asks for; the cache (toolchain, clusters' admin kubeconfigs) must stay closed to sandboxes. */
+export function sandboxSettings(config: GraderConfig, protectedPaths: string[] = []): SandboxSettings {
+  const [first, last] = config.sandboxUids.split("-").map(Number) as [number, number];
+  return SandboxSettingsSchema.parse({
+    root: config.sandboxDir,
+    uids: { first, last },
+    memoryBytes: Math.round(config.sandboxMemoryMiB * 1024 * 1024),
+    pids: config.sandboxPids,
+    cpuCores: config.sandboxCpus,
+    wallClockMs: Math.round(config.sandboxWallClockMinutes * 60_000),
+    protectedPaths: [config.cacheDir, ...protectedPaths],
+  });
+}
+
+const TOOL_CANDIDATES = { setpriv: ["/usr/bin/setpriv", "/bin/setpriv"], unshare: ["/usr/bin/unshare", "/bin/unshare"] };
+type Tools = Record<keyof typeof TOOL_CANDIDATES, string>;
+const sandboxName = (uid: number) => `lg-${uid}`;
+const homeOf = (settings: SandboxSettings, uid: number) => join(settings.root, "home", sandboxName(uid));
+const duration = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+/** setpriv and unshare (util-linux), where installed. */
+async function findTools(): Promise<Partial<Tools>> {
+  const found: Partial<Tools> = {};
+  for (const [name, candidates] of Object.entries(TOOL_CANDIDATES) as [keyof Tools, string[]][]) {
+    for (const candidate of candidates) {
+      if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+        found[name] = candidate;
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+async function mountNamespaceProblem(unshare: string): Promise<string | undefined> {
+  const probe = await new Promise<string | undefined>((resolve) => {
+    execFile(unshare, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp"], { timeout: 10_000 }, (error, _out, stderr) => resolve(error ? stderr.trim() || error.message : undefined));
+  });
+  return probe && `a private mount namespace cannot be made (${probe}), so the operator would see the host's unix sockets`;
+}
+
+/** Whether others (the sandbox uids) are kept out of path: some folder on the way denies them search. */
+export async function closedToOthers(path: string): Promise<boolean> {
+  for (let p = path; ; p = dirname(p)) {
+    const info = await stat(p).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) return true;
+    if (p === dirname(p)) return false;
+  }
+}
+
+/** What keeps this host from sandboxing, each as a sentence; empty when it can. */
+export async function sandboxProblems(settings: SandboxSettings): Promise<string[]> {
+  const problems = [...(await cgroupProblems(settings.cgroupMount)), ...(await firewallProblems())];
+  if (process.getuid?.() !== 0) problems.push("the grader is not running as root, so it cannot switch to sandbox uids");
+  const tools = await findTools();
+  for (const name of ["setpriv", "unshare"] as const) if (!tools[name]) problems.push(`${name} (util-linux) is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
+  const mountProblem = tools.unshare && process.getuid?.() === 0 ? await mountNamespaceProblem(tools.unshare) : undefined;
+  if (mountProblem) problems.push(mountProblem);
+  if (settings.uids.last < settings.uids.first) problems.push(`the sandbox uid range ${settings.uids.first}-${settings.uids.last} is empty`);
+  const accounts = (await readFile("/etc/passwd", "utf8").catch(() => ""))
+    .split("\n")
+    .map((line) => line.split(":"))
+    .filter((f) => Number(f[2]) >= settings.uids.first && Number(f[2]) <= settings.uids.last);
+  for (const f of accounts) problems.push(`uid ${f[2]} (${f[0]}) is in the sandbox range: a sandbox would own that account's files`);
+  for (const path of settings.protectedPaths) if (!(await closedToOthers(path))) problems.push(`${path} is readable by other users, so a sandboxed operator could read it`);
+  return problems;
+}
+
+const prepared = new Map<string, Promise<void>>();
+
+/**
+ * Checks once per process that this host can sandbox, creates the root, and reaps what dead
+ * workers left; a grade with the sandbox on calls it first, so a worker never grades unconfined.
+ */
+export function prepareSandboxing(settings: SandboxSettings): Promise<void> {
+  const key = JSON.stringify(settings);
+  const existing = prepared.get(key);
+  if (existing) return existing;
+  const preparing = (async () => {
+    const problems = await sandboxProblems(settings);
+    if (problems.length > 0) throw new Error(`this host cannot sandbox operators: ${problems.join("; ")}`);
+    await mkdir(join(settings.root, "home"), { recursive: true });
+    await chmod(settings.root, 0o711);
+    await chmod(join(settings.root, "home"), 0o711);
+    const owner = await lstat(settings.root);
+    if (owner.uid !== 0 || !owner.isDirectory()) throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
+    await reapSandboxes(settings);
+  })();
+  prepared.set(key, preparing);
+  // A host that could not sandbox may be fixed while the worker runs: the next grade probes again.
+  preparing.catch(() => prepared.delete(key));
+  return preparing;
+}
+
+/** Everything one uid may have left: processes, cgroups, firewall rules, home. */
+async function cleanUpUid(settings: SandboxSettings, uid: number): Promise<void> {
+  const name = sandboxName(uid);
+  await killCgroupTasks(settings.cgroupMount, name);
+  await killUidProcesses(uid);
+  await removeCgroups(settings.cgroupMount, name);
+  await removeFirewallRules(uid);
+  await rm(homeOf(settings, uid), { recursive: true, force: true });
+  // Temporary files need no cleaning: the manager had private tmpfs copies of /tmp, /var/tmp, /dev/shm (sandbox-launch.ts).
+}
+
+/** For a worker at start: frees every uid whose owner died, and whatever is left of it. Returns the uids freed. */
+export async function reapSandboxes(settings: SandboxSettings): Promise<number[]> {
+  await mkdir(lockDir(settings.root), { recursive: true, mode: 0o700 });
+  await removeAbandonedReaping(settings.root);
+  const reaped: number[] = [];
+  for (const uid of await staleUids(settings.root)) if (await reapUid(settings.root, uid, (u) => cleanUpUid(settings, u))) reaped.push(uid);
+  // Leftovers without any lock (a lock deleted by hand): lock the uid ourselves so no allocation races the cleanup.
+  const names = new Set<string>();
+  for (const dir of [...parentDirs(settings.cgroupMount), join(settings.root, "home")]) for (const n of await readdir(dir).catch(() => [] as string[])) names.add(n);
+  for (const n of names) {
+    const uid = Number(/^lg-(\d+)$/.exec(n)?.[1]);
+    const ours = uid >= settings.uids.first && uid <= settings.uids.last;
+    if (!ours || !(await lockUid(settings.root, uid))) continue;
+    try {
+      await cleanUpUid(settings, uid);
+      reaped.push(uid);
+    } finally {
+      await releaseUid(settings.root, uid);
+    }
+  }
+  return reaped;
+}
+
+export interface CreateSandboxOptions {
+  settings: SandboxSettings;
+  binary: string;
+  kubeconfigPath: string;
+  /** The cluster's API server URL: the only address the sandbox may connect to. */
+  apiServer: string;
+}
+
+export interface Sandbox {
+  uid: number;
+  name: string;
+  home: string;
+  /** The manager binary and kubeconfig, copied into home and readable by the sandbox uid only. */
+  binary: string;
+  kubeconfigPath: string;
+  /** Hands to startManager. */
+  manager: ManagerSandbox;
+  events(): Promise<CgroupEvents>;
+  /** Which limit ended the operator, as findings a learner can read. */
+  diagnose(): Promise<string[]>;
+  /** Kills whatever is left and removes cgroups, rules, home and the uid lock. Idempotent. */
+  dispose(): Promise<void>;
+  /** Milliseconds the setup took. */
+  setupMs: number;
+}
+
+async function installFile(from: string, to: string, uid: number, mode: number): Promise<void> {
+  await copyFile(from, to);
+  await chown(to, uid, uid);
+  await chmod(to, mode);
+}
+
+/** Confines one manager: its own uid, home, cgroups and firewall rules, all released by dispose(). */
+export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
+  const started = Date.now();
+  const { settings } = options;
+  await prepareSandboxing(settings);
+  const tools = (await findTools()) as Tools;
+  const endpoints = await apiServerEndpoints(options.apiServer);
+  const uid = await allocateUid(settings.root, settings.uids, (u) => cleanUpUid(settings, u));
+  const name = sandboxName(uid);
+  const home = homeOf(settings, uid);
+  const cleanUp = () => cleanUpUid(settings, uid);
+  let procs: string[];
+  try {
+    await cleanUp();
+    await mkdir(home, { mode: 0o700 });
+    await chown(home, uid, uid);
+    await installFile(options.binary, join(home, "manager"), uid, 0o500);
+    await installFile(options.kubeconfigPath, join(home, "kubeconfig"), uid, 0o400);
+    procs = await createCgroups(settings.cgroupMount, name, settings);
+    await addFirewallRules(uid, endpoints);
+  } catch (e) {
+    await cleanUp().catch(() => undefined);
+    await releaseUid(settings.root, uid);
+    throw new Error(`while setting up sandbox ${name}`, { cause: e });
+  }
+  let wallClock: NodeJS.Timeout | undefined;
+  let killedAtWallClock = false;
+  const killAll = () => killCgroupTasks(settings.cgroupMount, name);
+  let disposed: Promise<void> | undefined;
+
+  const manager: ManagerSandbox = {
+    wrap(command, args, env) {
+      return { ...launchCommand({ cgroupProcs: procs, uid, readOnly: [home], setpriv: tools.setpriv, unshare: tools.unshare, command, args }), cwd: home, env: { ...env, HOME: home } };
+    },
+    started() {
+      wallClock = setTimeout(() => {
+        killedAtWallClock = true;
+        killAll().catch(() => undefined);
+      }, settings.wallClockMs);
+      wallClock.unref();
+    },
+    killAll,
+  };
+
+  const events = () => readEvents(settings.cgroupMount, name);
+  return {
+    uid,
+    name,
+    home,
+    binary: join(home, "manager"),
+    kubeconfigPath: join(home, "kubeconfig"),
+    manager,
+    events,
+    async diagnose() {
+      const seen = await events();
+      const findings: string[] = [];
+      if (seen.oomKills > 0) findings.push(`The operator was killed at its memory limit (${mib(settings.memoryBytes)}).`);
+      if (seen.pidsRefused > 0) findings.push(`The operator hit its limit of ${settings.pids} processes and threads; the kernel refused ${seen.pidsRefused} of its forks.`);
+      if (killedAtWallClock) findings.push(`The operator was still running at its time limit (${duration(settings.wallClockMs)}) and was killed.`);
+      return findings;
+    },
+    dispose() {
+      disposed ??= (async () => {
+        clearTimeout(wallClock);
+        // Should cleaning up fail, the lock stays: the uid is reaped once this process is gone.
+        await cleanUp();
+        await releaseUid(settings.root, uid);
+      })();
+      return disposed;
+    },
+    setupMs: Date.now() - started,
+  };
+}

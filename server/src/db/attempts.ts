@@ -1,0 +1,174 @@
+import { sql } from "kysely";
+import type { CheckResult } from "../../../grader/src/contracts.ts";
+import type { Db } from "./connect.ts";
+import { appendEvent, type StoredEvent } from "./events.ts";
+import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
+
+export const FINAL_STATUSES = ["graded", "not_gradable", "superseded"] as const;
+export const PHASES: AttemptPhase[] = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
+
+export async function getAttempt(db: Db, id: string): Promise<Attempt | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  return db.selectFrom("attempts").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function checkResultsOf(db: Db, attemptId: string): Promise<CheckResultRow[]> {
+  return db.selectFrom("check_results").selectAll().where("attempt_id", "=", attemptId).orderBy("decided_at_ms").orderBy("check_id").execute();
+}
+
+export interface Run {
+  attempt: Attempt;
+  run: number;
+  /** Set when an earlier run of this attempt was cut off (its worker died). */
+  restarted: boolean;
+  events: StoredEvent[];
+}
+
+/**
+ * Starts a run of an attempt, or says it needs none: an attempt already finished (or superseded)
+ * is never graded again, which keeps a re-delivered job from grading twice.
+ */
+export async function startRun(db: Db, attemptId: string): Promise<Run | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const attempt = await tx
+      .updateTable("attempts")
+      .set((eb) => ({ status: "running", phase: "building", runs: eb("runs", "+", 1), building_at: new Date() }))
+      .where("id", "=", attemptId)
+      .where("status", "in", ["queued", "running"])
+      .returningAll()
+      .executeTakeFirst();
+    if (!attempt) return undefined;
+    const events: StoredEvent[] = [];
+    const restarted = attempt.runs > 1;
+    if (restarted) {
+      // The earlier run's verdicts came from a cluster that is gone; this run decides every check again.
+      await tx.deleteFrom("check_results").where("attempt_id", "=", attemptId).execute();
+      events.push(await appendEvent(tx, attemptId, attempt.runs, "restarted", { run: attempt.runs, reason: "the earlier run was interrupted; grading again from the start" }));
+    }
+    events.push(await appendEvent(tx, attemptId, attempt.runs, "phase", { phase: "building" }));
+    return { attempt, run: attempt.runs, restarted, events };
+  });
+}
+
+const phaseColumn = {
+  building: "building_at",
+  provisioning: "provisioning_at",
+  deploying: "deploying_at",
+  checking: "checking_at",
+  reporting: "reporting_at",
+} as const;
+
+/** Moves a running attempt to a phase; nothing happens if this run is no longer the current one. */
+export async function enterPhase(db: Db, attemptId: string, run: number, phase: keyof typeof phaseColumn): Promise<StoredEvent | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const updated = await tx
+      .updateTable("attempts")
+      .set({ phase, [phaseColumn[phase]]: new Date() })
+      .where("id", "=", attemptId)
+      .where("runs", "=", run)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return undefined;
+    return appendEvent(tx, attemptId, run, "phase", { phase });
+  });
+}
+
+function checkRow(attemptId: string, c: CheckResult, evidenceSha256: string | null) {
+  return {
+    attempt_id: attemptId,
+    check_id: c.id,
+    task: c.task,
+    title: c.title,
+    required: c.required,
+    points: c.points,
+    status: c.status,
+    message: c.message,
+    hint: c.hint,
+    expected: c.expected ?? null,
+    actual: c.actual ?? null,
+    scenario: c.scenario ?? null,
+    decided_at_ms: Math.round(c.decidedAtMs),
+    evidence_sha256: evidenceSha256,
+  };
+}
+
+/** Records one check's verdict the moment it is decided, for live pages. */
+export async function recordCheck(db: Db, attemptId: string, run: number, check: CheckResult, evidenceSha256: string | null): Promise<StoredEvent | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const current = await tx.selectFrom("attempts").select("id").where("id", "=", attemptId).where("runs", "=", run).where("status", "=", "running").forUpdate().executeTakeFirst();
+    if (!current) return undefined;
+    const row = checkRow(attemptId, check, evidenceSha256);
+    await tx.insertInto("check_results").values(row).onConflict((c) => c.columns(["attempt_id", "check_id"]).doUpdateSet(row)).execute();
+    return appendEvent(tx, attemptId, run, "check", { id: check.id, task: check.task, title: check.title, status: check.status, required: check.required, points: check.points, message: check.message });
+  });
+}
+
+export interface FinalResult {
+  status: "graded" | "not_gradable";
+  score: number;
+  maxScore: number;
+  reason?: string;
+  findings: string[];
+  checks: { check: CheckResult; evidenceSha256: string | null }[];
+  logSha256?: string;
+}
+
+/**
+ * Writes the final result, exactly once: only the run that is current and still running may
+ * finish the attempt. Returns the events to publish, or undefined if another run finished it.
+ */
+export async function finishAttempt(db: Db, attemptId: string, run: number, result: FinalResult): Promise<StoredEvent[] | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const now = new Date();
+    const updated = await tx
+      .updateTable("attempts")
+      .set({
+        status: result.status,
+        phase: "done",
+        score: result.score,
+        max_score: result.maxScore,
+        reason: result.reason ?? null,
+        findings: JSON.stringify(result.findings),
+        log_sha256: result.logSha256 ?? null,
+        reporting_at: sql<Date>`coalesce(reporting_at, ${now})`,
+        done_at: now,
+      })
+      .where("id", "=", attemptId)
+      .where("runs", "=", run)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return undefined;
+    await tx.deleteFrom("check_results").where("attempt_id", "=", attemptId).execute();
+    if (result.checks.length > 0) await tx.insertInto("check_results").values(result.checks.map((c) => checkRow(attemptId, c.check, c.evidenceSha256))).execute();
+    const done = await appendEvent(tx, attemptId, run, "done", { status: result.status, score: result.score, maxScore: result.maxScore, ...(result.reason ? { reason: result.reason } : {}) });
+    return [done];
+  });
+}
+
+/** A platform failure that retries did not cure: the attempt is not gradable (never a zero). */
+export async function markNotGradable(db: Db, attemptId: string, reason: string): Promise<StoredEvent[] | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const updated = await tx
+      .updateTable("attempts")
+      .set({ status: "not_gradable", phase: "done", reason, done_at: new Date() })
+      .where("id", "=", attemptId)
+      .where("status", "in", ["queued", "running"])
+      .returning("runs")
+      .executeTakeFirst();
+    if (!updated) return undefined;
+    return [await appendEvent(tx, attemptId, updated.runs, "done", { status: "not_gradable", reason })];
+  });
+}
+
+/** Attempts accepted but still queued after `olderThanMs`: the sweeper makes sure each has a job. */
+export async function waitingAttempts(db: Db, olderThanMs: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("attempts")
+    .select("id")
+    .where("status", "in", ["queued", "running"])
+    .where("queued_at", "<", new Date(Date.now() - olderThanMs))
+    .orderBy("queued_at")
+    .limit(1000)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,150 @@
+import { rm } from "node:fs/promises";
+import { Router, type Request, type Response } from "express";
+import { gradeJobId } from "../../../grader/src/contracts.ts";
+import { canRead } from "../auth.ts";
+import { getAttempt } from "../db/attempts.ts";
+import { getBlob, putBlob } from "../db/blobs.ts";
+import { getLabRecord, listLabRecords, type LabRecord } from "../db/labs.ts";
+import type { Attempt, User } from "../db/schema.ts";
+import { acceptSubmission, type NewSubmission } from "../db/submissions.ts";
+import { HttpError, notFound } from "../errors.ts";
+import { streamAttemptEvents } from "../routes/attempts/events-stream.ts";
+import { requireLab } from "../routes/labs/labs.ts";
+import { JsonSubmissionSchema } from "../routes/submissions/submissions.schema.ts";
+import { enqueueAttempt } from "../routes/submissions/submissions.ts";
+import { inspectArchive, receiveArchive } from "../routes/submissions/upload.ts";
+import type { AppDeps } from "../app.ts";
+import { attemptPage } from "./attempt-page.ts";
+import { STATUS_LABELS, scoreText, when, withCode } from "./format.ts";
+import type { Renderer } from "./render.ts";
+import { pageUser } from "./session.ts";
+
+type LearnerDeps = Pick<AppDeps, "db" | "queue" | "live" | "notify" | "uploadDir" | "maxUploadBytes" | "acceptsImages" | "log">;
+
+const attemptRow = (a: Attempt, labs: Map<string, LabRecord>) => ({
+  id: a.id,
+  lab: labs.get(a.lab_id)?.title ?? a.lab_id,
+  status: a.status,
+  statusLabel: STATUS_LABELS[a.status],
+  score: scoreText(a.score, a.max_score),
+  queuedAt: when(a.queued_at),
+});
+
+async function myAttempts(deps: LearnerDeps, user: User, labId?: string, limit = 100) {
+  let query = deps.db.selectFrom("attempts").selectAll().where("user_id", "=", user.id).orderBy("queued_at", "desc").limit(limit);
+  if (labId) query = query.where("lab_id", "=", labId);
+  return query.execute();
+}
+
+/** The pages a learner works with: labs, a lab and its upload form, attempts live and finished. */
+export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req: Request) => boolean): Router {
+  const router = Router();
+  const { db } = deps;
+  const upload = { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes };
+  const receive = receiveArchive(upload);
+
+  router.get("/labs", async (req, res) => {
+    const user = pageUser(req);
+    const [labs, attempts] = await Promise.all([listLabRecords(db), myAttempts(deps, user, undefined, 1000)]);
+    const model = labs.map((lab) => {
+      const mine = attempts.filter((a) => a.lab_id === lab.id);
+      const graded = mine.filter((a) => a.status === "graded" && a.score !== null);
+      const best = graded.reduce<number | null>((m, a) => Math.max(m ?? 0, a.score!), null);
+      const last = mine[0];
+      return { id: lab.id, title: lab.title, taskCount: lab.summary.tasks.length, maxScore: lab.summary.maxScore, best: best === null ? undefined : `${best}/${lab.summary.maxScore}`, last: last && attemptRow(last, new Map([[lab.id, lab]])) };
+    });
+    view.send(req, res, "learner/labs", { title: "Labs", section: "labs" }, { labs: model });
+  });
+
+  const sendLabPage = async (req: Request, res: Response, lab: LabRecord, error?: string, status = 200) => {
+    const user = pageUser(req);
+    const attempts = await myAttempts(deps, user, lab.id, 50);
+    const tasks = lab.summary.tasks.map((t) => ({ ...t, checks: lab.summary.checks.filter((c) => c.task === t.id).map((c) => ({ ...c, title: withCode(c.title), advisory: !c.required })) }));
+    const model = { lab: { id: lab.id, title: lab.title, maxScore: lab.summary.maxScore }, tasks, attempts: attempts.map((a) => attemptRow(a, new Map([[lab.id, lab]]))), acceptsImages: deps.acceptsImages, maxUploadMb: Math.floor(deps.maxUploadBytes / 1024 / 1024), error };
+    view.send(req, res, "learner/lab", { title: lab.title, section: "labs" }, model, status);
+  };
+
+  router.get("/labs/:labId", async (req, res) => {
+    pageUser(req);
+    await sendLabPage(req, res, await requireLab(db, req.params));
+  });
+
+  /** Accepts the submission exactly as the API does, then shows its attempt. */
+  const submit = async (res: Response, submission: NewSubmission) => {
+    const accepted = await acceptSubmission(db, submission, deps.notify);
+    for (const old of accepted.superseded) await deps.queue.remove(gradeJobId(old)).catch(() => undefined);
+    await enqueueAttempt(deps, accepted.attemptId);
+    res.redirect(303, `/attempts/${accepted.attemptId}`);
+  };
+
+  router.post("/labs/:labId/submissions", async (req, res) => {
+    const user = pageUser(req);
+    const lab = await requireLab(db, req.params);
+    let file: Express.Multer.File;
+    try {
+      file = await receive(req, res);
+    } catch (e) {
+      if (e instanceof HttpError) return sendLabPage(req, res, lab, e.message, e.status);
+      throw e;
+    }
+    // The form's CSRF token is one of its multipart fields: it can only be checked now.
+    if (!csrfValid(req)) {
+      await rm(file.path, { force: true });
+      throw new HttpError(403, "This form has expired. Go back, reload the page and try again.");
+    }
+    let archive: Buffer;
+    try {
+      archive = await inspectArchive(file.path, upload);
+    } catch (e) {
+      if (e instanceof HttpError) return sendLabPage(req, res, lab, `Your upload was not accepted: ${e.message}`, e.status);
+      throw e;
+    }
+    await submit(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "archive", archiveSha256: await putBlob(db, archive) });
+  });
+
+  router.post("/labs/:labId/image", async (req, res) => {
+    const user = pageUser(req);
+    const lab = await requireLab(db, req.params);
+    if (!deps.acceptsImages) return sendLabPage(req, res, lab, "Image submissions need the kind provider; upload your project archive instead.", 422);
+    const body = JsonSubmissionSchema.safeParse({ image: String((req.body as { image?: unknown }).image ?? "").trim() });
+    if (!body.success || !("image" in body.data)) return sendLabPage(req, res, lab, "Give an image reference like registry.example.com/me/postgres-operator:v1.", 400);
+    await submit(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "image", image: body.data.image });
+  });
+
+  /** The attempt if this user may read it; otherwise 404, exactly as the API answers. */
+  const readableAttempt = async (req: Request): Promise<Attempt> => {
+    const user = pageUser(req);
+    const attempt = await getAttempt(db, String(req.params.id));
+    if (!attempt || !canRead(user, attempt.user_id)) throw notFound("attempt");
+    return attempt;
+  };
+
+  router.get("/attempts", async (req, res) => {
+    const user = pageUser(req);
+    const [labs, attempts] = await Promise.all([listLabRecords(db), myAttempts(deps, user, undefined, 200)]);
+    const byId = new Map(labs.map((l) => [l.id, l]));
+    view.send(req, res, "learner/attempts", { title: "My attempts", section: "attempts" }, { attempts: attempts.map((a) => attemptRow(a, byId)) });
+  });
+
+  router.get("/attempts/:id", async (req, res) => {
+    const attempt = await readableAttempt(req);
+    const model = await attemptPage(db, attempt, await getLabRecord(db, attempt.lab_id));
+    const owner = attempt.user_id === req.user!.id ? undefined : (await db.selectFrom("users").select(["id", "name"]).where("id", "=", attempt.user_id).executeTakeFirst());
+    const title = `Attempt on ${model.attempt.labTitle}`;
+    view.send(req, res, "learner/attempt", { title, section: owner ? "dashboard" : "attempts" }, { ...model, owner, canRegrade: req.user!.role === "instructor" });
+  });
+
+  router.get("/attempts/:id/log", async (req, res) => {
+    const attempt = await readableAttempt(req);
+    const blob = attempt.log_sha256 ? await getBlob(db, attempt.log_sha256) : undefined;
+    if (!blob) throw notFound("log");
+    res.type("text/plain").send(blob);
+  });
+
+  router.get("/attempts/:id/events", async (req, res) => {
+    const attempt = await readableAttempt(req);
+    await streamAttemptEvents(req, res, db, deps.live, attempt.id);
+  });
+
+  return router;
+}

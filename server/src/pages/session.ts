@@ -1,0 +1,105 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import connectPgSimple from "connect-pg-simple";
+import cookieParser from "cookie-parser";
+import { doubleCsrf } from "csrf-csrf";
+import session from "express-session";
+import type pg from "pg";
+import type { Db } from "../db/connect.ts";
+import { getUser } from "../db/passwords.ts";
+import type { Role, User } from "../db/schema.ts";
+import { HttpError } from "../errors.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    /** The signed-in account; its name and role are read again on every request. */
+    userId: number;
+    /** A one-time message for the next page (after a redirect). */
+    notice: string;
+  }
+}
+
+export interface SessionOptions {
+  secret: string;
+  pool: pg.Pool;
+}
+
+const SESSION_HOURS = 12;
+
+/**
+ * Page sessions: an httpOnly, SameSite=Lax cookie naming a row in Postgres (connect-pg-simple),
+ * so every server process knows every session and signing out ends it everywhere. The API's
+ * bearer tokens are untouched: this runs only for the pages.
+ */
+export function sessionMiddleware(options: SessionOptions): RequestHandler[] {
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({ pool: options.pool, tableName: "page_sessions", createTableIfMissing: false, pruneSessionInterval: 15 * 60 });
+  return [
+    cookieParser(),
+    session({
+      name: "labgrader.sid",
+      secret: options.secret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      // "auto": Secure whenever the request came over HTTPS (trust proxy is loopback, see app.ts).
+      cookie: { httpOnly: true, sameSite: "lax", secure: "auto", maxAge: SESSION_HOURS * 3600_000 },
+    }),
+  ];
+}
+
+/**
+ * Double-submit CSRF tokens bound to the session: every form carries `_csrf`, its twin is a
+ * cookie, and both are an HMAC of the session id. Multipart uploads are checked by their route
+ * once multer has read the form's fields (see learner.ts).
+ */
+export function csrfProtection(secret: string) {
+  const csrf = doubleCsrf({
+    getSecret: () => secret,
+    // Before sign-in there is no stored session; the sign-in form's token is then bound to nothing but the cookie.
+    getSessionIdentifier: (req) => (req.session?.userId ? req.session.id : ""),
+    cookieName: "labgrader.csrf",
+    // Not Secure-only: the token alone is useless without the session cookie, which is Secure over HTTPS.
+    cookieOptions: { sameSite: "lax", secure: false, httpOnly: true, path: "/" },
+    getCsrfTokenFromRequest: (req) => (req.body as { _csrf?: string } | undefined)?._csrf,
+    skipCsrfProtection: (req) => Boolean(req.is("multipart/form-data")),
+    errorConfig: { statusCode: 403, message: "This form has expired. Go back, reload the page and try again." },
+  });
+  return { middleware: csrf.doubleCsrfProtection, validate: csrf.validateRequest };
+}
+
+/** Sets req.user from the session; a deleted account ends the session. */
+export function loadUser(db: Db): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const id = req.session?.userId;
+    if (id !== undefined) {
+      const user = await getUser(db, id);
+      if (user) req.user = user;
+      else delete req.session.userId;
+    }
+    next();
+  };
+}
+
+/** Thrown where a page needs a signed-in user; the error handler sends the browser to sign in. */
+export class SignInRequired extends Error {}
+
+export function pageUser(req: Request, ...roles: Role[]): User {
+  if (!req.user) throw new SignInRequired("sign in first");
+  if (roles.length > 0 && !roles.includes(req.user.role)) throw new HttpError(403, `Only ${roles.join(" or ")} accounts may open this page.`);
+  return req.user;
+}
+
+/** Starts a fresh session for the user (a new id, so a session fixed before sign-in is worthless). */
+export function signIn(req: Request, user: User): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error: unknown) => {
+      if (error) return reject(new Error("while starting a session", { cause: error }));
+      req.session.userId = user.id;
+      req.session.save((e: unknown) => (e ? reject(new Error("while saving a session", { cause: e })) : resolve()));
+    });
+  });
+}
+
+export function signOut(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((error: unknown) => (error ? reject(new Error("while ending a session", { cause: error })) : resolve())));
+}

@@ -1,0 +1,70 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArchiveRejected } from "./archive.ts";
+import { checkProjectLayout } from "./project-layout.ts";
+
+const OPERATOR = fileURLToPath(new URL("../../../operator/", import.meta.url));
+const GO_MOD = "module github.com/you/postgres-operator\n\ngo 1.26.0\n";
+const MAIN = "/*\nCopyright 2026.\n*/\n\n// Package main starts the manager.\npackage main\n\nfunc main() {}\n";
+
+let parent = "";
+let counter = 0;
+
+beforeAll(async () => {
+  parent = await mkdtemp(join(tmpdir(), "labgrader-layout-"));
+});
+
+afterAll(async () => {
+  await rm(parent, { recursive: true, force: true });
+});
+
+/** Path → content; a value of { link } makes a symlink instead. */
+type Files = Record<string, string | { link: string }>;
+
+async function project(files: Files): Promise<string> {
+  const dir = join(parent, `p${counter++}`);
+  await mkdir(dir);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    if (typeof content === "string") await writeFile(join(dir, path), content);
+    else await symlink(content.link, join(dir, path));
+  }
+  return dir;
+}
+
+describe("checkProjectLayout", () => {
+  it("accepts the reference kubebuilder project", async () => {
+    expect(await checkProjectLayout(OPERATOR)).toEqual({ module: "github.com/example/postgres-operator" });
+  });
+
+  it.each<{ name: string; files: Files; module: string }>([
+    { name: "cmd/main.go", files: { "go.mod": GO_MOD, "cmd/main.go": MAIN }, module: "github.com/you/postgres-operator" },
+    { name: "main package nested under cmd/manager", files: { "go.mod": GO_MOD, "cmd/manager/main.go": MAIN }, module: "github.com/you/postgres-operator" },
+    { name: "quoted module path and comments", files: { "go.mod": '// the operator\nmodule "example.com/op" // quoted\n', "cmd/main.go": MAIN }, module: "example.com/op" },
+  ])("accepts $name", async ({ files, module }) => {
+    expect(await checkProjectLayout(await project(files))).toEqual({ module });
+  });
+
+  it.each<{ name: string; files: Files; mentions: string }>([
+    { name: "no go.mod", files: { "cmd/main.go": MAIN }, mentions: "go.mod" },
+    { name: "go.mod in a subfolder only", files: { "src/go.mod": GO_MOD, "cmd/main.go": MAIN }, mentions: "go.mod" },
+    { name: "go.mod is a folder", files: { "go.mod/x": GO_MOD, "cmd/main.go": MAIN }, mentions: "go.mod" },
+    { name: "go.mod is a symlink", files: { "real.mod": GO_MOD, "go.mod": { link: "real.mod" }, "cmd/main.go": MAIN }, mentions: "go.mod" },
+    { name: "go.mod without a module line", files: { "go.mod": "go 1.26.0\n", "cmd/main.go": MAIN }, mentions: "module" },
+    { name: "go.mod with a module path that is not one", files: { "go.mod": "module ../../etc\n", "cmd/main.go": MAIN }, mentions: "module" },
+    { name: "go.mod with a module path with spaces", files: { "go.mod": 'module "a b"\n', "cmd/main.go": MAIN }, mentions: "module" },
+    { name: "no cmd folder", files: { "go.mod": GO_MOD, "main.go": MAIN }, mentions: "package main" },
+    { name: "cmd/ with another package", files: { "go.mod": GO_MOD, "cmd/main.go": "package cmd\n" }, mentions: "package main" },
+    { name: "package main only in a test file", files: { "go.mod": GO_MOD, "cmd/main_test.go": MAIN }, mentions: "package main" },
+    { name: "package main only in a comment", files: { "go.mod": GO_MOD, "cmd/main.go": "/*\npackage main\n*/\npackage tools\n" }, mentions: "package main" },
+    { name: "cmd is a symlink to a main package", files: { "go.mod": GO_MOD, "tools/main.go": MAIN, cmd: { link: "tools" } }, mentions: "package main" },
+  ])("refuses $name, saying what is missing", async ({ files, mentions }) => {
+    const error = await checkProjectLayout(await project(files)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArchiveRejected);
+    expect(error).toMatchObject({ code: "not_a_project", status: 422 });
+    expect((error as Error).message).toContain(mentions);
+  });
+});

@@ -1,0 +1,200 @@
+import { readFile } from "node:fs/promises";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { referenceOperatorDir } from "./support/env.ts";
+import { cspViolations, launchChromium, screenshot, setPassword, signIn } from "./support/browser.ts";
+import { mutantArchive } from "./support/mutants.ts";
+import { startStack, tarProject, type Stack } from "./support/service-stack.ts";
+
+const LAB = "composing-operators";
+const PASSWORD = "a long enough password";
+const GRADE_MS = 240_000;
+/**
+ * Nothing sticks out sideways: the page works at a phone's width without scrolling across (wide
+ * tables scroll inside their own region). Answers the elements that stick out.
+ */
+const WIDER_THAN_SCREEN = `[...document.querySelectorAll("body *")]
+  .filter((e) => !e.closest(".table-scroll") && e.getBoundingClientRect().right > window.innerWidth + 1)
+  .map((e) => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replaceAll(" ", ".") : "") + " " + Math.round(e.getBoundingClientRect().right))`;
+
+let stack: Stack;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const violations: string[] = [];
+const uploads = { reference: "", mutant: "", mutantFails: [] as string[] };
+const attempts = { ada: "", bob: "" };
+
+async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  violations.push(...cspViolations(page));
+  return page;
+}
+
+/** Picks the archive in the lab page's form and submits it; resolves on the attempt page. */
+async function upload(page: Page, archive: string): Promise<string> {
+  await page.goto(`${stack.baseUrl}/labs/${LAB}`);
+  await page.getByLabel(/Project archive/).setInputFiles(archive);
+  await Promise.all([page.waitForURL(/\/attempts\/[0-9a-f-]{36}$/), page.getByRole("button", { name: "Upload and grade" }).click()]);
+  return new URL(page.url()).pathname.split("/").at(-1)!;
+}
+
+beforeAll(async () => {
+  const [started, chromium, mutant, reference] = await Promise.all([
+    startStack({ workerEnv: { LABGRADER_WORKER_CONCURRENCY: "2" } }),
+    launchChromium(),
+    mutantArchive("completes-without-waiting"),
+    tarProject(referenceOperatorDir),
+  ]);
+  stack = started;
+  browser = chromium;
+  Object.assign(uploads, { reference, mutant: mutant.archive, mutantFails: mutant.fails });
+  const worker = stack.startWorker();
+  for (const [name, role] of [["ada", "learner"], ["bob", "learner"], ["ines", "instructor"]] as const) {
+    await stack.user(name, role);
+    await setPassword(stack.db.url, name, PASSWORD);
+  }
+  await worker;
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+}, 120_000);
+
+describe("the pages, in Chromium", () => {
+  test("sign-in refuses a wrong password, and pages send a signed-out visitor to sign in", async () => {
+    const page = await open();
+    await page.goto(`${stack.baseUrl}/labs/${LAB}`);
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    await screenshot(page, "01-sign-in");
+    await page.getByLabel("Account name").fill("ada");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/do not match/);
+    // The API's bearer tokens are untouched: no session cookie opens it.
+    expect((await page.request.get(`${stack.baseUrl}/api/v1/me`)).status()).toBe(401);
+  });
+
+  test("two learners upload at once: the reference's checks turn green live and it gets 48/48; the mutant's failed check shows its hint and evidence", async () => {
+    const ada = await open();
+    await signIn(ada, stack.baseUrl, "ada", PASSWORD);
+    expect(new URL(ada.url()).pathname).toBe("/labs");
+    await screenshot(ada, "02-labs");
+    await ada.goto(`${stack.baseUrl}/labs/${LAB}`);
+    // Workers grade on kwok here: no image field, only the archive upload.
+    expect(await ada.getByLabel(/operator image/).count()).toBe(0);
+    await screenshot(ada, "03-lab");
+    attempts.ada = await upload(ada, uploads.reference);
+    // A marker on this document: if the page reloaded, it would be gone.
+    await ada.evaluate("window.__sameDocument = true");
+
+    // Bob works on a phone.
+    const bob = await open({ width: 390, height: 844 });
+    await signIn(bob, stack.baseUrl, "bob", PASSWORD);
+    attempts.bob = await upload(bob, uploads.mutant);
+    expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
+
+    await ada.waitForSelector('[data-check-id][data-status="passed"]', { timeout: GRADE_MS });
+    const live = await ada.evaluate(`({ same: "__sameDocument" in window, scored: document.querySelector("[data-score]") !== null, passed: document.querySelectorAll('[data-status="passed"]').length })`);
+    expect(live).toEqual({ same: true, scored: false, passed: expect.any(Number) });
+    await screenshot(ada, "04-attempt-live");
+
+    await ada.waitForSelector("[data-score]", { timeout: GRADE_MS });
+    expect(await ada.locator("[data-score]").textContent()).toBe("48/48");
+    expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
+    await screenshot(ada, "05-attempt-done");
+
+    await bob.waitForSelector("[data-score]", { timeout: GRADE_MS });
+    const failedId = uploads.mutantFails[0]!;
+    const failed = bob.locator(`[data-failed-check="${failedId}"]`);
+    await expect.poll(() => failed.count()).toBe(1);
+    expect(await bob.locator(`[data-check-id="${failedId}"]`).getAttribute("data-status")).toBe("failed");
+    expect(await failed.locator(".hint").textContent()).toMatch(/Hint:.*Ready/s);
+    expect(await failed.locator("dt", { hasText: "Expected" }).count()).toBe(1);
+    // Evidence: the Backup as YAML, and the timeline of the Backup and the Database.
+    expect(await failed.locator("pre.yaml").first().textContent()).toMatch(/kind: Backup/);
+    const columns = await failed.locator("table.timeline thead th").allTextContents();
+    expect(columns.some((c) => c.startsWith("Backup/"))).toBe(true);
+    expect(columns.some((c) => c.startsWith("Database/"))).toBe(true);
+    expect(await failed.locator("table.timeline").textContent()).toMatch(/phase=Completed/);
+    await failed.scrollIntoViewIfNeeded();
+    await failed.screenshot({ path: "test-results/screenshots/06-failed-check-evidence.png" });
+    expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
+  }, GRADE_MS * 2);
+
+  test("a learner never sees another learner's attempt, its stream or its log (404), nor the instructor's pages; signing out ends the session", async () => {
+    const bob = await open();
+    await signIn(bob, stack.baseUrl, "bob", PASSWORD);
+    for (const path of [`/attempts/${attempts.ada}`, `/attempts/${attempts.ada}/events`, `/attempts/${attempts.ada}/log`]) {
+      expect((await bob.request.get(`${stack.baseUrl}${path}`)).status(), path).toBe(404);
+    }
+    expect((await bob.request.get(`${stack.baseUrl}/instructor/labs/${LAB}`)).status()).toBe(403);
+    expect((await bob.request.get(`${stack.baseUrl}/admin/queues`)).status()).toBe(403);
+    // A form posted without its CSRF token is refused even with a valid session.
+    expect((await bob.request.post(`${stack.baseUrl}/sign-out`, { form: { x: "1" } })).status()).toBe(403);
+    // With a valid token, a learner still may not regrade, nor download the gradebook.
+    await bob.goto(`${stack.baseUrl}/labs/${LAB}`);
+    const _csrf = (await bob.locator('input[name="_csrf"]').first().getAttribute("value"))!;
+    expect((await bob.request.post(`${stack.baseUrl}/instructor/attempts/${attempts.bob}/regrade`, { form: { _csrf } })).status()).toBe(403);
+    expect((await bob.request.post(`${stack.baseUrl}/instructor/labs/${LAB}/regrade`, { form: { _csrf } })).status()).toBe(403);
+    expect((await bob.request.get(`${stack.baseUrl}/instructor/labs/${LAB}/gradebook.csv`)).status()).toBe(403);
+    // Signing out ends the session: the pages send bob to sign in again.
+    await Promise.all([bob.waitForURL("**/sign-in"), bob.getByRole("button", { name: "Sign out" }).click()]);
+    await bob.goto(`${stack.baseUrl}/attempts/${attempts.bob}`);
+    expect(new URL(bob.url()).pathname).toBe("/sign-in");
+  });
+
+  test("the instructor sees both learners in the matrix, filters and sorts it, downloads the CSV, drills down, regrades and sees the queue", async () => {
+    // The workers stop first, so the regrade below waits in the queue for the board to show it.
+    await Promise.all(stack.workers.map((w) => w.stop()));
+    const ines = await open({ width: 1400, height: 900 });
+    // By keyboard alone.
+    await ines.goto(`${stack.baseUrl}/sign-in`);
+    await ines.keyboard.type("ines");
+    await ines.keyboard.press("Tab");
+    await ines.keyboard.type(PASSWORD);
+    await Promise.all([ines.waitForURL(`**/instructor/labs/${LAB}`), ines.keyboard.press("Enter")]);
+
+    const rows = ines.locator("#matrix tbody tr");
+    const learners = async () => Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute("data-learner")));
+    expect(await learners()).toEqual(["ada", "bob"]);
+    const adaRow = ines.locator('#matrix tr[data-learner="ada"]');
+    expect(await adaRow.locator("td").first().textContent()).toMatch(/48\/48/);
+    expect(await adaRow.locator("td.cell-pass").count()).toBeGreaterThan(5);
+    expect(await ines.locator('#matrix tr[data-learner="bob"] td.cell-partial, #matrix tr[data-learner="bob"] td.cell-fail').count()).toBeGreaterThan(0);
+    await screenshot(ines, "07-dashboard");
+
+    await ines.getByRole("link", { name: "Score" }).click();
+    await ines.getByRole("link", { name: "Score" }).click();
+    expect(await rows.first().getAttribute("data-learner")).toBe("ada");
+    await ines.getByLabel("Status").selectOption("incomplete");
+    await ines.getByRole("button", { name: "Apply" }).click();
+    await ines.waitForURL(/status=incomplete/);
+    expect(await learners()).toEqual(["bob"]);
+
+    const [download] = await Promise.all([ines.waitForEvent("download"), ines.getByRole("link", { name: /Download the gradebook/ }).click()]);
+    const csv = await readFile(await download.path(), "utf8");
+    expect(csv).toMatch(/^user,attempts,status,score,max_score,task 1\.2,/);
+    expect(csv).toMatch(/\r\nada,1,graded,48,48,/);
+    expect(csv).toMatch(/\r\nbob,1,graded,4\d,48,/);
+
+    await ines.getByRole("link", { name: "bob" }).click();
+    await ines.waitForURL(/\/learners\/\d+$/);
+    await screenshot(ines, "08-drill-down");
+    // The instructor reads the learner's evidence too, at a desktop's width.
+    await ines.goto(`${stack.baseUrl}/attempts/${attempts.bob}`);
+    await ines.locator("[data-failed-check]").first().screenshot({ path: "test-results/screenshots/06b-failed-check-evidence-desktop.png" });
+    await ines.goBack();
+    await Promise.all([ines.waitForURL(/\/attempts\/[0-9a-f-]{36}$/), ines.getByRole("button", { name: "Regrade" }).first().click()]);
+    expect(new URL(ines.url()).pathname).not.toBe(`/attempts/${attempts.bob}`);
+    expect(await ines.getByRole("status").first().textContent()).toMatch(/queued to be graded again/);
+
+    await ines.goto(`${stack.baseUrl}/admin/queues`);
+    await ines.getByText("Grading", { exact: false }).first().waitFor({ timeout: 30_000 });
+    await screenshot(ines, "09-queue");
+    expect(violations.filter((v) => !v.includes("/admin/queues"))).toEqual([]);
+  });
+});

