@@ -22,13 +22,28 @@ interface Run {
 }
 
 /** iptables reads no input; execFile gives it none (a closed stdin written to after it exits raises EPIPE). */
-function runCommand(tool: string, args: string[]): Promise<Run> {
+function runOnce(tool: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(tool, args, { timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolve({ code, stdout, stderr: stderr || (error && code === -1 ? error.message : "") });
     });
   });
+}
+
+/**
+ * iptables-nft reads the table while other programs (dockerd, kube-proxy, another worker) commit
+ * changes to it, and then may answer that a chain "is incompatible" or that the resource is busy:
+ * a torn read, not a broken table. Such answers are tried again.
+ */
+const TORN_READ = /is incompatible|Resource temporarily unavailable/;
+
+async function runCommand(tool: string, args: string[]): Promise<Run> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await runOnce(tool, args);
+    if (result.code === 0 || attempt === 5 || !TORN_READ.test(result.stderr)) return result;
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+  }
 }
 
 async function runChecked(tool: string, args: string[]): Promise<Run> {
