@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ProviderNameSchema, type ClusterRecord } from "../clusters/provider.ts";
 import { reapOrphans } from "../clusters/reaper.ts";
-import { createProvider } from "../clusters/select.ts";
+import { createProvider, prepareProvider } from "../clusters/select.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
 
@@ -24,7 +24,9 @@ export async function clusterCommand(args: string[], ctx: CliContext): Promise<n
   const [action, name] = positionals;
   const providerName = ProviderNameSchema.parse(values.provider ?? ctx.config.provider);
   const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
-  const provider = createProvider(providerName, { config: ctx.config, toolchain, env: ctx.env, log: ctx.log });
+  const deps = { config: ctx.config, toolchain, env: ctx.env, log: ctx.log };
+  // Only creating needs the kind node image; listing and deleting work without it.
+  const provider = action === "create" ? (await prepareProvider(providerName, deps, false)).provider : createProvider(providerName, deps);
   const show = (r: ClusterRecord) => `${r.name}\t${r.provider}\t${r.createdAt}\tpid ${r.owner.pid}\t${r.kubeconfigPath}`;
   switch (action) {
     case "create": {

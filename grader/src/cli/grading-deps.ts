@@ -1,5 +1,5 @@
 import { ProviderNameSchema } from "../clusters/provider.ts";
-import { createProvider } from "../clusters/select.ts";
+import { prepareProvider } from "../clusters/select.ts";
 import type { GradeOptions } from "../grading/grade.ts";
 import { sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
@@ -7,13 +7,15 @@ import type { CliContext } from "./context.ts";
 import { managerEnvironment } from "./environment.ts";
 
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
-export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox">;
+export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl">;
 
 /** `sandbox` turns the sandbox on for this command even when the configuration does not. */
 export async function gradingDeps(ctx: CliContext, provider: string | undefined, sandbox = false): Promise<GradingDeps> {
   const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
+  const prepared = await prepareProvider(ProviderNameSchema.parse(provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log }, false);
   return {
-    provider: createProvider(ProviderNameSchema.parse(provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log }),
+    provider: prepared.provider,
+    ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
     controllerGen: toolchain.binaries["controller-gen"],
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),

@@ -1,8 +1,29 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { admissionConfiguration, kindClusterConfig, NODE_CONFIG_DIR } from "./kind-config.ts";
+import { hardeningObjects } from "./kind-hardening.ts";
 import { createKindProvider, kindCommands, parseKindClusters } from "./kind.ts";
+
+/** A fake `kind` + `docker`: remembers clusters, records every call. */
+function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {}) {
+  const calls: string[][] = [];
+  const clusters = new Set<string>();
+  const hardened: string[] = [];
+  const run = async (cmd: string, args: string[]) => {
+    calls.push([cmd, ...args]);
+    if (cmd === "docker") return args[0] === "ps" && options.leftover ? options.leftover : "";
+    if (args[0] === "create") {
+      if (options.failCreate) throw new Error("docker: cannot connect");
+      clusters.add(args[3]!);
+    }
+    if (args[0] === "delete") clusters.delete(args[3]!);
+    return args[0] === "get" ? [...clusters].join("\n") : "";
+  };
+  return { calls, clusters, hardened, run, harden: async (kubeconfig: string) => void hardened.push(kubeconfig) };
+}
 
 describe("kind provider", () => {
   it.each([
@@ -14,49 +35,78 @@ describe("kind provider", () => {
     expect(parseKindClusters(stdout)).toEqual(names);
   });
 
-  it("creates with our node image and a kubeconfig of its own, and deletes what it created", async () => {
-    const calls: string[][] = [];
-    const clusters = new Set<string>();
+  it("creates with our node image, its own kubeconfig and config, hardens it, and deletes all of it", async () => {
+    const fake = fakeCommands();
     const cacheDir = mkdtempSync(join(tmpdir(), "kind-test-"));
-    const provider = createKindProvider({
-      kind: "/opt/kind",
-      nodeImage: "local/kind-node:v1.36.3",
-      cacheDir,
-      env: {},
-      log: () => undefined,
-      run: async (cmd, args) => {
-        calls.push([cmd, ...args]);
-        if (args[0] === "create") clusters.add(args[3]!);
-        if (args[0] === "delete") clusters.delete(args[3]!);
-        return args[0] === "get" ? [...clusters].join("\n") : "";
-      },
-    });
-    const cluster = await provider.create({ name: "lg-test" });
-    expect(calls[0]).toEqual(["/opt/kind", ...kindCommands.create("lg-test", "local/kind-node:v1.36.3", join(cacheDir, "kind", "lg-test.kubeconfig"))]);
-    expect(calls[0]).toContain("--image");
-    expect(cluster.kubeconfigPath).toBe(join(cacheDir, "kind", "lg-test.kubeconfig"));
+    const provider = createKindProvider({ kind: "/opt/kind", nodeImage: "local/kind-node:v1.36.3", cacheDir, env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
+    const cluster = await provider.create({ name: "lg-test", labels: { "labgrader.dev/attempt": "abc" } });
+    const dir = join(cacheDir, "kind", "clusters", "lg-test");
+    expect(fake.calls[0]).toEqual(["/opt/kind", ...kindCommands.create("lg-test", "local/kind-node:v1.36.3", join(dir, "kubeconfig"), join(dir, "kind.yaml"))]);
+    expect(cluster.kubeconfigPath).toBe(join(dir, "kubeconfig"));
+    expect(cluster.labels).toMatchObject({ "app.kubernetes.io/managed-by": "labgrader", "labgrader.dev/attempt": "abc" });
+    expect(fake.hardened).toEqual([join(dir, "kubeconfig")]);
+    const admission = parse(readFileSync(join(dir, "node", "admission.yaml"), "utf8")) as object;
+    expect(admission).toEqual(admissionConfiguration());
     expect((await provider.list()).map((r) => r.name)).toEqual(["lg-test"]);
     await cluster.dispose();
-    expect(calls.at(-1)).toEqual(["/opt/kind", "delete", "cluster", "--name", "lg-test"]);
+    expect(fake.calls.slice(-3).map((c) => c.slice(0, 2))).toEqual([["/opt/kind", "delete"], ["docker", "ps"], ["docker", "volume"]]);
     expect(await provider.list()).toEqual([]);
   });
 
   it("reports a failed create and removes what it left", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "kind-test-"));
-    const calls: string[] = [];
-    const provider = createKindProvider({
-      kind: "kind",
-      nodeImage: "img",
-      cacheDir,
-      env: {},
-      log: () => undefined,
-      run: async (_cmd, args) => {
-        calls.push(args[0]!);
-        if (args[0] === "create") throw new Error("docker: cannot connect");
-        return "";
-      },
-    });
+    const fake = fakeCommands({ failCreate: true });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
     await expect(provider.create({ name: "lg-x" })).rejects.toThrow(/while creating kind cluster lg-x/);
-    expect(calls).toEqual(["create", "delete"]);
+    expect(fake.calls.filter((c) => c[0] === "kind").map((c) => c[1])).toEqual(["create", "delete"]);
+    expect(fake.hardened).toEqual([]);
+  });
+
+  it("refuses to call a cluster deleted while a container of it is left", async () => {
+    const fake = fakeCommands({ leftover: "lg-y-control-plane\n" });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
+    const cluster = await provider.create({ name: "lg-y" });
+    await expect(cluster.dispose()).rejects.toThrow(/left containers \[lg-y-control-plane\]/);
+  });
+
+  it("creates at most maxParallelCreates clusters at once", async () => {
+    let running = 0;
+    let peak = 0;
+    const fake = fakeCommands();
+    const run = async (cmd: string, args: string[]) => {
+      if (args[0] !== "create") return fake.run(cmd, args);
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 20));
+      running -= 1;
+      return fake.run(cmd, args);
+    };
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run, harden: fake.harden, maxParallelCreates: 2 });
+    await Promise.all(["lg-1", "lg-2", "lg-3", "lg-4", "lg-5"].map((name) => provider.create({ name })));
+    expect(peak).toBe(2);
+    expect(fake.clusters.size).toBe(5);
+  });
+});
+
+describe("kind cluster configuration", () => {
+  it("mounts the admission configuration into the node and points the API server at it", () => {
+    const config = parse(kindClusterConfig({ hostConfigDir: "/cache/x/node" })) as { nodes: { extraMounts: { hostPath: string; containerPath: string }[] }[]; kubeadmConfigPatches: string[] };
+    expect(config.nodes).toHaveLength(1);
+    expect(config.nodes[0]!.extraMounts).toEqual([{ hostPath: "/cache/x/node", containerPath: NODE_CONFIG_DIR, readOnly: true }]);
+    const patch = parse(config.kubeadmConfigPatches[0]!) as { apiServer: { extraArgs: { name: string; value: string }[] } };
+    expect(patch.apiServer.extraArgs).toEqual([{ name: "admission-control-config-file", value: `${NODE_CONFIG_DIR}/admission.yaml` }]);
+  });
+
+  it("enforces Pod Security baseline everywhere but Kubernetes' own namespaces", () => {
+    const plugin = (admissionConfiguration() as { plugins: { configuration: { defaults: Record<string, string>; exemptions: { namespaces: string[] } } }[] }).plugins[0]!;
+    expect(plugin.configuration.defaults.enforce).toBe("baseline");
+    expect(plugin.configuration.exemptions.namespaces).toEqual(["kube-system", "local-path-storage"]);
+  });
+
+  it("binds each admission policy it declares", () => {
+    const objects = hardeningObjects();
+    const policies = objects.filter((o) => o.kind === "ValidatingAdmissionPolicy").map((o) => o.metadata.name);
+    const bound = objects.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding").map((o) => (o.spec as { policyName: string }).policyName);
+    expect(bound.sort()).toEqual(policies.sort());
+    expect(policies).toHaveLength(2);
   });
 });

@@ -1,6 +1,10 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { stringify } from "yaml";
+import { createKubeClient } from "../kube/client.ts";
 import { runChecked } from "../process/command.ts";
+import { admissionConfiguration, admissionFileName, kindClusterConfig } from "./kind-config.ts";
+import { hardenKindCluster } from "./kind-hardening.ts";
 import { newClusterName } from "./kwok.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
@@ -13,15 +17,23 @@ export interface KindProviderDeps {
   cacheDir: string;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
+  /** Clusters this process creates at once; each start is CPU-heavy for ~20 s (kubeadm, etcd, image unpacking). */
+  maxParallelCreates?: number;
   /** Runs a command and returns its stdout; injectable so command construction can be tested without Docker. */
   run?: (cmd: string, args: string[]) => Promise<string>;
+  /** Applies labgrader's admission policies to a new cluster; injectable for the same reason. */
+  harden?: (kubeconfigPath: string) => Promise<void>;
 }
 
-/** The exact kind invocations the provider makes: kept pure so they can be checked without Docker. */
+/** The exact kind and docker invocations the provider makes: kept pure so they can be checked without Docker. */
 export const kindCommands = {
-  create: (name: string, image: string, kubeconfig: string) => ["create", "cluster", "--name", name, "--image", image, "--kubeconfig", kubeconfig, "--wait", "120s"],
-  delete: (name: string) => ["delete", "cluster", "--name", name],
+  create: (name: string, image: string, kubeconfig: string, config: string) => ["create", "cluster", "--name", name, "--image", image, "--kubeconfig", kubeconfig, "--config", config, "--wait", "180s"],
+  delete: (name: string, kubeconfig: string) => ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig],
   list: () => ["get", "clusters"],
+  load: (name: string, image: string) => ["load", "docker-image", "--name", name, image],
+  /** Containers and volumes kind labels with the cluster's name; none may remain after delete. */
+  leftovers: (name: string) => ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Names}}"],
+  leftoverVolumes: (name: string) => ["volume", "ls", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Name}}"],
 };
 
 /** `kind get clusters` prints one name per line, or "No kind clusters found." on stderr. */
@@ -32,46 +44,78 @@ export function parseKindClusters(stdout: string): string[] {
     .filter((l) => l.length > 0 && !l.startsWith("No kind clusters"));
 }
 
+/** A counting semaphore: at most `limit` of the given works run at once. */
+function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await work();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Clusters of real nodes in Docker, from our node image, each hardened so the learner's pods stay inside. */
 export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   const records = createRecordStore(join(deps.cacheDir, "clusters"));
-  const kubeconfigDir = join(deps.cacheDir, "kind");
+  const workDir = join(deps.cacheDir, "kind", "clusters");
+  const dirOf = (name: string) => join(workDir, name);
+  const kubeconfigOf = (name: string) => join(dirOf(name), "kubeconfig");
   const run = deps.run ?? (async (cmd, args) => (await runChecked(cmd, args, { env: deps.env, timeoutMs: 300_000 })).stdout);
+  const harden = deps.harden ?? ((kubeconfig: string) => hardenKindCluster(createKubeClient(kubeconfig)));
+  const limit = createLimiter(deps.maxParallelCreates ?? 2);
 
   async function remove(name: string): Promise<void> {
-    await run(deps.kind, kindCommands.delete(name));
-    await rm(join(kubeconfigDir, `${name}.kubeconfig`), { force: true });
+    await run(deps.kind, kindCommands.delete(name, kubeconfigOf(name)));
+    const containers = parseKindClusters(await run("docker", kindCommands.leftovers(name)));
+    const volumes = parseKindClusters(await run("docker", kindCommands.leftoverVolumes(name)));
+    if (containers.length + volumes.length > 0) throw new Error(`kind delete left containers [${containers.join(", ")}] and volumes [${volumes.join(", ")}] of ${name}`);
+    await rm(dirOf(name), { recursive: true, force: true });
     await records.remove(name);
+  }
+
+  async function createOnce(name: string, options: CreateClusterOptions): Promise<Cluster> {
+    const record: ClusterRecord = {
+      name,
+      provider: "kind",
+      kubeconfigPath: kubeconfigOf(name),
+      createdAt: new Date().toISOString(),
+      owner: currentOwner(),
+      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+    };
+    // Written first, so a crash during creation still leaves a findable orphan.
+    await records.save(record);
+    const started = Date.now();
+    try {
+      const dir = dirOf(name);
+      await mkdir(join(dir, "node"), { recursive: true });
+      await writeFile(join(dir, "node", admissionFileName), stringify(admissionConfiguration()));
+      await writeFile(join(dir, "kind.yaml"), kindClusterConfig({ hostConfigDir: join(dir, "node") }));
+      await limit(() => run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath, join(dir, "kind.yaml"))));
+      await harden(record.kubeconfigPath);
+    } catch (e) {
+      await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of kind cluster ${name} failed: ${String(cleanup)}`));
+      throw new Error(`while creating kind cluster ${name}`, { cause: e });
+    }
+    deps.log(`kind cluster ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { ...record, dispose: () => remove(name), loadImage: async (image: string) => void (await run(deps.kind, kindCommands.load(name, image))) };
   }
 
   return {
     name: "kind",
-    async create(options: CreateClusterOptions = {}): Promise<Cluster> {
-      const name = options.name ?? newClusterName();
-      await mkdir(kubeconfigDir, { recursive: true });
-      const record: ClusterRecord = {
-        name,
-        provider: "kind",
-        kubeconfigPath: join(kubeconfigDir, `${name}.kubeconfig`),
-        createdAt: new Date().toISOString(),
-        owner: currentOwner(),
-        labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
-      };
-      await records.save(record);
-      try {
-        await run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath));
-      } catch (e) {
-        await remove(name).catch(() => undefined);
-        throw new Error(`while creating kind cluster ${name}`, { cause: e });
-      }
-      return { ...record, dispose: () => remove(name) };
-    },
+    operatorMode: "in-cluster",
+    create: (options: CreateClusterOptions = {}) => createOnce(options.name ?? newClusterName(), options),
     async list() {
       const names = parseKindClusters(await run(deps.kind, kindCommands.list()));
       const known = (await records.list()).filter((r) => r.provider === "kind");
-      const unrecorded = names
-        .filter((n) => n.startsWith("lg-") && !known.some((r) => r.name === n))
-        .map((n) => orphanRecord(n, "kind", join(kubeconfigDir, `${n}.kubeconfig`)));
-      return [...known.filter((r) => names.includes(r.name)), ...unrecorded];
+      const unrecorded = names.filter((n) => n.startsWith("lg-") && !known.some((r) => r.name === n)).map((n) => orphanRecord(n, "kind", kubeconfigOf(n)));
+      // A record whose cluster kind no longer knows is still listed: its folder may remain to be reaped.
+      return [...known, ...unrecorded];
     },
     delete: remove,
   };

@@ -26,6 +26,7 @@ export function createKubeconfigProvider(deps: KubeconfigProviderDeps): ClusterP
   });
   return {
     name: "kubeconfig",
+    operatorMode: "host",
     async create(): Promise<Cluster> {
       if (!existsSync(deps.kubeconfigPath)) throw new Error(`kubeconfig ${deps.kubeconfigPath} does not exist`);
       return { ...record(), dispose: async () => undefined };

@@ -71,6 +71,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
 
   return {
     name: "kwok",
+    operatorMode: "host",
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
       for (let attempt = 1; ; attempt++) {
         try {

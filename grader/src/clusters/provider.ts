@@ -20,6 +20,8 @@ export type ClusterRecord = z.infer<typeof ClusterRecordSchema>;
 export interface Cluster extends ClusterRecord {
   /** Deletes the cluster and returns once none of its processes, ports or files remain. */
   dispose(): Promise<void>;
+  /** Puts a locally built image into every node (clusters whose operatorMode is "in-cluster"). */
+  loadImage?(image: string): Promise<void>;
 }
 
 export interface CreateClusterOptions {
@@ -28,8 +30,15 @@ export interface CreateClusterOptions {
   labels?: Record<string, string>;
 }
 
+/**
+ * Where the operator under test runs: as a host process beside the cluster, as `make run` does
+ * (kwok has no kubelets), or in the cluster from an image, as `make deploy` does (kind).
+ */
+export type OperatorMode = "host" | "in-cluster";
+
 export interface ClusterProvider {
   readonly name: ProviderName;
+  readonly operatorMode: OperatorMode;
   create(options?: CreateClusterOptions): Promise<Cluster>;
   list(): Promise<ClusterRecord[]>;
   delete(name: string): Promise<void>;

@@ -10,6 +10,7 @@ function fakeProvider(records: ClusterRecord[]): ClusterProvider & { deleted: st
   const deleted: string[] = [];
   return {
     name: "kwok",
+    operatorMode: "host",
     deleted,
     create: () => Promise.reject(new Error("not used")),
     list: async () => records.filter((r) => !deleted.includes(r.name)),

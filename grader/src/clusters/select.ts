@@ -1,6 +1,8 @@
 import type { GraderConfig } from "../config.ts";
 import type { Toolchain } from "../toolchain/build.ts";
+import { kindBinaryPath } from "../toolchain/kind-binaries.ts";
 import { createKindProvider } from "./kind.ts";
+import { prepareKind } from "./kind-setup.ts";
 import { createKubeconfigProvider } from "./kubeconfig.ts";
 import { createKwokProvider } from "./kwok.ts";
 import type { ClusterProvider, ProviderName } from "./provider.ts";
@@ -17,9 +19,25 @@ export function createProvider(name: ProviderName, deps: ProviderDeps): ClusterP
     case "kwok":
       return createKwokProvider({ toolchain: deps.toolchain, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
     case "kind":
-      return createKindProvider({ kind: "kind", nodeImage: deps.config.kindNodeImage, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
+      return createKindProvider({ kind: kindBinaryPath(deps.config.cacheDir), nodeImage: deps.config.kindNodeImage, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
     case "kubeconfig":
       if (!deps.config.kubeconfig) throw new Error("the kubeconfig provider needs LABGRADER_KUBECONFIG");
       return createKubeconfigProvider({ kubeconfigPath: deps.config.kubeconfig });
   }
+}
+
+export interface PreparedProvider {
+  provider: ClusterProvider;
+  /** For providers that run operators in the cluster: kubectl, which renders config/default. */
+  kubectl?: string;
+}
+
+/**
+ * A provider whose host prerequisites are in place: for kind, the node image (loaded from its
+ * cached archive, or built when `build` is true), kind and kubectl. kwok's toolchain is already in deps.
+ */
+export async function prepareProvider(name: ProviderName, deps: ProviderDeps, build: boolean): Promise<PreparedProvider> {
+  if (name !== "kind") return { provider: createProvider(name, deps) };
+  const tools = await prepareKind({ cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage }, build);
+  return { provider: createKindProvider({ kind: tools.kind, nodeImage: deps.config.kindNodeImage, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log }), kubectl: tools.kubectl };
 }

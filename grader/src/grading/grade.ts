@@ -7,9 +7,11 @@ import type { Cluster, ClusterProvider } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
 import { probeFor } from "../engine/registry.ts";
 import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
-import { createKubeClient, KubeApiError } from "../kube/client.ts";
+import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
+import { deployInCluster } from "../runner/deploy.ts";
+import { DeployManifestError } from "../runner/deploy-review.ts";
 import { createOperatorIdentity } from "../runner/identity.ts";
 import { startManager, type RunningManager } from "../runner/manager.ts";
 import { createSandbox, prepareSandboxing, type Sandbox, type SandboxSettings } from "../runner/sandbox.ts";
@@ -37,6 +39,8 @@ export interface GradeOptions {
   buildTimeoutMs?: number;
   /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */
   sandbox?: SandboxSettings;
+  /** kubectl, for rendering config/default when the provider runs operators in the cluster (kind). */
+  kubectl?: string;
   onProgress?: (progress: GradeProgress) => void;
 }
 
@@ -107,9 +111,24 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     };
   };
 
+  /** In the cluster, as `make deploy` does: the learner's manifests (reviewed) with the image labgrader built. */
+  const deployOperator = async (admin: KubeClient, target: Cluster, manifestsDir: string, binary: string) => {
+    const { loadImage } = target;
+    if (!options.kubectl || !loadImage) throw new PlatformError(`the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`);
+    try {
+      return await deployInCluster({ admin, loadImage, kubectl: options.kubectl, env: options.goEnv, manifestsDir, binary, attempt, workDir: options.workDir, managerArgs: options.managerArgs, labels, clock });
+    } catch (e) {
+      if (e instanceof DeployManifestError) throw new ProjectError(`The operator could not be deployed: ${e.message}`, { cause: e });
+      const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
+      if (refused) throw new ProjectError(`The API server refused the operator's manifests (config/default): ${e.message}`, { cause: e });
+      // docker, kind or the API server failing is ours, not the learner's.
+      throw new PlatformError(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
+    }
+  };
+
   try {
     await mkdir(options.workDir, { recursive: true });
-    if (options.sandbox) {
+    if (options.sandbox && options.provider.operatorMode === "host") {
       // The sandbox uid must not read the build, the admin kubeconfig or other attempts.
       await chmod(options.workDir, 0o700);
       await prepareSandboxing(options.sandbox).catch((e: unknown) => {
@@ -133,30 +152,40 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     progress({ type: "phase", phase: "provisioning", at: clock() });
     const admin = createKubeClient(cluster.kubeconfigPath);
     await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crds));
-    const identity = await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
-    findings.push(...identity.roleFindings);
+    const inCluster = options.provider.operatorMode === "in-cluster";
+    const hostIdentity = inCluster ? undefined : await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
+    findings.push(...(hostIdentity?.roleFindings ?? []));
     recorder = createRecorder(admin, kindsToRecord(options.lab), clock);
     await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
 
     progress({ type: "phase", phase: "deploying", at: clock() });
-    if (options.sandbox) {
-      const settings = options.sandbox;
-      const server = admin.config.getCurrentCluster()?.server ?? "";
-      sandbox = await createSandbox({ settings, binary: prepared.build.binary, kubeconfigPath: identity.kubeconfigPath, apiServer: server }).catch((e: unknown) => {
-        throw new PlatformError(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
-      });
-    }
     const rec = recorder;
-    manager = startManager({
-      binary: sandbox?.binary ?? prepared.build.binary,
-      kubeconfigPath: sandbox?.kubeconfigPath ?? identity.kubeconfigPath,
-      args: options.managerArgs,
-      workDir: options.workDir,
-      logFile: join(options.workDir, "manager.log"),
-      clock,
-      env: options.managerEnv,
-      ...(sandbox ? { sandbox: sandbox.manager } : {}),
-    });
+    let identity: { namespace: string; username: string };
+    if (hostIdentity) {
+      if (options.sandbox) {
+        const settings = options.sandbox;
+        const server = admin.config.getCurrentCluster()?.server ?? "";
+        sandbox = await createSandbox({ settings, binary: prepared.build.binary, kubeconfigPath: hostIdentity.kubeconfigPath, apiServer: server }).catch((e: unknown) => {
+          throw new PlatformError(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
+        });
+      }
+      manager = startManager({
+        binary: sandbox?.binary ?? prepared.build.binary,
+        kubeconfigPath: sandbox?.kubeconfigPath ?? hostIdentity.kubeconfigPath,
+        args: options.managerArgs,
+        workDir: options.workDir,
+        logFile: join(options.workDir, "manager.log"),
+        clock,
+        env: options.managerEnv,
+        ...(sandbox ? { sandbox: sandbox.manager } : {}),
+      });
+      identity = hostIdentity;
+    } else {
+      const deployed = await deployOperator(admin, cluster, prepared.manifestsDir, prepared.build.binary);
+      findings.push(...deployed.findings);
+      manager = deployed.manager;
+      identity = deployed;
+    }
     manager.onLog((line) => rec.addLog(line));
     stalls = watchForStalls(manager, (finding) => findings.push(finding));
     const abort = stalls.stalled;

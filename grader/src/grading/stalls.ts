@@ -34,7 +34,7 @@ export function watchForStalls(manager: RunningManager, finding: (text: string) 
     manager.exited.then((exit) => {
       clearTimeout(timer);
       if (!armed) return;
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const how = exit.reason ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
       finding(`The operator ${how} at ${seconds(exit.at)}.`);
       resolve(`the operator ${how} at ${seconds(exit.at)}`);
     }, () => undefined);

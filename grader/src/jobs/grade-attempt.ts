@@ -23,7 +23,7 @@ export interface GradeAttemptDeps {
   publish: EventSink;
   labs: Map<string, LoadedLab>;
   /** Provider, toolchain and environments every grade shares (see GradeOptions). */
-  grading: Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv"> & Partial<Pick<GradeOptions, "managerArgs">>;
+  grading: Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv"> & Partial<Pick<GradeOptions, "managerArgs" | "kubectl">>;
   /** Extra GradeOptions for learner builds (sandbox, limits). */
   gradeOptions?: Partial<GradeOptions>;
   /** Per-attempt workspaces live under it; each is removed when its run ends. */

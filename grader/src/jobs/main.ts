@@ -6,7 +6,7 @@ import { GRADE_QUEUE } from "../contracts.ts";
 import { markNotGradable } from "../../../server/src/db/attempts.ts";
 import { createDb, migrate } from "../../../server/src/db/connect.ts";
 import { reapOrphans } from "../clusters/reaper.ts";
-import { createProvider } from "../clusters/select.ts";
+import { prepareProvider } from "../clusters/select.ts";
 import { graderConfigFromEnv } from "../config.ts";
 import { managerEnvironment } from "../cli/environment.ts";
 import { messageChain } from "../errors.ts";
@@ -42,7 +42,7 @@ const labs = await syncLabs(db, env.LABGRADER_LABS_DIR ?? LABS_DIR);
 log(`labs: ${[...labs.keys()].join(", ")}`);
 
 const { toolchain } = await ensureToolchain({ cacheDir: grader.cacheDir, env, log }, true);
-const provider = createProvider(grader.provider, { config: grader, toolchain, env, log });
+const { provider, kubectl } = await prepareProvider(grader.provider, { config: grader, toolchain, env, log }, true);
 const reaped = await reapOrphans(provider, { olderThanMs: 0, log });
 if (reaped.length > 0) log(`reaped ${reaped.length} orphaned cluster(s)`);
 await mkdir(config.workDir, { recursive: true, mode: 0o700 });
@@ -50,13 +50,14 @@ await mkdir(config.workDir, { recursive: true, mode: 0o700 });
 // Learners' managers always run sandboxed unless the operator of this worker says otherwise
 // (LABGRADER_SANDBOX=0, e.g. on a host without cgroup v1 or iptables): their code is not ours.
 const sandboxOff = ["0", "false", "no", "off"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase());
-const sandbox = sandboxOff ? undefined : sandboxSettings(grader, [config.workDir]);
+// On kind the operator runs in a pod of its own (Pod Security, admission policies): there is no host process to confine.
+const sandbox = sandboxOff || provider.operatorMode !== "host" ? undefined : sandboxSettings(grader, [config.workDir]);
 if (sandbox) {
   const problems = await sandboxProblems(sandbox);
   if (problems.length > 0) throw new Error(`this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`);
   const freed = await reapSandboxes(sandbox);
   if (freed.length > 0) log(`reaped ${freed.length} sandbox(es) left by dead workers: uids ${freed.join(", ")}`);
-} else {
+} else if (provider.operatorMode === "host") {
   log("learners' operators run WITHOUT a sandbox (LABGRADER_SANDBOX=0)");
 }
 
@@ -69,7 +70,7 @@ const gradeAttempt = createGradeAttempt({
   db,
   publish,
   labs,
-  grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env) },
+  grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env), ...(kubectl ? { kubectl } : {}) },
   gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, ...(sandbox ? { sandbox } : {}) },
   workRoot: config.workDir,
   log,

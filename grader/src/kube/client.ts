@@ -34,6 +34,8 @@ export interface RequestOptions {
   contentType?: string;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. Impersonate-User, to probe what another subject may do). */
+  headers?: Record<string, string>;
 }
 
 export const FIELD_MANAGER = "labgrader";
@@ -41,6 +43,8 @@ export const FIELD_MANAGER = "labgrader";
 export interface KubeClient {
   readonly config: KubeConfig;
   request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  /** A GET whose body is read as it arrives (a followed pod log), until the server ends it or options.signal aborts. */
+  stream(path: string, options?: RequestOptions): AsyncIterable<string>;
   resource(apiVersion: string, kind: string): Promise<ResourceInfo>;
   /** The REST path of a collection or, with a name, of one object (optionally a subresource). */
   path(info: ResourceInfo, namespace?: string, name?: string, subresource?: string): string;
@@ -69,7 +73,7 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
   if (!server) throw new Error(`kubeconfig ${kubeconfigPath} has no current cluster`);
   const discovery = new Map<string, Promise<DiscoveryList>>();
 
-  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  async function send(method: string, path: string, options: RequestOptions, defaultTimeoutMs: number | undefined) {
     const url = new URL(path, server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method as HttpMethod);
@@ -77,20 +81,39 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     const headers = ctx.getHeaders();
     headers["Accept"] = "application/json";
     if (options.body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
-    const response = await fetch(url, {
+    Object.assign(headers, options.headers);
+    return fetch(url, {
       method,
       headers,
       dispatcher: ctx.getDispatcher(),
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal ?? AbortSignal.timeout(30_000),
+      signal: options.signal ?? (defaultTimeoutMs ? AbortSignal.timeout(defaultTimeoutMs) : undefined),
     });
+  }
+
+  function failure(method: string, path: string, response: { status: number; statusText: string }, text: string): KubeApiError {
+    const status = (() => {
+      try {
+        return (JSON.parse(text) ?? {}) as { reason?: string; message?: string };
+      } catch {
+        return {};
+      }
+    })();
+    return new KubeApiError(response.status, status.reason ?? response.statusText, `${method} ${path}: ${response.status} ${status.message ?? text}`);
+  }
+
+  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await send(method, path, options, 30_000);
     const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (!response.ok) {
-      const status = (parsed ?? {}) as { reason?: string; message?: string };
-      throw new KubeApiError(response.status, status.reason ?? response.statusText, `${method} ${path}: ${response.status} ${status.message ?? text}`);
-    }
-    return parsed as T;
+    if (!response.ok) throw failure(method, path, response, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function* stream(path: string, options: RequestOptions = {}): AsyncGenerator<string> {
+    const response = await send("GET", path, options, undefined);
+    if (!response.ok || !response.body) throw failure("GET", path, response, await response.text());
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
   }
 
   async function resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
@@ -124,6 +147,7 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
   return {
     config,
     request,
+    stream,
     resource,
     path,
     async apply(object, options = {}) {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
 import type { LogLine } from "../engine/trace.ts";
 import { terminate } from "../process/liveness.ts";
+import { createLogCapture } from "./log-capture.ts";
 
 export interface ManagerOptions {
   binary: string;
@@ -17,7 +17,7 @@ export interface ManagerOptions {
   env: Record<string, string>;
   /** Time between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
-  /** How much of its output is kept (default MAX_LOG_BYTES). */
+  /** How much of its output is kept (default log-capture.ts's MAX_LOG_BYTES). */
   maxLogBytes?: number;
   /** Runs the manager confined (see sandbox.ts) instead of as ourselves. */
   sandbox?: ManagerSandbox;
@@ -32,14 +32,11 @@ export interface ManagerSandbox {
   killAll(): Promise<void>;
 }
 
-/** What is kept of a manager's output, in all; a longer line is cut. */
-export const MAX_LOG_BYTES = 16 * 1024 * 1024;
-const MAX_LINE_CHARS = 64 * 1024;
+/** How a manager ended; `reason` says why when it is not an exit at all (it never started). */
+export type ManagerExit = { code: number | null; signal: NodeJS.Signals | null; at: number; reason?: string };
 
-export type ManagerExit = { code: number | null; signal: NodeJS.Signals | null; at: number };
-
+/** A manager under test, wherever it runs (a host process here, a pod in manager-pod.ts). */
 export interface RunningManager {
-  pid: number;
   logs: LogLine[];
   onLog(listener: (line: LogLine) => void): void;
   /** Settles when the process exits, for whatever reason. */
@@ -48,13 +45,17 @@ export interface RunningManager {
   stop(): Promise<ManagerExit>;
 }
 
+export interface HostManager extends RunningManager {
+  pid: number;
+}
+
 /**
  * Flags that keep many managers on one host from fighting over ports: a kubebuilder scaffold
  * binds :8081 for health probes and may bind a metrics port; "0" disables both listeners.
  */
 export const ISOLATION_FLAGS = ["--health-probe-bind-address=0", "--metrics-bind-address=0", "--leader-elect=false"];
 
-export function startManager(options: ManagerOptions): RunningManager {
+export function startManager(options: ManagerOptions): HostManager {
   const direct = {
     command: options.binary,
     args: [...ISOLATION_FLAGS, ...options.args, `--kubeconfig=${options.kubeconfigPath}`],
@@ -68,46 +69,21 @@ export function startManager(options: ManagerOptions): RunningManager {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${options.binary}`, { cause: spawnError });
   options.sandbox?.started(pid);
-  const file = createWriteStream(options.logFile);
-  const logs: LogLine[] = [];
-  const listeners: ((line: LogLine) => void)[] = [];
-  // A manager's output is the learner's to choose: what is kept (in memory, on disk) is bounded,
-  // and the rest is read and dropped so the manager never blocks on a full pipe.
-  let budget = options.maxLogBytes ?? MAX_LOG_BYTES;
-  const emit = (stream: LogLine["stream"], text: string) => {
-    if (budget <= 0) return;
-    budget -= text.length + 1;
-    const line: LogLine = { at: options.clock(), stream, text: budget > 0 ? text : `${text}\n[labgrader: the operator's log passed ${options.maxLogBytes ?? MAX_LOG_BYTES} bytes; the rest was not kept]` };
-    logs.push(line);
-    file.write(`${line.text}\n`);
-    for (const l of listeners) l(line);
-  };
+  const capture = createLogCapture({ clock: options.clock, logFile: options.logFile, maxLogBytes: options.maxLogBytes });
   for (const stream of ["stdout", "stderr"] as const) {
-    let partial = "";
     child[stream].setEncoding("utf8");
-    child[stream].on("data", (chunk: string) => {
-      if (budget <= 0) return;
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      if (partial.length > MAX_LINE_CHARS) {
-        parts.push(partial.slice(0, MAX_LINE_CHARS));
-        partial = "";
-      }
-      for (const text of parts) emit(stream, text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) : text);
-    });
-    child[stream].on("end", () => {
-      if (partial) emit(stream, partial);
-    });
+    child[stream].on("data", (chunk: string) => capture.feed(stream, chunk));
+    child[stream].on("end", () => capture.end(stream));
   }
   const exited = new Promise<ManagerExit>((resolve) => {
     child.on("exit", (code, signal) => resolve({ code, signal, at: options.clock() }));
   });
-  exited.then(() => file.end()).catch(() => undefined);
+  exited.then(() => capture.close()).catch(() => undefined);
   let stopping: Promise<ManagerExit> | undefined;
   return {
     pid,
-    logs,
-    onLog: (listener) => listeners.push(listener),
+    logs: capture.logs,
+    onLog: capture.onLog,
     exited,
     stop() {
       stopping ??= (async () => {

@@ -4,7 +4,7 @@ import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { waitForObject } from "../kube/watch.ts";
 import { createOperatorIdentity, type OperatorIdentity } from "./identity.ts";
-import { startManager, type RunningManager } from "./manager.ts";
+import { startManager, type HostManager } from "./manager.ts";
 import { readCrds, readManagerRole } from "./project.ts";
 
 export interface StartOperatorOptions {
@@ -23,7 +23,7 @@ export interface StartOperatorOptions {
 export interface RunningOperator {
   identity: OperatorIdentity;
   crds: KubeObject[];
-  manager: RunningManager;
+  manager: HostManager;
 }
 
 /** Installs the CRDs, like `make install`, and waits until the API server serves them. */
