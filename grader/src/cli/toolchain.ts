@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { CliContext } from "./context.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
+import { ensureKindNodeImage, kindImageStatus } from "../toolchain/kind-image.ts";
 
 export const toolchainHelp = `labgrader toolchain [--check] [--quiet] [--json]
   Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kwokctl and
@@ -9,10 +10,56 @@ export const toolchainHelp = `labgrader toolchain [--check] [--quiet] [--json]
   KUBEBUILDER_ASSETS or on PATH at the pinned version is used instead.
   --check  build nothing; fail and say what is missing
 labgrader toolchain env
-  Prints KUBEBUILDER_ASSETS=<folder> for envtest.`;
+  Prints KUBEBUILDER_ASSETS=<folder> for envtest.
+labgrader toolchain kind [--check] [--json]
+  Makes the kind node image (LABGRADER_KIND_NODE_IMAGE, default local/kind-node:v1.36.3) and
+  the kind CLI offline: Kubernetes, CoreDNS, local-path-provisioner and kind from the Go module
+  proxy, root filesystems from the Debian mirror, every image the cluster runs built locally and
+  preloaded. Nothing is pulled from a registry. Does nothing when Docker already has the image,
+  loads the cached archive when it matches, and builds otherwise (15-20 min cold on 2 cores).
+  Needs root and a Docker daemon: run scripts/kind-host.sh first.
+  --check  build nothing; say what is missing`;
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? "-" : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+async function kindCommand(values: { check?: boolean; quiet?: boolean; json?: boolean }, ctx: CliContext): Promise<number> {
+  const log = values.quiet ? () => undefined : ctx.log;
+  const opts = { cacheDir: ctx.config.cacheDir, env: ctx.env, log, nodeImage: ctx.config.kindNodeImage };
+  if (values.check) {
+    const status = await kindImageStatus(opts);
+    if (values.json) ctx.out(JSON.stringify(status, null, 2));
+    else {
+      const state = {
+        ready: `present in docker (${mib(status.sizeBytes)})`,
+        archived: `not in docker; \`labgrader toolchain kind\` would load the cached archive (${mib(status.archiveBytes)})`,
+        missing: "missing; `labgrader toolchain kind` would build it",
+      }[status.state];
+      log(`${status.nodeImage} (key ${status.key}): ${state}`);
+      log(`archive: ${status.archive}${status.archiveBytes === undefined ? " (absent)" : ""}`);
+      log(`kind CLI: ${status.kindBinary ?? "missing"}`);
+      for (const m of status.missing) log(`missing: ${m}`);
+    }
+    return status.state === "ready" && status.missing.length === 0 ? 0 : 1;
+  }
+  const started = Date.now();
+  const result = await ensureKindNodeImage(opts);
+  if (values.json) {
+    ctx.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const what = { present: "already present in docker", loaded: "loaded from the cached archive", built: "built" }[result.action];
+  for (const step of result.steps) log(`  ${step.seconds.toFixed(1).padStart(7)} s  ${step.step}`);
+  log(`${result.nodeImage} ${what} (key ${result.key}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`image ${mib(result.sizeBytes)}, archive ${mib(result.archiveBytes)} at ${result.archive}`);
+  log(`kind CLI ${result.kind}`);
+  return 0;
+}
 
 export async function toolchainCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { check: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" } }, allowPositionals: true });
+  if (positionals[0] === "kind") return kindCommand(values, ctx);
   const started = Date.now();
   const log = values.quiet ? () => undefined : ctx.log;
   const result = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log }, !values.check);

@@ -16,6 +16,12 @@ export const VersionsSchema = z.object({
   kind: z.string().regex(/^v\d+\.\d+\.\d+$/),
   /** kustomize release (in-cluster deploys). */
   kustomize: z.string().regex(/^v\d+\.\d+\.\d+$/),
+  /** CoreDNS release for kind node images; must be the version kubeadm of `kubernetes` deploys. */
+  coredns: z.string().regex(/^v\d+\.\d+\.\d+$/),
+  /** local-path-provisioner release for kind node images (the newest the Go module proxy serves). */
+  localPathProvisioner: z.string().regex(/^v\d+\.\d+\.\d+$/),
+  /** Debian suite the kind node and image root filesystems are bootstrapped from. */
+  debianSuite: z.string().regex(/^[a-z]+$/),
 });
 export type Versions = z.infer<typeof VersionsSchema>;
 
