@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything labgrader's tests need: npm packages (including Node 24), the Go toolchain
-# binaries (etcd, kube-apiserver, … built from pinned modules, cached), and host packages.
+# binaries (etcd, kube-apiserver, … built from pinned modules, cached), host packages, and the kind node image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-results
@@ -25,3 +25,8 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium (the browser tests drive it)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+# Grading on kind: Docker running (and, on hosts that need it, the runc wrapper), then the kind
+# node image built offline, or reloaded from its cached archive, or found already in Docker.
+bash scripts/kind-host.sh
+npm run --silent toolchain -- kind

@@ -58,7 +58,8 @@ async function refusesProbe(admin: KubeClient): Promise<boolean> {
     });
     return false;
   } catch (e) {
-    if (e instanceof KubeApiError && e.status === 403 && /labgrader: an operator may not write/.test(e.message)) return true;
+    // A policy denial answers 422 (Invalid), naming the policy's message.
+    if (e instanceof KubeApiError && (e.status === 422 || e.status === 403) && /labgrader: an operator may not write/.test(e.message)) return true;
     if (e instanceof KubeApiError && e.status === 409) return false;
     throw e;
   }

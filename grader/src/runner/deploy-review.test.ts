@@ -44,6 +44,13 @@ describe("planDeployment", () => {
     expect(plan.objects[0]!.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("baseline");
   });
 
+  it("applies the scaffold's admin roles for people (they grant the operator nothing) without findings, with wildcards still cut", () => {
+    const admin = obj("ClusterRole", "postgres-operator-backup-admin-role", { rules: [{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["*"] }] }, null);
+    const plan = planDeployment([...stock(), admin], options);
+    expect(plan.findings).toEqual([]);
+    expect(plan.objects.find((o) => o.metadata.name === admin.metadata.name)?.rules).toEqual([]);
+  });
+
   it("appends the grader's manager flags to the Deployment's own", () => {
     const plan = planDeployment(stock(), { ...options, managerArgs: ["--phase-delay=1s"] });
     const manager = (plan.deployment.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!;
@@ -70,7 +77,9 @@ describe("planDeployment", () => {
     },
     { name: "an aggregated role", extra: obj("ClusterRole", "agg", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] }, null), finding: /aggregates other roles' rules/ },
   ])("leaves out $name and says so", ({ extra, finding }) => {
-    const plan = planDeployment([...stock(), extra], options);
+    // Each extra object is bound to the operator where it is a role: only a bound role's review is a finding.
+    const binding = obj("ClusterRoleBinding", "bind-extra", { roleRef: { kind: extra.kind, name: extra.metadata.name }, subjects: [sa] }, null);
+    const plan = planDeployment([...stock(), extra, ...(extra.kind === "ClusterRole" ? [binding] : [])], options);
     expect(plan.findings.join("\n")).toMatch(finding);
     const escalates = plan.objects.some((o) => o.kind === "ClusterRoleBinding" && (o as { roleRef?: { name?: string } }).roleRef?.name === "cluster-admin");
     expect(escalates).toBe(false);

@@ -53,11 +53,16 @@ function withLabels(o: KubeObject, labels: Record<string, string>): KubeObject {
   return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...labels } } };
 }
 
-/** Roles are bound only with the escalation-free part of their rules; aggregation (which imports other roles' rules) is dropped. */
-function reviewRoleObject(o: KubeObject, findings: Set<string>): KubeObject {
+/**
+ * Roles are applied only with the escalation-free part of their rules; aggregation (which imports
+ * other roles' rules) is dropped. What was cut is a finding only for a role bound to the operator:
+ * the scaffold's admin/editor/viewer roles are for people, and grant the operator nothing.
+ */
+function reviewRoleObject(o: KubeObject, bound: boolean, findings: Set<string>): KubeObject {
   const parsed = PolicyRulesSchema.safeParse((o as { rules?: unknown }).rules ?? []);
   if (!parsed.success) throw new DeployManifestError(`${describe(o)} has invalid rules: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const review = reviewRole(parsed.data);
+  if (!bound) return { ...o, rules: review.rules } as KubeObject;
   for (const f of review.findings) findings.add(`${describe(o)}: ${f}`);
   const { aggregationRule, ...rest } = o as KubeObject & { aggregationRule?: unknown };
   if (aggregationRule) findings.add(`${describe(o)} aggregates other roles' rules; labgrader binds only rules a role names, so its aggregationRule was left out.`);
@@ -92,20 +97,23 @@ export function planDeployment(rendered: KubeObject[], options: DeployReviewOpti
   const roles = new Set(rendered.filter((o) => o.kind === "ClusterRole" || o.kind === "Role").map((o) => `${o.kind}/${o.metadata.name}`));
 
   const kept: KubeObject[] = [];
+  const inNamespace = (o: KubeObject) => o.metadata.namespace === undefined || o.metadata.namespace === namespace;
+  const bindings = new Map<KubeObject, KubeObject | undefined>();
+  for (const o of rendered) if ((o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") && inNamespace(o)) bindings.set(o, reviewBinding(o, namespace, roles, findings));
+  const boundRoles = new Set([...bindings.values()].filter((b) => b !== undefined).map((b) => `${(b as Binding).roleRef?.kind}/${(b as Binding).roleRef?.name}`));
   for (const o of rendered) {
     if (o === deployment || deployments.includes(o)) continue;
     // CRDs were already installed from config/crd/bases, as `make install` does.
     if (o.kind === "CustomResourceDefinition") continue;
-    const elsewhere = o.metadata.namespace !== undefined && o.metadata.namespace !== namespace;
-    if (elsewhere) {
+    if (!inNamespace(o)) {
       findings.add(`${describe(o)} is outside the operator's namespace ${namespace}; labgrader applies nothing there, so it was left out.`);
     } else if (o.kind === "Namespace") {
       if (o.metadata.name !== namespace) findings.add(`${describe(o)} is not the operator's namespace ${namespace}; labgrader creates only that one, so it was left out.`);
       else kept.push(enforcingPodSecurity(o, findings));
     } else if (o.kind === "ClusterRole" || o.kind === "Role") {
-      kept.push(reviewRoleObject(o, findings));
-    } else if (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") {
-      const binding = reviewBinding(o, namespace, roles, findings);
+      kept.push(reviewRoleObject(o, boundRoles.has(`${o.kind}/${o.metadata.name}`), findings));
+    } else if (bindings.has(o)) {
+      const binding = bindings.get(o);
       if (binding) kept.push(binding);
     } else if (KEPT_NAMESPACED.has(o.kind)) {
       kept.push(o);

@@ -96,7 +96,10 @@ describe("reviewRole", () => {
     expect(review.findings).toEqual([
       expect.stringContaining('"bind" on clusterroles (rbac.authorization.k8s.io) named cluster-admin'),
       expect.stringContaining('"create" on clusterrolebindings (rbac.authorization.k8s.io)'),
+      expect.stringContaining('"patch", "update" on namespaces (core)'),
     ]);
     expect(review.rules.flatMap((r) => r.resources ?? [])).not.toContain("clusterrolebindings");
+    // Creating a namespace stays: kind's admission policies refuse a privileged one.
+    expect(review.rules.find((r) => r.resources?.includes("namespaces"))?.verbs).toEqual(["create"]);
   });
 });

@@ -1,0 +1,98 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
+import type { GradeResult } from "../grader/src/contracts.ts";
+import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
+import { gradeOperator } from "../grader/src/grading/grade.ts";
+import { loadLab } from "../grader/src/labs/load.ts";
+import { labgrader } from "./support/cli.ts";
+import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolchain } from "./support/env.ts";
+
+const LAB = "composing-operators";
+const MUTANT = "completes-without-waiting";
+
+/** Names of Docker objects (containers, volumes, networks) that kind labelled with one of these clusters. */
+function kindLeftovers(names: string[]): string[] {
+  const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
+  const containers = docker(["ps", "-a", "--format", "{{.Names}}"]);
+  const volumes = docker(["volume", "ls", "--format", "{{.Name}} {{.Labels}}"]);
+  const networks = docker(["network", "ls", "--format", "{{.Name}}"]);
+  return [...containers, ...volumes, ...networks].filter((line) => names.some((n) => line.includes(n)));
+}
+
+const clustersMade = (output: string) => [...new Set([...output.matchAll(/kind cluster (lg-[0-9a-f]+)/g)].map((m) => m[1]!))];
+
+// The course deploys its operator with `make docker-build`, `kind load docker-image` and
+// `make deploy`: on the kind provider labgrader does the same, so the operator runs in a pod
+// under its own ServiceAccount and role, and its StatefulSets' pods are real.
+describe("grading on kind, the operator deployed in the cluster", () => {
+  let prepared: PreparedProvider;
+  const made: string[] = [];
+
+  beforeAll(async () => {
+    // The project's setup built (or loaded) the node image; a test never builds it.
+    prepared = await prepareProvider("kind", { config: testConfig(), toolchain: await testToolchain(), env: process.env, log: (l) => made.push(...clustersMade(l)) }, false);
+  }, 300_000);
+
+  afterAll(() => {
+    // Every cluster made here was deleted with its node containers, their volumes, and nothing else of theirs.
+    expect(made.length).toBeGreaterThan(0);
+    expect(kindLeftovers(made)).toEqual([]);
+  });
+
+  it("gives the reference operator full marks and fails the mutant on exactly its listed checks", { timeout: 1_500_000 }, async () => {
+    const file = join(tempDir("kind-validate"), "validate.json");
+    const run = await labgrader(["validate", "--provider", "kind", "--only", `reference,${MUTANT}`, "--concurrency", "2", "--json", file], 1_500_000);
+    made.push(...clustersMade(run.stderr));
+    const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
+    const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
+    const result = (name: string) => report.results.find((r) => r.operator === name)!;
+    expect(report.results.map((r) => r.provider)).toEqual(["kind", "kind"]);
+    expect(outcome("reference"), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
+    expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("48/48");
+    expect(result("reference").findings).toEqual([]);
+    expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
+    // The operator ran in its pod: its log came from the API server.
+    const log = result("reference").checks.flatMap((c) => (c.evidence?.logs ?? []).map((l) => l.text)).join("\n");
+    expect(log).toMatch(/Starting workers/);
+    expect(run.code).toBe(0);
+  });
+
+  it("refuses a hostile operator's privileged and hostPath pods, writes to kube-system and a privileged namespace", { timeout: 900_000 }, async () => {
+    const project = join(tempDir("hostile-kind"), "postgres-operator");
+    cpSync(referenceOperatorDir, project, { recursive: true, filter: (src) => !src.includes("/bin") });
+    cpSync(join(repoRoot, "test/fixtures/hostile-operator"), project, { recursive: true });
+    const toolchain = await testToolchain();
+    const workDir = tempDir("hostile-kind-grade");
+    const result = await gradeOperator({
+      lab: await loadLab(LAB),
+      source: { kind: "project", dir: project },
+      operatorName: "hostile pods",
+      provider: { ...prepared.provider, create: async (options) => {
+        const cluster = await prepared.provider.create(options);
+        made.push(cluster.name);
+        return cluster;
+      } },
+      ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
+      workDir,
+      controllerGen: toolchain.binaries["controller-gen"],
+      goEnv: goEnv(),
+      managerEnv: managerEnvironment(process.env),
+      managerArgs: ["--hostile=pods"],
+    });
+    const log = readFileSync(join(workDir, "manager.log"), "utf8");
+    expect(result.status, result.reason).toBe("graded");
+    expect(log).toMatch(/^HOSTILE start pods uid=65532/m);
+    expect(log).toMatch(/^HOSTILE create privileged pod: pods "hostile-privileged" is forbidden: violates PodSecurity "baseline:latest": .*privileged/m);
+    expect(log).toMatch(/^HOSTILE create hostPath pod in default: pods "hostile-hostpath" is forbidden: violates PodSecurity "baseline:latest": .*hostPath volumes/m);
+    expect(log).toMatch(/^HOSTILE create privileged statefulset in kube-system: .*labgrader: an operator may not write to kube-system/m);
+    expect(log).toMatch(/^HOSTILE create privileged namespace: .*labgrader: an operator may not make a namespace privileged/m);
+    expect(log).toMatch(/^HOSTILE label namespace default privileged: namespaces "default" is forbidden/m);
+    expect(log).toMatch(/^HOSTILE pods: done$/m);
+    expect(log.split("\n").filter((l) => l.endsWith(": succeeded"))).toEqual([]);
+    expect(result.findings.join("\n")).toContain('Your role asks for "patch", "update" on namespaces (core)');
+  });
+});
