@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { admissionConfiguration, kindClusterConfig, NODE_CONFIG_DIR } from "./kind-config.ts";
 import { hardeningObjects } from "./kind-hardening.ts";
-import { createKindProvider, kindCommands, parseKindClusters } from "./kind.ts";
+import { createKindProvider, kindCommands, kindFailure, parseKindClusters } from "./kind.ts";
 
 /** A fake `kind` + `docker`: remembers clusters, records every call. */
 function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {}) {
@@ -53,12 +53,31 @@ describe("kind provider", () => {
     expect(await provider.list()).toEqual([]);
   });
 
-  it("reports a failed create and removes what it left", async () => {
+  it("tries a failed create once more, then reports it, removing what each try left", async () => {
     const fake = fakeCommands({ failCreate: true });
-    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
+    const logged: string[] = [];
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: (l) => logged.push(l), run: fake.run, harden: fake.harden });
     await expect(provider.create({ name: "lg-x" })).rejects.toThrow(/while creating kind cluster lg-x/);
-    expect(fake.calls.filter((c) => c[0] === "kind").map((c) => c[1])).toEqual(["create", "delete"]);
+    expect(fake.calls.filter((c) => c[0] === "kind").map((c) => c[1])).toEqual(["create", "delete", "create", "delete"]);
+    expect(logged).toEqual([expect.stringMatching(/^retrying kind cluster creation: .*docker: cannot connect/)]);
     expect(fake.hardened).toEqual([]);
+  });
+
+  it("keeps what kind and kubeadm say of a failure, not the Go stack after it", () => {
+    const output = [
+      "Creating cluster \"lg-1\" ...",
+      "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged lg-1-control-plane kubeadm init\" failed with error: exit status 1",
+      "error execution phase wait-control-plane: could not check the control plane: context deadline exceeded",
+      "k8s.io/kubernetes/cmd/kubeadm/app/cmd/phases/workflow.(*Runner).visitAll",
+      "\tk8s.io/kubernetes@v1.36.3/cmd/kubeadm/app/cmd/phases/workflow/runner.go:450",
+      "runtime.goexit",
+      "\truntime/asm_amd64.s:1771",
+    ].join("\n");
+    expect(kindFailure(output).split("\n")).toEqual([
+      "Creating cluster \"lg-1\" ...",
+      expect.stringMatching(/^ERROR: failed to create cluster/),
+      expect.stringMatching(/^error execution phase wait-control-plane/),
+    ]);
   });
 
   it("refuses to call a cluster deleted while a container of it is left", async () => {

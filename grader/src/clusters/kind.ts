@@ -1,8 +1,9 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { messageChain } from "../errors.ts";
 import { createKubeClient } from "../kube/client.ts";
-import { runChecked } from "../process/command.ts";
+import { runCommand } from "../process/command.ts";
 import { admissionConfiguration, admissionFileName, kindClusterConfig } from "./kind-config.ts";
 import { hardenKindCluster } from "./kind-hardening.ts";
 import { newClusterName } from "./kwok.ts";
@@ -17,7 +18,7 @@ export interface KindProviderDeps {
   cacheDir: string;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
-  /** Clusters this process creates at once; each start is CPU-heavy for ~20 s (kubeadm, etcd, image unpacking). */
+  /** Clusters this process creates at once (default 1): each start keeps both cores busy for ~30 s (kubeadm, etcd, image unpacking). */
   maxParallelCreates?: number;
   /** Runs a command and returns its stdout; injectable so command construction can be tested without Docker. */
   run?: (cmd: string, args: string[]) => Promise<string>;
@@ -44,6 +45,18 @@ export function parseKindClusters(stdout: string): string[] {
     .filter((l) => l.length > 0 && !l.startsWith("No kind clusters"));
 }
 
+/**
+ * What `kind create` printed that says why it failed: its ERROR line and kubeadm's "error
+ * execution phase", without the Go stack that follows them.
+ */
+export function kindFailure(output: string): string {
+  const lines = output.split("\n").filter((l) => l.trim() && !/^\s/.test(l) && !/\.go:\d+$/.test(l) && !/^(runtime|main|github\.com|k8s\.io|sigs\.k8s\.io)[./]/.test(l));
+  return lines.slice(0, 12).join("\n");
+}
+
+/** A failed creation is tried once more, from scratch: on a busy host kubeadm can miss its own deadlines. */
+const CREATE_ATTEMPTS = 2;
+
 /** A counting semaphore: at most `limit` of the given works run at once. */
 function createLimiter(limit: number) {
   let running = 0;
@@ -66,9 +79,15 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   const workDir = join(deps.cacheDir, "kind", "clusters");
   const dirOf = (name: string) => join(workDir, name);
   const kubeconfigOf = (name: string) => join(dirOf(name), "kubeconfig");
-  const run = deps.run ?? (async (cmd, args) => (await runChecked(cmd, args, { env: deps.env, timeoutMs: 300_000 })).stdout);
+  const run =
+    deps.run ??
+    (async (cmd: string, args: string[]) => {
+      const result = await runCommand(cmd, args, { env: deps.env, timeoutMs: 420_000 });
+      if (result.code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(" ")} failed (${result.signal ?? `exit ${result.code}`}):\n${kindFailure(result.stderr || result.stdout)}`);
+      return result.stdout;
+    });
   const harden = deps.harden ?? ((kubeconfig: string) => hardenKindCluster(createKubeClient(kubeconfig)));
-  const limit = createLimiter(deps.maxParallelCreates ?? 2);
+  const limit = createLimiter(deps.maxParallelCreates ?? 1);
 
   async function remove(name: string): Promise<void> {
     await run(deps.kind, kindCommands.delete(name, kubeconfigOf(name)));
@@ -109,7 +128,16 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   return {
     name: "kind",
     operatorMode: "in-cluster",
-    create: (options: CreateClusterOptions = {}) => createOnce(options.name ?? newClusterName(), options),
+    async create(options: CreateClusterOptions = {}) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await createOnce(options.name ?? newClusterName(), options);
+        } catch (e) {
+          if (attempt >= CREATE_ATTEMPTS) throw e;
+          deps.log(`retrying kind cluster creation: ${e instanceof Error ? messageChain(e) : String(e)}`);
+        }
+      }
+    },
     async list() {
       const names = parseKindClusters(await run(deps.kind, kindCommands.list()));
       const known = (await records.list()).filter((r) => r.provider === "kind");

@@ -42,7 +42,7 @@ async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: 
   const submission = await getSubmission(deps.db, submissionId);
   if (!submission) throw new UnrecoverableError(`submission ${submissionId} is not in the gradebook`);
   if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR };
-  if (submission.kind === "image") return { rejected: "Image submissions are graded only by workers using the kind provider." };
+  if (submission.kind === "image") return { rejected: "An image alone carries neither the CRDs nor the generated role of its project, so it cannot be graded: submit the project archive; on kind labgrader builds its image as make docker-build would and deploys it as make deploy does." };
   const archive = submission.archive_sha256 && (await getBlob(deps.db, submission.archive_sha256));
   if (!archive) throw new UnrecoverableError(`the archive of submission ${submissionId} is missing from the gradebook`);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
