@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
@@ -48,6 +48,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     const file = join(tempDir("kind-validate"), "validate.json");
     const run = await labgrader(["validate", "--provider", "kind", "--only", `reference,${MUTANT}`, "--concurrency", "2", "--json", file], 1_500_000);
     made.push(...clustersMade(run.stderr));
+    if (!existsSync(file)) throw new Error(`validate wrote no report (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
     const result = (name: string) => report.results.find((r) => r.operator === name)!;

@@ -50,6 +50,9 @@ export function runCommand(cmd: string, args: string[], options: CommandOptions 
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
     });
+    // A command that exits before reading its input (most read none) closes the pipe: EPIPE on our
+    // side is expected then, and must not become an unhandled 'error' that kills this process.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { isIPv4, isIPv6 } from "node:net";
-import { execFile } from "node:child_process";
+import { messageChain } from "../errors.ts";
+import { runCommand } from "../process/command.ts";
 
 /** The chain every sandbox's rules live in, jumped to from OUTPUT; it matches only sandbox uids. */
 export const CHAIN = "LABGRADER-SANDBOX";
@@ -21,14 +22,9 @@ interface Run {
   stderr: string;
 }
 
-/** iptables reads no input; execFile gives it none (a closed stdin written to after it exits raises EPIPE). */
-function runOnce(tool: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(tool, args, { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr: stderr || (error && code === -1 ? error.message : "") });
-    });
-  });
+async function runOnce(tool: string, args: string[]): Promise<Run> {
+  const result = await runCommand(tool, args, { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: -1, stdout: "", stderr: e instanceof Error ? messageChain(e) : String(e) }));
+  return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**
@@ -38,7 +34,7 @@ function runOnce(tool: string, args: string[]): Promise<Run> {
  */
 const TORN_READ = /is incompatible|Resource temporarily unavailable/;
 
-async function runCommand(tool: string, args: string[]): Promise<Run> {
+async function runIptables(tool: string, args: string[]): Promise<Run> {
   for (let attempt = 1; ; attempt++) {
     const result = await runOnce(tool, args);
     if (result.code === 0 || attempt === 5 || !TORN_READ.test(result.stderr)) return result;
@@ -47,7 +43,7 @@ async function runCommand(tool: string, args: string[]): Promise<Run> {
 }
 
 async function runChecked(tool: string, args: string[]): Promise<Run> {
-  const result = await runCommand(tool, args);
+  const result = await runIptables(tool, args);
   if (result.code !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr.trim()}`);
   return result;
 }
@@ -81,13 +77,13 @@ export async function apiServerEndpoints(server: string): Promise<Endpoint[]> {
 
 async function ensureChain(family: Family): Promise<void> {
   const tool = TOOLS[family];
-  const listed = await runCommand(tool, ["-w", "-S", CHAIN]);
+  const listed = await runIptables(tool, ["-w", "-S", CHAIN]);
   if (listed.code !== 0) {
-    const created = await runCommand(tool, ["-w", "-N", CHAIN]);
+    const created = await runIptables(tool, ["-w", "-N", CHAIN]);
     // Another worker may have created it in between.
     if (created.code !== 0 && !/exists/i.test(created.stderr)) throw new Error(`${tool} -N ${CHAIN} failed: ${created.stderr.trim()}`);
   }
-  const jumps = await runCommand(tool, ["-w", "-C", "OUTPUT", "-j", CHAIN]);
+  const jumps = await runIptables(tool, ["-w", "-C", "OUTPUT", "-j", CHAIN]);
   if (jumps.code !== 0) await runChecked(tool, ["-w", "-I", "OUTPUT", "1", "-j", CHAIN]);
 }
 
@@ -112,7 +108,7 @@ export function deletionsFor(uid: number, listing: string): string[][] {
 export async function removeFirewallRules(uid: number): Promise<void> {
   for (const family of [4, 6] as const) {
     const tool = TOOLS[family];
-    const listed = await runCommand(tool, ["-w", "-S", CHAIN]);
+    const listed = await runIptables(tool, ["-w", "-S", CHAIN]);
     if (listed.code !== 0) continue;
     for (const rule of deletionsFor(uid, listed.stdout)) await runChecked(tool, ["-w", ...rule]);
   }
@@ -122,7 +118,7 @@ export async function removeFirewallRules(uid: number): Promise<void> {
 export async function firewallRulesOf(uid: number): Promise<string[]> {
   const lines: string[] = [];
   for (const family of [4, 6] as const) {
-    const listed = await runCommand(TOOLS[family], ["-w", "-S", CHAIN]);
+    const listed = await runIptables(TOOLS[family], ["-w", "-S", CHAIN]);
     if (listed.code === 0) lines.push(...deletionsFor(uid, listed.stdout).map((r) => `${TOOLS[family]} ${r.join(" ")}`));
   }
   return lines;
@@ -132,7 +128,7 @@ export async function firewallProblems(): Promise<string[]> {
   const problems: string[] = [];
   for (const family of [4, 6] as const) {
     const tool = TOOLS[family];
-    const result = await runCommand(tool, ["-w", "-S", "OUTPUT"]);
+    const result = await runIptables(tool, ["-w", "-S", "OUTPUT"]);
     if (result.code !== 0) problems.push(`${tool} cannot list OUTPUT (${result.stderr.trim() || "not installed"}); the sandbox needs it to cut the operator off the network`);
   }
   return problems;
