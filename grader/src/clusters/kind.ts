@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { messageChain } from "../errors.ts";
 import { createKubeClient } from "../kube/client.ts";
 import { runCommand } from "../process/command.ts";
+import { createLimiter } from "../process/limiter.ts";
 import { admissionConfiguration, admissionFileName, kindClusterConfig } from "./kind-config.ts";
 import { hardenKindCluster } from "./kind-hardening.ts";
 import { newClusterName } from "./kwok.ts";
@@ -56,22 +57,6 @@ export function kindFailure(output: string): string {
 
 /** A failed creation is tried once more, from scratch: on a busy host kubeadm can miss its own deadlines. */
 const CREATE_ATTEMPTS = 2;
-
-/** A counting semaphore: at most `limit` of the given works run at once. */
-function createLimiter(limit: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(work: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
-    try {
-      return await work();
-    } finally {
-      running -= 1;
-      waiting.shift()?.();
-    }
-  };
-}
 
 /** Clusters of real nodes in Docker, from our node image, each hardened so the learner's pods stay inside. */
 export function createKindProvider(deps: KindProviderDeps): ClusterProvider {

@@ -1,18 +1,8 @@
-import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { processStartTicks } from "../process/liveness.ts";
 import { ClusterRecordSchema, type ClusterRecord } from "./provider.ts";
-
-/** The start time of a process in clock ticks since boot: with the pid, it names one process even after pid reuse. */
-export function processStartTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
 
 export function currentOwner(): ClusterRecord["owner"] {
   return { pid: process.pid, host: hostname(), startTicks: processStartTicks(process.pid) ?? "" };

@@ -49,3 +49,13 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     // already gone
   }
 }
+
+/** The start time of a process in clock ticks since boot: with the pid, it names one process even after pid reuse. */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}

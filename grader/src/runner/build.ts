@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runCommand } from "../process/command.ts";
+import { createLimiter } from "../process/limiter.ts";
 
 export interface BuildOptions {
   projectDir: string;
@@ -20,20 +21,7 @@ export type BuildResult =
  * Go builds use every core; several at once only thrash. Builds in this process take turns, two at
  * a time, so that clusters and operators already running keep some CPU.
  */
-const MAX_PARALLEL_BUILDS = 2;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function withBuildSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_PARALLEL_BUILDS) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await work();
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
-  }
-}
+const withBuildSlot = createLimiter(2);
 
 /** Builds the manager like `make build` does (`go build -o bin/manager cmd/main.go`), without running make. */
 export function buildManager(options: BuildOptions): Promise<BuildResult> {

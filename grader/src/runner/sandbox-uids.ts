@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { link, mkdir, readdir, readFile, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { processStartTicks } from "../process/liveness.ts";
 
 /**
  * Which process holds a uid: the pid and its start time (clock ticks since boot, field 22 of
@@ -12,17 +12,8 @@ export interface LockOwner {
   startTime: string;
 }
 
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export function currentOwner(): LockOwner {
-  return { pid: process.pid, startTime: processStartTime(process.pid) ?? "0" };
+  return { pid: process.pid, startTime: processStartTicks(process.pid) ?? "0" };
 }
 
 export function formatOwner(owner: LockOwner): string {
@@ -35,7 +26,7 @@ export function parseOwner(text: string): LockOwner | undefined {
 }
 
 /** A lock whose text does not parse was cut short by a crash while it was written: its owner is gone. */
-export function ownerAlive(owner: LockOwner | undefined, startTimeOf: (pid: number) => string | undefined = processStartTime): boolean {
+export function ownerAlive(owner: LockOwner | undefined, startTimeOf: (pid: number) => string | undefined = processStartTicks): boolean {
   return owner !== undefined && startTimeOf(owner.pid) === owner.startTime;
 }
 
