@@ -39,7 +39,7 @@ describe("planDeployment", () => {
     expect(plan.serviceAccount).toBe("postgres-operator-controller-manager");
     expect(plan.objects.map((o) => o.kind)).toEqual(["Namespace", "ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "Service", "Deployment"]);
     const manager = (plan.deployment.spec as { template: { spec: { containers: { image: string; imagePullPolicy: string; args: string[] }[] } } }).template.spec.containers[0]!;
-    expect(manager).toMatchObject({ image: options.image, imagePullPolicy: "IfNotPresent", args: ["--leader-elect"] });
+    expect(manager).toMatchObject({ image: options.image, imagePullPolicy: "IfNotPresent", args: ["--leader-elect=false"] });
     expect(plan.objects.every((o) => o.metadata.labels?.["app.kubernetes.io/managed-by"] === "labgrader")).toBe(true);
     expect(plan.objects[0]!.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("baseline");
   });
@@ -54,7 +54,7 @@ describe("planDeployment", () => {
   it("appends the grader's manager flags to the Deployment's own", () => {
     const plan = planDeployment(stock(), { ...options, managerArgs: ["--phase-delay=1s"] });
     const manager = (plan.deployment.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!;
-    expect(manager.args).toEqual(["--leader-elect", "--phase-delay=1s"]);
+    expect(manager.args).toEqual(["--leader-elect=false", "--phase-delay=1s"]);
   });
 
   it.each([

@@ -129,7 +129,11 @@ export function planDeployment(rendered: KubeObject[], options: DeployReviewOpti
   patchedManager.image = options.image;
   // Nothing can be pulled: the image is in the node already (kind load), as the course's Task 4.1 loads it.
   patchedManager.imagePullPolicy = "IfNotPresent";
-  if (options.managerArgs.length > 0) patchedManager.args = [...(manager.args ?? []), ...options.managerArgs];
+  // One replica needs no leader election, and on a busy grading host a lease renewal that misses its
+  // deadline makes a correct manager exit: the platform's fault would look like the learner's. Host
+  // managers get --leader-elect=false too (manager.ts); here it replaces the scaffold's flag.
+  const args = (manager.args ?? []).map((a) => (a === "--leader-elect" || a === "--leader-elect=true" ? "--leader-elect=false" : a));
+  if (args.length > 0 || options.managerArgs.length > 0) patchedManager.args = [...args, ...options.managerArgs];
   const spec = podSpec(deployment);
 
   const objects = [...kept, patched].map((o) => withLabels(o, options.labels)).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
