@@ -59,7 +59,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
     // The operators ran in their pods: the failed checks' evidence holds the log read from the API server.
     const log = result(MUTANT).checks.filter((c) => c.status === "failed").flatMap((c) => (c.evidence?.logs ?? []).map((l) => l.text)).join("\n");
-    expect(log).toMatch(/Starting workers/);
+    expect(log).toMatch(/\tReconciling\t\{"controller": "database"/);
     expect(run.code).toBe(0);
   });
 
