@@ -74,7 +74,11 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   const harden = deps.harden ?? ((kubeconfig: string) => hardenKindCluster(createKubeClient(kubeconfig)));
   const limit = createLimiter(deps.maxParallelCreates ?? 1);
 
-  async function remove(name: string): Promise<void> {
+  function remove(name: string): Promise<void> {
+    return records.deleting(name, () => removeNow(name));
+  }
+
+  async function removeNow(name: string): Promise<void> {
     await run(deps.kind, kindCommands.delete(name, kubeconfigOf(name)));
     const containers = parseKindClusters(await run("docker", kindCommands.leftovers(name)));
     const volumes = parseKindClusters(await run("docker", kindCommands.leftoverVolumes(name)));

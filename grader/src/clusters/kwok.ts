@@ -52,11 +52,16 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
   async function clusterPids(name: string): Promise<number[]> {
     const dir = join(clusterDir(name), "pids");
     const files = await readdir(dir).catch(() => [] as string[]);
-    const pids = await Promise.all(files.map(async (f) => Number((await readFile(join(dir, f), "utf8")).trim())));
+    // A process's pid file can vanish between readdir and readFile (kwokctl removing it).
+    const pids = await Promise.all(files.map(async (f) => Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim())));
     return pids.filter((p) => Number.isInteger(p) && p > 0);
   }
 
-  async function remove(name: string): Promise<void> {
+  function remove(name: string): Promise<void> {
+    return records.deleting(name, () => removeNow(name));
+  }
+
+  async function removeNow(name: string): Promise<void> {
     const pids = await clusterPids(name);
     if (existsSync(clusterDir(name))) {
       const result = await runCommand(bin.kwokctl, ["delete", "cluster", "--name", name], { env, timeoutMs: 60_000 });

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { withFileLock } from "../process/file-lock.ts";
 import { processStartTicks } from "../process/liveness.ts";
 import { ClusterRecordSchema, type ClusterRecord } from "./provider.ts";
 
@@ -29,6 +30,15 @@ export function createRecordStore(dir: string) {
     },
     async remove(name: string): Promise<void> {
       await rm(file(name), { force: true });
+    },
+    /**
+     * Runs one deletion of the cluster at a time across processes: two reapers (a restarted
+     * worker and `cluster reap`, say) may pick the same orphan, and the second then finds
+     * nothing left to delete instead of racing the first through its files.
+     */
+    async deleting<T>(name: string, work: () => Promise<T>): Promise<T> {
+      await mkdir(dir, { recursive: true });
+      return withFileLock(join(dir, `${name}.delete.lock`), work, { timeoutMs: 10 * 60_000 });
     },
     async get(name: string): Promise<ClusterRecord | undefined> {
       try {
