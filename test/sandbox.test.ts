@@ -1,16 +1,16 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
 import { createProvider } from "../grader/src/clusters/select.ts";
 import { GradeResultSchema, type GradeResult } from "../grader/src/contracts.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { startManager } from "../grader/src/runner/manager.ts";
-import { createSandbox, reapSandboxes, sandboxProblems, sandboxSettings } from "../grader/src/runner/sandbox.ts";
+import { createSandbox, prepareSandboxing, reapSandboxes, sandboxProblems, sandboxSettings } from "../grader/src/runner/sandbox.ts";
 import { cgroupDir, CONTROLLERS } from "../grader/src/runner/sandbox-cgroup.ts";
 import { CHAIN, firewallRulesOf } from "../grader/src/runner/sandbox-firewall.ts";
 import { labgrader } from "./support/cli.ts";
@@ -197,6 +197,19 @@ describe("a sandbox on its own", () => {
     ]);
   });
 
+  it("refuses a sandbox root that the sandbox uids could not reach, and creates a fresh one they can", async () => {
+    const closed = tempDir("closed"); // mkdtemp: 0700
+    await expect(prepareSandboxing({ ...settings, root: join(closed, "sandbox") })).rejects.toThrow(
+      `${closed} (above the sandbox root ${join(closed, "sandbox")}) denies other users search`,
+    );
+    const parent = tempDir("fresh");
+    chmodSync(parent, 0o755);
+    const root = join(parent, "a", "b", "sandbox");
+    await reapSandboxes({ ...settings, root }); // creates the root and its lock folder
+    await prepareSandboxing({ ...settings, root });
+    for (const dir of [join(parent, "a"), join(parent, "a", "b")]) expect(statSync(dir).mode & 0o001).toBe(0o001);
+  });
+
   it("kills a manager at its wall-clock limit, with everything it started, and says so", async () => {
     const dir = tempDir("wall-clock");
     const script = join(dir, "manager");
@@ -205,16 +218,16 @@ describe("a sandbox on its own", () => {
     chmodSync(script, 0o755);
     writeFileSync(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\n");
     const setupStarted = Date.now();
-    const sandbox = await createSandbox({ settings: { ...settings, wallClockMs: 2_000 }, binary: script, kubeconfigPath: join(dir, "kubeconfig"), apiServer: "https://127.0.0.1:1" });
+    // Long enough that a busy machine still shows the manager and its child running before the limit.
+    const sandbox = await createSandbox({ settings: { ...settings, wallClockMs: 5_000 }, binary: script, kubeconfigPath: join(dir, "kubeconfig"), apiServer: "https://127.0.0.1:1" });
     const setupMs = Date.now() - setupStarted;
     expect(readdirSync(sandbox.home).sort()).toEqual(["kubeconfig", "manager"]);
     const manager = startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: dir, logFile: join(dir, "log"), clock: () => Date.now() - setupStarted, env: managerEnvironment({}), sandbox: sandbox.manager });
-    await sleep(500);
-    expect(processesOf(sandbox.uid).length).toBe(2);
+    await vi.waitFor(() => expect(processesOf(sandbox.uid).length).toBe(2), { timeout: 4_000, interval: 50 });
     const exit = await manager.exited;
     expect(exit.signal).toBe("SIGKILL");
-    expect(exit.at).toBeGreaterThanOrEqual(2_000);
-    expect(await sandbox.diagnose()).toEqual(["The operator was still running at its time limit (2 s) and was killed."]);
+    expect(exit.at).toBeGreaterThanOrEqual(5_000);
+    expect(await sandbox.diagnose()).toEqual(["The operator was still running at its time limit (5 s) and was killed."]);
     await manager.stop();
     const teardownStarted = Date.now();
     await sandbox.dispose();
@@ -240,15 +253,22 @@ console.log(sandbox.uid);
 setInterval(() => undefined, 1000);
 `,
     );
-    const child = spawn(process.execPath, [worker], { stdio: ["ignore", "pipe", "inherit"] });
-    const uid = await new Promise<number>((resolve, reject) => {
-      child.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
-      child.once("exit", (code) => reject(new Error(`the worker exited with ${code}`)));
-    });
-    await sleep(300);
-    expect(processesOf(uid)).toHaveLength(1);
-    child.kill("SIGKILL");
-    await new Promise((resolve) => child.once("exit", resolve));
+    // Its output is piped, not inherited: a worker left running must not hold the test runner's streams open.
+    const child = spawn(process.execPath, [worker], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    let uid: number;
+    try {
+      uid = await new Promise<number>((resolve, reject) => {
+        child.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
+        child.once("exit", (code) => reject(new Error(`the worker exited with ${code}: ${stderr}`)));
+      });
+      await vi.waitFor(() => expect(processesOf(uid)).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
+    }
     // The worker's manager outlives it, in its own process group.
     expect(processesOf(uid)).toHaveLength(1);
     expect(existsSync(join(settings.root, "locks", String(uid)))).toBe(true);

@@ -2,12 +2,18 @@ import { parseArgs } from "node:util";
 import type { CliContext } from "./context.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import { ensureKindNodeImage, kindImageStatus } from "../toolchain/kind-image.ts";
+import { join } from "node:path";
+import { buildManager } from "../runner/build.ts";
+import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 
 export const toolchainHelp = `labgrader toolchain [--check] [--quiet] [--json]
   Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kwokctl and
   controller-gen from pinned Go modules into the cache, skipping what is already there.
   A binary named by LABGRADER_<NAME> (e.g. LABGRADER_KUBE_APISERVER), found in
   KUBEBUILDER_ASSETS or on PATH at the pinned version is used instead.
+  Then builds the reference operator once, as grades build managers (CGO_ENABLED=0), so Go's
+  build cache holds the course's dependencies (controller-runtime, client-go) before the first
+  grade: a cold cache would otherwise make the first learners' builds run into their time limit.
   --check  build nothing; fail and say what is missing
 labgrader toolchain env
   Prints KUBEBUILDER_ASSETS=<folder> for envtest.
@@ -70,6 +76,14 @@ export async function toolchainCommand(args: string[], ctx: CliContext): Promise
   if (values.json) {
     ctx.out(JSON.stringify({ binaries: result.toolchain.binaries, built: result.built, assetsDir: result.toolchain.assetsDir }, null, 2));
     return 0;
+  }
+  if (!values.check) {
+    const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir: join(ctx.config.cacheDir, "reference-build"), env: ctx.env, timeoutMs: 30 * 60_000 });
+    if (!warm.ok) {
+      ctx.log(`the reference operator did not build${warm.timedOut ? " (timed out)" : ""}:\n${warm.output}`);
+      return 1;
+    }
+    log(`reference operator built in ${(warm.durationMs / 1000).toFixed(1)} s (Go build cache warm for grades)`);
   }
   if (!values.quiet) {
     for (const r of result.resolved) log(`${r.name.padEnd(24)} ${r.source.padEnd(15)} ${r.path}`);

@@ -68,6 +68,7 @@ export interface UidRange {
  * A lock left by a dead owner is reused once cleanUp has removed what that owner left behind.
  */
 export async function allocateUid(root: string, range: UidRange, cleanUp: (uid: number) => Promise<void>, owner = currentOwner()): Promise<number> {
+  await mkdir(root, { recursive: true }); // ordinary modes on the way: the sandbox uids must reach their homes below it
   await mkdir(lockDir(root), { recursive: true, mode: 0o700 });
   const offset = (owner.pid * 7919 + Date.now()) % (range.last - range.first + 1);
   for (const uid of candidateUids(range.first, range.last, offset)) {

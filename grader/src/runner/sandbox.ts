@@ -72,13 +72,18 @@ async function mountNamespaceProblem(unshare: string): Promise<string | undefine
   return probe && `a private mount namespace cannot be made (${probe}), so the operator would see the host's unix sockets`;
 }
 
-/** Whether others (the sandbox uids) are kept out of path: some folder on the way denies them search. */
-export async function closedToOthers(path: string): Promise<boolean> {
+/** The first folder on the way to path (path itself included) that denies others (the sandbox uids) search, if any. */
+async function firstClosedToOthers(path: string): Promise<string | undefined> {
   for (let p = path; ; p = dirname(p)) {
     const info = await stat(p).catch(() => undefined);
-    if (info && (info.mode & 0o001) === 0) return true;
-    if (p === dirname(p)) return false;
+    if (info && (info.mode & 0o001) === 0) return p;
+    if (p === dirname(p)) return undefined;
   }
+}
+
+/** Whether others (the sandbox uids) are kept out of path: some folder on the way denies them search. */
+export async function closedToOthers(path: string): Promise<boolean> {
+  return (await firstClosedToOthers(path)) !== undefined;
 }
 
 /** What keeps this host from sandboxing, each as a sentence; empty when it can. */
@@ -117,6 +122,8 @@ export function prepareSandboxing(settings: SandboxSettings): Promise<void> {
     await chmod(join(settings.root, "home"), 0o711);
     const owner = await lstat(settings.root);
     if (owner.uid !== 0 || !owner.isDirectory()) throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
+    const closed = await firstClosedToOthers(dirname(settings.root));
+    if (closed) throw new Error(`this host cannot sandbox operators: ${closed} (above the sandbox root ${settings.root}) denies other users search, so a sandbox uid could not run its own manager; allow it (chmod o+x ${closed}) or set the sandbox root elsewhere`);
     await reapSandboxes(settings);
   })();
   prepared.set(key, preparing);
@@ -138,6 +145,9 @@ async function cleanUpUid(settings: SandboxSettings, uid: number): Promise<void>
 
 /** For a worker at start: frees every uid whose owner died, and whatever is left of it. Returns the uids freed. */
 export async function reapSandboxes(settings: SandboxSettings): Promise<number[]> {
+  // The root first, with ordinary modes: `recursive` with a mode would give every folder it
+  // creates on the way 0700, and a sandbox uid could then no longer reach its own home.
+  await mkdir(settings.root, { recursive: true });
   await mkdir(lockDir(settings.root), { recursive: true, mode: 0o700 });
   await removeAbandonedReaping(settings.root);
   const reaped: number[] = [];
