@@ -153,6 +153,8 @@ describe("the pages, in Chromium", () => {
     const ines = await open({ width: 1400, height: 900 });
     // By keyboard alone.
     await ines.goto(`${stack.baseUrl}/sign-in`);
+    // The name field takes focus by itself (autofocus), which a busy browser applies a moment after load.
+    await ines.locator("#name:focus").waitFor();
     await ines.keyboard.type("ines");
     await ines.keyboard.press("Tab");
     await ines.keyboard.type(PASSWORD);
