@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { binarySpecs, type BinaryName, type BinarySpec } from "./binaries.ts";
@@ -110,11 +110,29 @@ async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions): Promise<
   opts.log(`built ${specs.map((s) => s.name).join(", ")} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-function linkAssets(opts: ToolchainOptions, binaries: Record<BinaryName, string>): string {
+/**
+ * envtest's asset folder: links to our etcd and kube-apiserver. Several processes (workers
+ * starting together, a test run) call this at once, so a link is only ever replaced by an atomic
+ * rename and the folder is never emptied under a reader.
+ */
+export function linkAssets(opts: ToolchainOptions, binaries: Record<BinaryName, string>): string {
   const dir = join(opts.cacheDir, "toolchain", "envtest");
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const name of ["etcd", "kube-apiserver"] as const) symlinkSync(binaries[name], join(dir, name));
+  for (const name of ["etcd", "kube-apiserver"] as const) {
+    const link = join(dir, name);
+    const current = (() => {
+      try {
+        return readlinkSync(link);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (current === binaries[name]) continue;
+    const temporary = `${link}.${process.pid}.tmp`;
+    rmSync(temporary, { force: true });
+    symlinkSync(binaries[name], temporary);
+    renameSync(temporary, link);
+  }
   return dir;
 }
 
