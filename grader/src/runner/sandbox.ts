@@ -101,6 +101,8 @@ export async function sandboxProblems(settings: SandboxSettings): Promise<string
     .filter((f) => Number(f[2]) >= settings.uids.first && Number(f[2]) <= settings.uids.last);
   for (const f of accounts) problems.push(`uid ${f[2]} (${f[0]}) is in the sandbox range: a sandbox would own that account's files`);
   for (const path of settings.protectedPaths) if (!(await closedToOthers(path))) problems.push(`${path} is readable by other users, so a sandboxed operator could read it`);
+  const closed = await firstClosedToOthers(dirname(settings.root));
+  if (closed) problems.push(`${closed} (above the sandbox root ${settings.root}) denies other users search, so a sandbox uid could not run its own manager; allow it (chmod o+x ${closed}) or set LABGRADER_SANDBOX_DIR elsewhere`);
   return problems;
 }
 
@@ -122,8 +124,6 @@ export function prepareSandboxing(settings: SandboxSettings): Promise<void> {
     await chmod(join(settings.root, "home"), 0o711);
     const owner = await lstat(settings.root);
     if (owner.uid !== 0 || !owner.isDirectory()) throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
-    const closed = await firstClosedToOthers(dirname(settings.root));
-    if (closed) throw new Error(`this host cannot sandbox operators: ${closed} (above the sandbox root ${settings.root}) denies other users search, so a sandbox uid could not run its own manager; allow it (chmod o+x ${closed}) or set the sandbox root elsewhere`);
     await reapSandboxes(settings);
   })();
   prepared.set(key, preparing);
