@@ -31,6 +31,16 @@ export function ownerAlive(owner: LockOwner | undefined, startTimeOf: (pid: numb
 }
 
 export const lockDir = (root: string) => join(root, "locks");
+
+/**
+ * Creates the sandbox root, then its private lock folder. The root gets ordinary modes: `recursive`
+ * with a mode would give every folder made on the way 0700, and a sandbox uid could then no longer
+ * reach its own home below the root.
+ */
+export async function prepareLockDir(root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  await mkdir(lockDir(root), { recursive: true, mode: 0o700 });
+}
 const lockFile = (root: string, uid: number) => join(lockDir(root), String(uid));
 const reapingDir = (root: string, uid: number) => join(lockDir(root), `${uid}.reaping`);
 
@@ -68,8 +78,7 @@ export interface UidRange {
  * A lock left by a dead owner is reused once cleanUp has removed what that owner left behind.
  */
 export async function allocateUid(root: string, range: UidRange, cleanUp: (uid: number) => Promise<void>, owner = currentOwner()): Promise<number> {
-  await mkdir(root, { recursive: true }); // ordinary modes on the way: the sandbox uids must reach their homes below it
-  await mkdir(lockDir(root), { recursive: true, mode: 0o700 });
+  await prepareLockDir(root);
   const offset = (owner.pid * 7919 + Date.now()) % (range.last - range.first + 1);
   for (const uid of candidateUids(range.first, range.last, offset)) {
     if (await lockUid(root, uid, owner)) return uid;

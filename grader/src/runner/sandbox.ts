@@ -7,7 +7,7 @@ import type { ManagerSandbox } from "./manager.ts";
 import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents } from "./sandbox-cgroup.ts";
 import { launchCommand } from "./sandbox-launch.ts";
 import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules } from "./sandbox-firewall.ts";
-import { allocateUid, lockDir, lockUid, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
+import { allocateUid, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
 
 /** How each learner's manager is confined (GradeOptions.sandbox); built from GraderConfig by sandboxSettings(). */
 export const SandboxSettingsSchema = z.object({
@@ -145,10 +145,7 @@ async function cleanUpUid(settings: SandboxSettings, uid: number): Promise<void>
 
 /** For a worker at start: frees every uid whose owner died, and whatever is left of it. Returns the uids freed. */
 export async function reapSandboxes(settings: SandboxSettings): Promise<number[]> {
-  // The root first, with ordinary modes: `recursive` with a mode would give every folder it
-  // creates on the way 0700, and a sandbox uid could then no longer reach its own home.
-  await mkdir(settings.root, { recursive: true });
-  await mkdir(lockDir(settings.root), { recursive: true, mode: 0o700 });
+  await prepareLockDir(settings.root);
   await removeAbandonedReaping(settings.root);
   const reaped: number[] = [];
   for (const uid of await staleUids(settings.root)) if (await reapUid(settings.root, uid, (u) => cleanUpUid(settings, u))) reaped.push(uid);
