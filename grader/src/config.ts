@@ -13,6 +13,8 @@ export const GraderConfigSchema = z.object({
   kubeconfig: z.string().optional(),
   /** Node image for the kind provider (LABGRADER_KIND_NODE_IMAGE). */
   kindNodeImage: z.string().min(1),
+  /** kind clusters one process creates at once (LABGRADER_KIND_PARALLEL_CREATES); the rest wait their turn. */
+  kindParallelCreates: z.coerce.number().int().positive(),
   /** Run every learner's manager in the sandbox (LABGRADER_SANDBOX=1); `grade --sandbox` turns it on for one grade. */
   sandbox: z.boolean(),
   /** Root-owned folder outside /root for sandbox uid locks and homes (LABGRADER_SANDBOX_DIR). */
@@ -37,6 +39,7 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     provider: env.LABGRADER_PROVIDER ?? "kwok",
     kubeconfig: env.LABGRADER_KUBECONFIG,
     kindNodeImage: env.LABGRADER_KIND_NODE_IMAGE ?? "local/kind-node:v1.36.3",
+    kindParallelCreates: env.LABGRADER_KIND_PARALLEL_CREATES ?? 1,
     sandbox: ["1", "true", "yes"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase()),
     sandboxDir: env.LABGRADER_SANDBOX_DIR ?? "/var/lib/labgrader/sandbox",
     sandboxUids: env.LABGRADER_SANDBOX_UIDS ?? "62000-62999",

@@ -19,7 +19,7 @@ export function createProvider(name: ProviderName, deps: ProviderDeps): ClusterP
     case "kwok":
       return createKwokProvider({ toolchain: deps.toolchain, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
     case "kind":
-      return createKindProvider({ kind: kindBinaryPath(deps.config.cacheDir), nodeImage: deps.config.kindNodeImage, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
+      return kindProvider(kindBinaryPath(deps.config.cacheDir), deps);
     case "kubeconfig":
       if (!deps.config.kubeconfig) throw new Error("the kubeconfig provider needs LABGRADER_KUBECONFIG");
       return createKubeconfigProvider({ kubeconfigPath: deps.config.kubeconfig });
@@ -39,5 +39,10 @@ export interface PreparedProvider {
 export async function prepareProvider(name: ProviderName, deps: ProviderDeps, build: boolean): Promise<PreparedProvider> {
   if (name !== "kind") return { provider: createProvider(name, deps) };
   const tools = await prepareKind({ cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage }, build);
-  return { provider: createKindProvider({ kind: tools.kind, nodeImage: deps.config.kindNodeImage, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log }), kubectl: tools.kubectl };
+  return { provider: kindProvider(tools.kind, deps), kubectl: tools.kubectl };
+}
+
+function kindProvider(kind: string, deps: ProviderDeps): ClusterProvider {
+  const { config, env, log } = deps;
+  return createKindProvider({ kind, nodeImage: config.kindNodeImage, cacheDir: config.cacheDir, env, log, maxParallelCreates: config.kindParallelCreates });
 }
