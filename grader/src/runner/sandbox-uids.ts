@@ -31,6 +31,8 @@ export function ownerAlive(owner: LockOwner | undefined, startTimeOf: (pid: numb
 }
 
 export const lockDir = (root: string) => join(root, "locks");
+const lockFile = (root: string, uid: number) => join(lockDir(root), String(uid));
+const reapingDir = (root: string, uid: number) => join(lockDir(root), `${uid}.reaping`);
 
 /**
  * Creates the sandbox root, then its private lock folder. The root gets ordinary modes: `recursive`
@@ -41,8 +43,6 @@ export async function prepareLockDir(root: string): Promise<void> {
   await mkdir(root, { recursive: true });
   await mkdir(lockDir(root), { recursive: true, mode: 0o700 });
 }
-const lockFile = (root: string, uid: number) => join(lockDir(root), String(uid));
-const reapingDir = (root: string, uid: number) => join(lockDir(root), `${uid}.reaping`);
 
 /** The order uids are tried in: all of them, from an offset so that workers do not all race for the first. */
 export function candidateUids(first: number, last: number, offset: number): number[] {
