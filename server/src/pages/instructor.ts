@@ -11,7 +11,7 @@ import { enqueueAttempt } from "../routes/submissions/submissions.ts";
 import { DashboardQuerySchema, dashboardModel, taskMaxima } from "./dashboard.ts";
 import { STATUS_LABELS, scoreText, when } from "./format.ts";
 import type { Renderer } from "./render.ts";
-import { pageUser } from "./session.ts";
+import { pageUser, redirectWithNotice } from "./session.ts";
 
 type InstructorDeps = Pick<AppDeps, "db" | "queue" | "notify" | "log">;
 
@@ -89,8 +89,7 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
     const lab = await requireLab(db, { labId: attempt.lab_id });
     const attemptId = await addAttempt(db, attempt.submission_id, lab.versionHash, deps.notify);
     await enqueueAttempt(deps, attemptId);
-    req.session.notice = "The submission is queued to be graded again; this is its new attempt.";
-    res.redirect(303, `/attempts/${attemptId}`);
+    await redirectWithNotice(req, res, `/attempts/${attemptId}`, "The submission is queued to be graded again; this is its new attempt.");
   });
 
   router.post("/instructor/labs/:labId/regrade", async (req, res) => {
@@ -99,8 +98,7 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
     // As the API's regrade: every submission with a finished attempt is graded again with the lab as it is now.
     const submissions = await db.selectFrom("attempts").select("submission_id").where("lab_id", "=", lab.id).where("status", "in", ["graded", "not_gradable"]).groupBy("submission_id").execute();
     for (const { submission_id } of submissions) await enqueueAttempt(deps, await addAttempt(db, submission_id, lab.versionHash, deps.notify));
-    req.session.notice = `${submissions.length} submission${submissions.length === 1 ? " is" : "s are"} queued to be graded again.`;
-    res.redirect(303, `/instructor/labs/${lab.id}`);
+    await redirectWithNotice(req, res, `/instructor/labs/${lab.id}`, `${submissions.length} submission${submissions.length === 1 ? " is" : "s are"} queued to be graded again.`);
   });
 
   return router;

@@ -95,9 +95,24 @@ export function signIn(req: Request, user: User): Promise<void> {
     req.session.regenerate((error: unknown) => {
       if (error) return reject(new Error("while starting a session", { cause: error }));
       req.session.userId = user.id;
-      req.session.save((e: unknown) => (e ? reject(new Error("while saving a session", { cause: e })) : resolve()));
+      saveSession(req).then(resolve, reject);
     });
   });
+}
+
+/**
+ * Redirects to the page that shows a one-time notice, once the session holding it is stored.
+ * Left to itself, express-session sends a response's headers before its store has the change,
+ * and a browser that follows the redirect at once reads the session without the notice.
+ */
+export async function redirectWithNotice(req: Request, res: Response, url: string, notice: string): Promise<void> {
+  req.session.notice = notice;
+  await saveSession(req);
+  res.redirect(303, url);
+}
+
+function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((error: unknown) => (error ? reject(new Error("while saving a session", { cause: error })) : resolve())));
 }
 
 export function signOut(req: Request): Promise<void> {
