@@ -96,7 +96,7 @@ async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions): Promise<
   const env = { ...opts.env, CGO_ENABLED: "0", GOBIN: out };
   const ldflags = ["-s", "-w", ...first.build.ldflags].join(" ");
   const started = Date.now();
-  opts.log(`building ${specs.map((s) => s.name).join(", ")} ${first.version} (Go; the first build of Kubernetes takes minutes)`);
+  opts.log(`building ${specs.map((s) => s.name).join(", ")} ${first.version} (Go, from pinned modules; a cold build takes minutes)`);
   if (first.build.kind === "module") {
     const pkgs = specs.map((s) => s.build.pkg);
     const target = pkgs.length === 1 && pkgs[0] === "." ? join(out, first.name) : `${out}/`;
