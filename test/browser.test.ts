@@ -50,13 +50,16 @@ beforeAll(async () => {
   stack = started;
   browser = chromium;
   Object.assign(uploads, { reference, mutant: mutant.archive, mutantFails: mutant.fails });
-  const worker = stack.startWorker();
-  for (const [name, role] of [["ada", "learner"], ["bob", "learner"], ["ines", "instructor"]] as const) {
-    await stack.user(name, role);
-    await setPassword(stack.db.url, name, PASSWORD);
-  }
-  await worker;
-}, 180_000);
+  // Side by side: on a busy machine each `labgrader users add` and the worker take many seconds to start.
+  const accounts = [["ada", "learner"], ["bob", "learner"], ["ines", "instructor"]] as const;
+  await Promise.all([
+    stack.startWorker(),
+    ...accounts.map(async ([name, role]) => {
+      await stack.user(name, role);
+      await setPassword(stack.db.url, name, PASSWORD);
+    }),
+  ]);
+});
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);

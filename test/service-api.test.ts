@@ -16,14 +16,14 @@ const WHO: Who[] = ["anonymous", "learnerA", "learnerB", "instructor", "ci"];
 let stack: Stack;
 const tokens = {} as Record<Who, string | undefined>;
 const ids = { submissionA: "", attemptA: "", attemptCi: "" };
+let learnerAId = 0;
 
 beforeAll(async () => {
   stack = await startStack();
   tokens.anonymous = undefined;
-  tokens.learnerA = (await stack.user("learner-a", "learner")).token;
-  tokens.learnerB = (await stack.user("learner-b", "learner")).token;
-  tokens.instructor = (await stack.user("instructor", "instructor")).token;
-  tokens.ci = (await stack.user("ci", "ci")).token;
+  const [learnerA, learnerB, instructor, ciAccount] = await Promise.all([stack.user("learner-a", "learner"), stack.user("learner-b", "learner"), stack.user("instructor", "instructor"), stack.user("ci", "ci")]);
+  Object.assign(tokens, { learnerA: learnerA.token, learnerB: learnerB.token, instructor: instructor.token, ci: ciAccount.token });
+  learnerAId = learnerA.id;
 
   const upload = await api<{ submissionId: string; attemptId: string }>(stack, tokens.learnerA, "POST", `/api/v1/labs/${LAB}/submissions`, await archiveForm(await tarProject(referenceOperatorDir)));
   expect(upload.status).toBe(202);
@@ -41,7 +41,7 @@ beforeAll(async () => {
   const check = { id: "backup-crd-installed", task: "1.2", title: "The Backup CRD", required: true, points: 1, status: "passed" as const, message: "ok", hint: "h", decidedAtMs: 5 };
   await finishAttempt(db, ids.attemptA, run!.run, { status: "graded", score: 1, maxScore: 48, findings: [], checks: [{ check, evidenceSha256: evidence }], logSha256: await putBlob(db, Buffer.from("manager started\n")) });
   await db.destroy();
-}, 180_000);
+});
 
 afterAll(async () => {
   await stack?.stop();
@@ -100,7 +100,7 @@ describe("authorization", () => {
 
   test("a learner's attempt list holds only their own attempts", async () => {
     const a = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerA, "GET", `/api/v1/labs/${LAB}/attempts`);
-    const b = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerB, "GET", `/api/v1/labs/${LAB}/attempts?user=1`);
+    const b = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerB, "GET", `/api/v1/labs/${LAB}/attempts?user=${learnerAId}`);
     expect(a.body.attempts.map((x) => x.id)).toContain(ids.attemptA);
     expect(b.body.attempts).toEqual([]);
   });
