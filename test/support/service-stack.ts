@@ -139,7 +139,7 @@ export async function readEvents(stack: Stack, token: string, attemptId: string,
 }
 
 /** Polls an attempt until it is finished. */
-export async function waitForAttempt<T extends { status: string }>(stack: Stack, token: string, attemptId: string, timeoutMs = 600_000): Promise<T> {
+export async function waitForAttempt<T extends { status: string }>(stack: Stack, token: string, attemptId: string, timeoutMs = 840_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api<T>(stack, token, "GET", `/api/v1/attempts/${attemptId}`);
