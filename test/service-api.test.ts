@@ -15,15 +15,14 @@ const WHO: Who[] = ["anonymous", "learnerA", "learnerB", "instructor", "ci"];
 
 let stack: Stack;
 const tokens = {} as Record<Who, string | undefined>;
-const ids = { submissionA: "", attemptA: "", attemptCi: "" };
-let learnerAId = 0;
+const ids = { learnerA: 0, submissionA: "", attemptA: "", attemptCi: "" };
 
 beforeAll(async () => {
   stack = await startStack();
   tokens.anonymous = undefined;
   const [learnerA, learnerB, instructor, ciAccount] = await Promise.all([stack.user("learner-a", "learner"), stack.user("learner-b", "learner"), stack.user("instructor", "instructor"), stack.user("ci", "ci")]);
   Object.assign(tokens, { learnerA: learnerA.token, learnerB: learnerB.token, instructor: instructor.token, ci: ciAccount.token });
-  learnerAId = learnerA.id;
+  ids.learnerA = learnerA.id;
 
   const upload = await api<{ submissionId: string; attemptId: string }>(stack, tokens.learnerA, "POST", `/api/v1/labs/${LAB}/submissions`, await archiveForm(await tarProject(referenceOperatorDir)));
   expect(upload.status).toBe(202);
@@ -100,7 +99,7 @@ describe("authorization", () => {
 
   test("a learner's attempt list holds only their own attempts", async () => {
     const a = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerA, "GET", `/api/v1/labs/${LAB}/attempts`);
-    const b = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerB, "GET", `/api/v1/labs/${LAB}/attempts?user=${learnerAId}`);
+    const b = await api<{ attempts: { id: string }[] }>(stack, tokens.learnerB, "GET", `/api/v1/labs/${LAB}/attempts?user=${ids.learnerA}`);
     expect(a.body.attempts.map((x) => x.id)).toContain(ids.attemptA);
     expect(b.body.attempts).toEqual([]);
   });

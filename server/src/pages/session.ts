@@ -90,14 +90,10 @@ export function pageUser(req: Request, ...roles: Role[]): User {
 }
 
 /** Starts a fresh session for the user (a new id, so a session fixed before sign-in is worthless). */
-export function signIn(req: Request, user: User): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.session.regenerate((error: unknown) => {
-      if (error) return reject(new Error("while starting a session", { cause: error }));
-      req.session.userId = user.id;
-      saveSession(req).then(resolve, reject);
-    });
-  });
+export async function signIn(req: Request, user: User): Promise<void> {
+  await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(new Error("while starting a session", { cause: error })) : resolve())));
+  req.session.userId = user.id;
+  await saveSession(req);
 }
 
 /**
