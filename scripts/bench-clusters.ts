@@ -3,7 +3,7 @@
 // once before creation takes twice as long. Numbers, not assertions: run it on a quiet machine.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createKwokProvider } from "../grader/src/clusters/kwok.ts";
+import { createProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import { createKubeClient } from "../grader/src/kube/client.ts";
 import { waitForObject } from "../grader/src/kube/watch.ts";
@@ -15,7 +15,7 @@ import { config, fmt, median, rssMb, toolchain } from "./bench-support.ts";
 
 const samples = Number(process.argv[2] ?? "5");
 const maxParallel = Number(process.argv[3] ?? "8");
-const provider = createKwokProvider({ toolchain: await toolchain(), cacheDir: config.cacheDir, env: process.env, log: () => undefined });
+const provider = createProvider("kwok", { config, toolchain: await toolchain(), env: process.env, log: () => undefined });
 
 function clusterRss(cluster: Cluster): number {
   const dir = join(config.cacheDir, "kwok", "clusters", cluster.name, "pids");

@@ -4,7 +4,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
-import { createKwokProvider } from "../grader/src/clusters/kwok.ts";
+import { createProvider } from "../grader/src/clusters/select.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
@@ -13,7 +13,7 @@ import { config, fmt, median, toolchain } from "./bench-support.ts";
 const runs = Number(process.argv[2] ?? "10");
 const course = process.argv.includes("--course");
 const tools = await toolchain();
-const provider = createKwokProvider({ toolchain: tools, cacheDir: config.cacheDir, env: process.env, log: () => undefined });
+const provider = createProvider("kwok", { config, toolchain: tools, env: process.env, log: () => undefined });
 const lab = await loadLab("composing-operators");
 
 async function gradeOnce(managerArgs: string[]) {

@@ -1,7 +1,7 @@
 // Measures how long after a status write its verdict is decided: a cluster with the lab's CRDs and
 // no operator; this script writes a Backup's status itself and times the live check's decision.
 import { KubeObjectSchema } from "../grader/src/engine/trace.ts";
-import { createKwokProvider } from "../grader/src/clusters/kwok.ts";
+import { createProvider } from "../grader/src/clusters/select.ts";
 import { renderCheck } from "../grader/src/engine/render.ts";
 import { liveCheck } from "../grader/src/grading/live-check.ts";
 import { createKubeClient } from "../grader/src/kube/client.ts";
@@ -12,7 +12,7 @@ import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
 import { config, median, toolchain } from "./bench-support.ts";
 
 const samples = Number(process.argv[2] ?? "30");
-const provider = createKwokProvider({ toolchain: await toolchain(), cacheDir: config.cacheDir, env: process.env, log: () => undefined });
+const provider = createProvider("kwok", { config, toolchain: await toolchain(), env: process.env, log: () => undefined });
 const cluster = await provider.create({ labels: { "labgrader.dev/benchmark": "latency" } });
 try {
   const admin = createKubeClient(cluster.kubeconfigPath);

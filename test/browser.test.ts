@@ -4,10 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { referenceOperatorDir } from "./support/env.ts";
 import { cspViolations, launchChromium, screenshot, setPassword, signIn } from "./support/browser.ts";
 import { mutantArchive } from "./support/mutants.ts";
-import { startStack, tarProject, type Stack } from "./support/service-stack.ts";
+import { explainAttempt, startStack, tarProject, waitForPhase, type Stack } from "./support/service-stack.ts";
 
 const LAB = "composing-operators";
 const PASSWORD = "a long enough password";
+/**
+ * An attempt waits its turn in the host's budget of grades (shared with every other test file
+ * grading beside this one), then is graded: the two are bounded apart, and a timeout of either
+ * says where the attempt was and what the host was busy with.
+ */
+const TURN_MS = 600_000;
 const GRADE_MS = 240_000;
 /**
  * Nothing sticks out sideways: the page works at a phone's width without scrolling across (wide
@@ -30,6 +36,15 @@ async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
   const page = await context.newPage();
   violations.push(...cspViolations(page));
   return page;
+}
+
+/** Waits on the attempt page for a selector; a timeout explains where the attempt was. */
+async function waitOnAttempt(page: Page, selector: string, attemptId: string, timeout = GRADE_MS): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout });
+  } catch (e) {
+    throw new Error(`${selector} did not appear within ${timeout} ms\n${await explainAttempt(stack, attemptId)}`, { cause: e });
+  }
 }
 
 /** Picks the archive in the lab page's form and submits it; resolves on the attempt page. */
@@ -100,17 +115,19 @@ describe("the pages, in Chromium", () => {
     attempts.bob = await upload(bob, uploads.mutant);
     expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
 
-    await ada.waitForSelector('[data-check-id][data-status="passed"]', { timeout: GRADE_MS });
+    await waitForPhase(stack, attempts.ada, "provisioning", TURN_MS);
+    await waitOnAttempt(ada, '[data-check-id][data-status="passed"]', attempts.ada);
     const live = await ada.evaluate(`({ same: "__sameDocument" in window, scored: document.querySelector("[data-score]") !== null, passed: document.querySelectorAll('[data-status="passed"]').length })`);
     expect(live).toEqual({ same: true, scored: false, passed: expect.any(Number) });
     await screenshot(ada, "04-attempt-live");
 
-    await ada.waitForSelector("[data-score]", { timeout: GRADE_MS });
+    await waitOnAttempt(ada, "[data-score]", attempts.ada);
     expect(await ada.locator("[data-score]").textContent()).toBe("48/48");
     expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
     await screenshot(ada, "05-attempt-done");
 
-    await bob.waitForSelector("[data-score]", { timeout: GRADE_MS });
+    await waitForPhase(stack, attempts.bob, "provisioning", TURN_MS);
+    await waitOnAttempt(bob, "[data-score]", attempts.bob);
     const failedId = uploads.mutantFails[0]!;
     const failed = bob.locator(`[data-failed-check="${failedId}"]`);
     await expect.poll(() => failed.count()).toBe(1);
@@ -126,7 +143,7 @@ describe("the pages, in Chromium", () => {
     await failed.scrollIntoViewIfNeeded();
     await failed.screenshot({ path: "test-results/screenshots/06-failed-check-evidence.png" });
     expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
-  }, GRADE_MS * 2);
+  }, 2 * TURN_MS + 2 * GRADE_MS);
 
   test("a learner never sees another learner's attempt, its stream or its log (404), nor the instructor's pages; signing out ends the session", async () => {
     const bob = await open();

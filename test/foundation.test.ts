@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKwokProvider } from "../grader/src/clusters/kwok.ts";
+import { createProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import type { KubeObject } from "../grader/src/engine/trace.ts";
 import { createKubeClient, type KubeClient } from "../grader/src/kube/client.ts";
@@ -67,7 +67,7 @@ describe("reference operator on a kwok cluster", () => {
 
   beforeAll(async () => {
     const toolchain = await testToolchain();
-    const provider = createKwokProvider({ toolchain, cacheDir: testConfig().cacheDir, env: process.env, log: () => undefined });
+    const provider = createProvider("kwok", { config: testConfig(), toolchain, env: process.env, log: () => undefined });
     const work = tempDir("foundation");
     const [created, build] = await Promise.all([
       provider.create({ labels: { "labgrader.dev/test": "foundation" } }),

@@ -6,6 +6,7 @@ import { managerEnvironment } from "../grader/src/cli/environment.ts";
 import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
 import type { GradeResult } from "../grader/src/contracts.ts";
 import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
+import { hostCapacity } from "../grader/src/grading/capacity.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { labgrader } from "./support/cli.ts";
@@ -83,6 +84,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       controllerGen: toolchain.binaries["controller-gen"],
       goEnv: goEnv(),
       managerEnv: managerEnvironment(process.env),
+      capacity: hostCapacity(testConfig()),
       managerArgs: ["--hostile=pods"],
     });
     const log = readFileSync(join(workDir, "manager.log"), "utf8");

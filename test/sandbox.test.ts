@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
 import { createProvider } from "../grader/src/clusters/select.ts";
 import { GradeResultSchema, type GradeResult } from "../grader/src/contracts.ts";
+import { hostCapacity } from "../grader/src/grading/capacity.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { startManager } from "../grader/src/runner/manager.ts";
@@ -48,6 +49,7 @@ async function gradeHostile(project: string, args: string[]): Promise<HostileRun
     controllerGen: toolchain.binaries["controller-gen"],
     goEnv: goEnv(),
     managerEnv: managerEnvironment(process.env),
+    capacity: hostCapacity(config),
     managerArgs: args,
     sandbox: settings,
   });

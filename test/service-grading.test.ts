@@ -6,7 +6,7 @@ import { labgrader } from "./support/cli.ts";
 import { mutantArchive } from "./support/mutants.ts";
 import { referenceOperatorDir, repoRoot, tempDir } from "./support/env.ts";
 import { startRedisServer } from "./support/services.ts";
-import { api, archiveForm, readEvents, startStack, tarProject, waitForAttempt, type SseEvent, type Stack } from "./support/service-stack.ts";
+import { api, archiveForm, readEvents, startStack, tarProject, waitForAttempt, waitForPhase, type SseEvent, type Stack } from "./support/service-stack.ts";
 
 const LAB = "composing-operators";
 const PHASES = ["queued", "building", "provisioning", "deploying", "checking", "reporting"];
@@ -47,15 +47,6 @@ const submit = async (stack: Stack, token: string, body: FormData | object) => {
 /** Processes whose command line names this text (a cluster's or an attempt's), other than our own probe. */
 const processesNaming = (text: string) =>
   execFileSync("ps", ["-eo", "pid,args"]).toString().split("\n").filter((l) => l.includes(text) && !l.includes("ps -eo"));
-
-async function waitForPhase(stack: Stack, token: string, attemptId: string, phase: string): Promise<void> {
-  for (;;) {
-    const { body } = await api<Attempt>(stack, token, "GET", `/api/v1/attempts/${attemptId}`);
-    if (body.phase === phase) return;
-    if (body.phase === "done") throw new Error(`attempt ${attemptId} finished before reaching ${phase}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** What a failed assertion should show: why the attempt ended as it did. */
 const why = (a: Attempt) => JSON.stringify({ status: a.status, score: a.score, reason: (a as { reason?: string }).reason, findings: a.findings, notPassed: a.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}: ${c.status}: ${c.message}`) }, null, 1);
@@ -123,7 +114,7 @@ describe.concurrent("the grading service", () => {
     const ci = await stack.user("ci", "ci");
     const attemptId = await submit(stack, ci.token, { reference: true });
     const stream = readEvents(stack, ci.token, attemptId);
-    await waitForPhase(stack, ci.token, attemptId, "checking");
+    expect(await waitForPhase(stack, attemptId, "checking", GRADES_MS)).toBe("checking");
     await new Promise((r) => setTimeout(r, 5_000));
     const clusters = JSON.parse((await labgrader(["cluster", "list", "--json"])).stdout) as { name: string; labels: Record<string, string> }[];
     const ours = clusters.filter((c) => c.labels["labgrader.dev/attempt"] === attemptId.slice(0, 8)).map((c) => c.name);
@@ -153,7 +144,7 @@ describe.concurrent("the grading service", () => {
     await cp(join(repoRoot, "test/fixtures/hostile-operator"), project, { recursive: true });
     const attemptId = await submit(stack, learner.token, await archiveForm(await tarProject(project)));
     // SIGTERM while it is being checked: the worker takes no new job but finishes this one, then exits.
-    await waitForPhase(stack, learner.token, attemptId, "checking");
+    expect(await waitForPhase(stack, attemptId, "checking", GRADES_MS)).toBe("checking");
     worker.child.kill("SIGTERM");
     const attempt = await waitForAttempt<Attempt>(stack, learner.token, attemptId);
     await worker.waitFor(/worker: stopped/, 60_000);
@@ -174,6 +165,21 @@ describe.concurrent("the grading service", () => {
     expect(uid).toBeGreaterThan(1000);
     expect(spawnSync("pgrep", ["-u", String(uid)], { encoding: "utf8" }).stdout.trim()).toBe("");
     expect((await api(stack, undefined, "GET", "/readyz")).status).toBe(200);
+  }, GRADES_MS);
+
+  test("a build that runs out of its time limit is retried, then not gradable with its reason: a slow host is never the learner's zero", async () => {
+    // One second is far too short for any build of an operator: the host, not the project, is "slow" here.
+    const stack = await stackWith({ workerEnv: { LABGRADER_BUILD_TIMEOUT_MS: "1000" } });
+    await stack.startWorker();
+    const learner = await stack.user("patient", "learner");
+    const attemptId = await submit(stack, learner.token, await archiveForm(await tarProject(referenceOperatorDir)));
+    const events = await readEvents(stack, learner.token, attemptId);
+    const attempt = await waitForAttempt<Attempt & { reason?: string }>(stack, learner.token, attemptId);
+    expect(attempt.status, why(attempt)).toBe("not_gradable");
+    expect(attempt.reason).toMatch(/build did not finish within 1 s \(its time limit\)/);
+    expect(events.filter((e) => e.event === "retrying")).toHaveLength(2);
+    expect(attempt.checks.filter((c) => c.status === "failed")).toEqual([]);
+    expect(events.at(-1)!.data).toMatchObject({ status: "not_gradable" });
   }, GRADES_MS);
 
   test("Redis restarted between accept and pickup: the attempt is still graded", async () => {

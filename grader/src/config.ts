@@ -1,4 +1,4 @@
-import { homedir } from "node:os";
+import { availableParallelism, homedir, totalmem } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ProviderNameSchema } from "./clusters/provider.ts";
@@ -29,8 +29,22 @@ export const GraderConfigSchema = z.object({
   sandboxCpus: z.coerce.number().positive(),
   /** A sandboxed manager is killed after this many minutes (LABGRADER_SANDBOX_WALL_CLOCK_MINUTES). */
   sandboxWallClockMinutes: z.coerce.number().positive(),
+  /** Grades (each with a cluster) running at once on this host, across all its workers and commands (LABGRADER_GRADE_SLOTS). */
+  gradeSlots: z.coerce.number().int().positive(),
+  /** Operator builds, and control planes starting, at once on this host (LABGRADER_BUILD_SLOTS). */
+  buildSlots: z.coerce.number().int().positive(),
 });
 export type GraderConfig = z.infer<typeof GraderConfigSchema>;
+
+/**
+ * What this host can carry when nothing says otherwise. A kwok grade holds a control plane of
+ * about 0.55 GB and mostly waits on the lab's timings, so three per core fit; a build or a
+ * control plane's start keeps a core busy for seconds, so one each per core.
+ */
+export function hostDefaults(cores = availableParallelism(), memoryBytes = totalmem()): { gradeSlots: number; buildSlots: number } {
+  const spareGiB = memoryBytes / 1024 ** 3 - 2;
+  return { gradeSlots: Math.max(1, Math.min(cores * 3, Math.floor(spareGiB / 0.75))), buildSlots: Math.max(1, cores) };
+}
 
 export function graderConfigFromEnv(env: Readonly<Record<string, string | undefined>>): GraderConfig {
   const cache = env.LABGRADER_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "labgrader");
@@ -47,5 +61,7 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     sandboxPids: env.LABGRADER_SANDBOX_PIDS ?? 256,
     sandboxCpus: env.LABGRADER_SANDBOX_CPUS ?? 1,
     sandboxWallClockMinutes: env.LABGRADER_SANDBOX_WALL_CLOCK_MINUTES ?? 15,
+    gradeSlots: env.LABGRADER_GRADE_SLOTS ?? hostDefaults().gradeSlots,
+    buildSlots: env.LABGRADER_BUILD_SLOTS ?? hostDefaults().buildSlots,
   });
 }

@@ -58,6 +58,8 @@ export const GradeResultSchema = z.object({
   maxScore: z.number(),
   startedAt: z.string(),
   durationMs: z.number(),
+  /** Milliseconds the grade waited for a slot of the host's budget before it started (not part of durationMs). */
+  waitedMs: z.number().optional(),
   /** Things the learner should know that are no single check: a build error, the operator crashing, a 403. */
   findings: z.array(z.string()),
   checks: z.array(CheckResultSchema),
@@ -68,6 +70,8 @@ export type GradeResult = z.infer<typeof GradeResultSchema>;
 export type GradeProgress =
   | { type: "phase"; phase: "building" | "provisioning" | "deploying" | "checking" | "reporting"; at: number }
   | { type: "check"; result: CheckResult }
+  /** The grade waits for its turn in the host's budget: `ahead` others first, `held` of `size` slots in use. */
+  | { type: "waiting"; slot: "grade" | "build"; ahead: number; held: number; size: number; at: number }
   | { type: "log"; message: string; at: number };
 
 /** The queue grading jobs go through, and its one job type. */

@@ -3,11 +3,17 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { GRADE_QUEUE } from "../../grader/src/contracts.ts";
+import { hostCapacity } from "../../grader/src/grading/capacity.ts";
+import type { SlotPool } from "../../grader/src/process/host-slots.ts";
 import { createDb, migrate } from "../../server/src/db/connect.ts";
 import { syncLabs } from "../../grader/src/jobs/labs-sync.ts";
 import { LABS_DIR } from "../../grader/src/labs/load.ts";
 import { labgrader } from "./cli.ts";
-import { tempDir } from "./env.ts";
+import { tempDir, testConfig } from "./env.ts";
 import { createTestDatabase, freePort, sharedRedisUrl, startProcess, type ServiceProcess, type TestDatabase } from "./services.ts";
 
 const run = promisify(execFile);
@@ -138,13 +144,80 @@ export async function readEvents(stack: Stack, token: string, attemptId: string,
   return events;
 }
 
-/** Polls an attempt until it is finished. */
+/**
+ * Waits until an attempt has reached a phase (or gone past it), reading the gradebook, and says
+ * which phase it found; a timeout explains where the attempt is.
+ */
+export async function waitForPhase(stack: Stack, attemptId: string, phase: string, timeoutMs: number): Promise<string> {
+  const order = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
+  const deadline = Date.now() + timeoutMs;
+  const client = new pg.Client({ connectionString: stack.db.url });
+  await client.connect();
+  try {
+    for (;;) {
+      const row = (await client.query("select phase from attempts where id = $1", [attemptId])).rows[0] as { phase: string } | undefined;
+      if (row && order.indexOf(row.phase) >= order.indexOf(phase)) return row.phase;
+      if (Date.now() > deadline) throw new Error(`attempt ${attemptId} did not reach ${phase} within ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Polls an attempt until it is finished; a timeout says where the attempt is and what the grader is busy with. */
 export async function waitForAttempt<T extends { status: string }>(stack: Stack, token: string, attemptId: string, timeoutMs = 840_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api<T>(stack, token, "GET", `/api/v1/attempts/${attemptId}`);
     if (["graded", "not_gradable", "superseded"].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`attempt ${attemptId} still ${body.status} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`attempt ${attemptId} still ${body.status} after ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
+}
+
+/**
+ * Why an attempt is where it is, for a failed wait's message: its phases and events with their
+ * times, the queue (waiting, running), the host's budget (who holds the grade and build slots,
+ * who waits), and the workers' last lines about it.
+ */
+export async function explainAttempt(stack: Stack, attemptId: string): Promise<string> {
+  const lines: string[] = [];
+  const client = new pg.Client({ connectionString: stack.db.url });
+  try {
+    await client.connect();
+    const attempt = (await client.query("select * from attempts where id = $1", [attemptId])).rows[0] as Record<string, unknown> | undefined;
+    const queuedAt = attempt?.queued_at instanceof Date ? attempt.queued_at.getTime() : Date.now();
+    const since = (at: unknown) => (at instanceof Date ? `+${((at.getTime() - queuedAt) / 1000).toFixed(1)} s` : "-");
+    lines.push(`attempt: status ${String(attempt?.status)}, phase ${String(attempt?.phase)}, runs ${String(attempt?.runs)}, now ${since(new Date())}`);
+    lines.push(`  phases: ${["building", "provisioning", "deploying", "checking", "reporting", "done"].map((p) => `${p} ${since(attempt?.[`${p}_at`])}`).join(", ")}`);
+    const events = (await client.query("select type, data, created_at from attempt_events where attempt_id = $1 order by id", [attemptId])).rows as { type: string; data: unknown; created_at: Date }[];
+    for (const e of events.filter((e) => e.type !== "check")) lines.push(`  ${since(e.created_at)} ${e.type} ${JSON.stringify(e.data)}`);
+    lines.push(`  checks decided: ${events.filter((e) => e.type === "check").length}`);
+  } catch (e) {
+    lines.push(`(the gradebook could not be read: ${String(e)})`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const connection = new Redis(stack.env.REDIS_URL!, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const queue = new Queue(GRADE_QUEUE, { connection, prefix: stack.env.LABGRADER_QUEUE_PREFIX });
+  try {
+    const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed", "completed");
+    const active = await queue.getActive();
+    lines.push(`queue ${stack.env.LABGRADER_QUEUE_PREFIX}: ${JSON.stringify(counts)}; running: ${active.map((j) => String(j.data.attemptId).slice(0, 8)).join(", ") || "none"}`);
+  } catch (e) {
+    lines.push(`(the queue could not be read: ${String(e)})`);
+  } finally {
+    await queue.close().catch(() => undefined);
+    connection.disconnect();
+  }
+  for (const pool of Object.values(hostCapacity(testConfig())) as SlotPool[]) {
+    const s = await pool.snapshot();
+    lines.push(`host ${s.name}: ${s.held.length}/${s.size} held by [${s.held.map((h) => `${h.label} pid ${h.pid}`).join("; ")}], ${s.waiting.length} waiting [${s.waiting.map((h) => `${h.label} pid ${h.pid}`).join("; ")}]`);
+  }
+  for (const [i, worker] of stack.workers.entries()) {
+    const about = worker.output.filter((l) => l.includes(attemptId)).slice(-15);
+    lines.push(`worker ${i} (pid ${worker.child.pid ?? "?"}), its last lines about this attempt:`, ...about.map((l) => `  ${l}`));
+  }
+  return lines.join("\n");
 }

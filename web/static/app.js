@@ -38,6 +38,11 @@ function followAttempt(root) {
     root.querySelectorAll("[data-check-id]").forEach((row) => setCheck(row.dataset.checkId, "pending"));
     say("The grading was interrupted and starts again from the beginning.");
   });
+  source.addEventListener("waiting", (e) => {
+    const { slot, ahead } = JSON.parse(e.data);
+    const what = slot === "build" ? "a free build slot" : "a free grading slot";
+    say(`Waiting for ${what} on a busy grader${ahead > 0 ? ` (${ahead} ahead of you)` : ""}…`);
+  });
   source.addEventListener("retrying", () => say("The grading platform had a problem; trying again shortly (this is not your fault)."));
   const finish = () => {
     source.close();

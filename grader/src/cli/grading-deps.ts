@@ -1,5 +1,6 @@
 import { ProviderNameSchema } from "../clusters/provider.ts";
 import { prepareProvider } from "../clusters/select.ts";
+import { hostCapacity } from "../grading/capacity.ts";
 import type { GradeOptions } from "../grading/grade.ts";
 import { sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
@@ -7,7 +8,7 @@ import type { CliContext } from "./context.ts";
 import { managerEnvironment } from "./environment.ts";
 
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
-export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl">;
+export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity">;
 
 /** `sandbox` turns the sandbox on for this command even when the configuration does not. */
 export async function gradingDeps(ctx: CliContext, provider: string | undefined, sandbox = false): Promise<GradingDeps> {
@@ -19,6 +20,7 @@ export async function gradingDeps(ctx: CliContext, provider: string | undefined,
     controllerGen: toolchain.binaries["controller-gen"],
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),
+    capacity: hostCapacity(ctx.config),
     ...(sandbox || ctx.config.sandbox ? { sandbox: sandboxSettings(ctx.config) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { GraderConfig } from "../config.ts";
+import { hostCapacity } from "../grading/capacity.ts";
 import type { Toolchain } from "../toolchain/build.ts";
 import { kindBinaryPath } from "../toolchain/kind-binaries.ts";
 import { createKindProvider } from "./kind.ts";
@@ -17,7 +18,7 @@ export interface ProviderDeps {
 export function createProvider(name: ProviderName, deps: ProviderDeps): ClusterProvider {
   switch (name) {
     case "kwok":
-      return createKwokProvider({ toolchain: deps.toolchain, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log });
+      return createKwokProvider({ toolchain: deps.toolchain, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, starts: hostCapacity(deps.config).starts });
     case "kind":
       return kindProvider(kindBinaryPath(deps.config.cacheDir), deps);
     case "kubeconfig":

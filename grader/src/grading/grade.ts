@@ -18,6 +18,8 @@ import { createSandbox, prepareSandboxing, type Sandbox, type SandboxSettings } 
 import { installCrds } from "../runner/operator.ts";
 import { CRD_DIR, readCrds, readManagerRole, ROLE_FILE } from "../runner/project.ts";
 import { prepareOperator, type OperatorSource } from "../runner/source.ts";
+import type { SlotLease, SlotPool } from "../process/host-slots.ts";
+import type { HostCapacity } from "./capacity.ts";
 import { watchForStalls, type StallWatch } from "./stalls.ts";
 import { toCheckResult, undecided } from "./results.ts";
 import { runScenario } from "./scenario.ts";
@@ -35,8 +37,10 @@ export interface GradeOptions {
   managerEnv: Record<string, string>;
   managerArgs: string[];
   attemptId?: string;
-  /** Time limit of the manager's `go build`; a build over it is the learner's failure. */
+  /** Time limit of the manager's `go build`; a build over it makes the grade not gradable (a slow host is not the learner's fault). */
   buildTimeoutMs?: number;
+  /** The host's budget of grades and builds this grade waits its turn in; unset, it starts at once. */
+  capacity?: Pick<HostCapacity, "grades" | "builds">;
   /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */
   sandbox?: SandboxSettings;
   /** kubectl, for rendering config/default when the provider runs operators in the cluster (kind). */
@@ -71,7 +75,9 @@ const kindsToRecord = (lab: Lab) => [
  */
 export async function gradeOperator(options: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
-  const clock = () => Date.now() - started;
+  // Grade time counts from the moment this grade has its slot: waiting in line is no part of it.
+  let base = started;
+  const clock = () => Date.now() - base;
   const attempt = options.attemptId ?? randomBytes(3).toString("hex");
   const progress = options.onProgress ?? (() => undefined);
   const labels = { "app.kubernetes.io/managed-by": "labgrader", "labgrader.dev/attempt": attempt };
@@ -82,6 +88,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
   let sandbox: Sandbox | undefined;
   let recorder: Recorder | undefined;
   let stalls: StallWatch | undefined;
+  let gradeSlot: SlotLease | undefined;
   const attemptVars = (scenario: string) => ({ namespace: `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, ""), attempt });
   const allChecks = options.lab.checks;
 
@@ -106,9 +113,16 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
       maxScore: required.reduce((sum, c) => sum + c.points, 0),
       startedAt: new Date(started).toISOString(),
       durationMs: clock(),
+      ...(gradeSlot?.waitedMs ? { waitedMs: gradeSlot.waitedMs } : {}),
       findings,
       checks,
     };
+  };
+
+  /** Waits for a slot of the host's budget, saying where in line this grade is while it waits. */
+  const waitTurn = async (pool: SlotPool | undefined, slot: "grade" | "build"): Promise<SlotLease | undefined> => {
+    if (!pool) return undefined;
+    return pool.acquire(`${options.operatorName} (${attempt})`, { onWait: (wait) => progress({ type: "waiting", slot, ...wait, at: clock() }) });
   };
 
   /** In the cluster, as `make deploy` does: the learner's manifests (reviewed) with the image labgrader built. */
@@ -135,16 +149,22 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
         throw new PlatformError(messageChain(e), { cause: e });
       });
     }
+    gradeSlot = await waitTurn(options.capacity?.grades, "grade");
+    base = Date.now();
     progress({ type: "phase", phase: "building", at: clock() });
     const provisioning = options.provider.create({ labels }).catch((e: unknown) => {
       throw new PlatformError(`could not provision a ${options.provider.name} cluster: ${messageChain(e)}`, { cause: e });
     });
     provisioning.catch(() => undefined);
-    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen, buildTimeoutMs: options.buildTimeoutMs });
+    const buildSlot = await waitTurn(options.capacity?.builds, "build");
+    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen, buildTimeoutMs: options.buildTimeoutMs }).finally(() => buildSlot?.release());
+    if (!prepared.build.ok && prepared.build.timedOut) {
+      cluster = await provisioning.catch(() => undefined);
+      throw new PlatformError(`the operator's build did not finish within ${Math.round(prepared.build.durationMs / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
+    }
     if (!prepared.build.ok) {
       cluster = await provisioning.catch(() => undefined);
-      const why = prepared.build.timedOut ? "the build timed out" : `go build failed:\n${prepared.build.output.split("\n").slice(0, 40).join("\n")}`;
-      throw new ProjectError(`The operator did not build: ${why}`);
+      throw new ProjectError(`The operator did not build: go build failed:\n${prepared.build.output.split("\n").slice(0, 40).join("\n")}`);
     }
     const crds = await asProjectError(`The project's CRDs (${CRD_DIR}) cannot be read`, () => readCrds(prepared.manifestsDir));
     const role = await asProjectError(`The project's role (${ROLE_FILE}) cannot be read`, () => readManagerRole(prepared.manifestsDir));
@@ -238,5 +258,6 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     }
     recorder?.stop();
     await cluster?.dispose().catch((e: unknown) => findings.push(`cluster cleanup failed: ${String(e)}`));
+    await gradeSlot?.release();
   }
 }

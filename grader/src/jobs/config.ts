@@ -20,7 +20,7 @@ export const WorkerConfigSchema = z.object({
   sweepGraceMs: z.coerce.number().int().min(0).default(10_000),
   /** Per-attempt workspaces (LABGRADER_WORK_DIR). */
   workDir: z.string().min(1),
-  /** Time limit for `go build` of a submitted project (LABGRADER_BUILD_TIMEOUT_MS). */
-  buildTimeoutMs: z.coerce.number().int().min(10_000).default(300_000),
+  /** Time limit for `go build` of a submitted project, from the moment it has a build slot (LABGRADER_BUILD_TIMEOUT_MS). */
+  buildTimeoutMs: z.coerce.number().int().min(1_000).default(300_000),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

@@ -89,6 +89,10 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
     const onProgress = (p: GradeProgress) => {
       if (p.type === "phase" && p.phase !== "building") enqueueWrite(async () => [await enterPhase(deps.db, attemptId, run.run, p.phase as Exclude<typeof p.phase, "building">)]);
       if (p.type === "check") enqueueWrite(async () => [await recordCheck(deps.db, attemptId, run.run, p.result, await evidenceOf(p.result))]);
+      if (p.type === "waiting") {
+        deps.log(`attempt ${attemptId}: waiting for a ${p.slot} slot: ${p.ahead} ahead, ${p.held} of ${p.size} in use`);
+        enqueueWrite(async () => [await appendEvent(deps.db, attemptId, run.run, "waiting", { slot: p.slot, ahead: p.ahead, held: p.held, size: p.size })]);
+      }
     };
     const evidenceOf = async (c: CheckResult) => (c.evidence ? putBlob(deps.db, capJson(c.evidence, EVIDENCE_CAP_BYTES)) : null);
     try {

@@ -8,6 +8,7 @@ import { createDb, migrate } from "../../../server/src/db/connect.ts";
 import { reapOrphans } from "../clusters/reaper.ts";
 import { prepareProvider } from "../clusters/select.ts";
 import { graderConfigFromEnv } from "../config.ts";
+import { hostCapacity } from "../grading/capacity.ts";
 import { managerEnvironment } from "../cli/environment.ts";
 import { messageChain } from "../errors.ts";
 import { LABS_DIR } from "../labs/load.ts";
@@ -71,7 +72,7 @@ const gradeAttempt = createGradeAttempt({
   publish,
   labs,
   grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env), ...(kubectl ? { kubectl } : {}) },
-  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, ...(sandbox ? { sandbox } : {}) },
+  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, capacity: hostCapacity(grader), ...(sandbox ? { sandbox } : {}) },
   workRoot: config.workDir,
   log,
 });
@@ -98,7 +99,7 @@ worker.on("failed", (job, error) => {
 });
 worker.on("error", (error) => log(`queue error: ${messageChain(error)}`));
 const sweeper = startSweeper({ db, queue, graceMs: config.sweepGraceMs, intervalMs: config.sweepIntervalMs, log });
-log(`ready: concurrency ${config.concurrency}, provider ${provider.name}, sandbox ${sandbox ? "on" : "off"}, pid ${process.pid}`);
+log(`ready: concurrency ${config.concurrency}, provider ${provider.name}, sandbox ${sandbox ? "on" : "off"}, host budget ${grader.gradeSlots} grades and ${grader.buildSlots} builds, pid ${process.pid}`);
 
 let stopping = false;
 async function shutdown(signal: string) {
