@@ -23,9 +23,15 @@ export type Verdict =
   /** Not decided yet; `recheckAt` (ms) asks to be evaluated again then even if nothing new is recorded. */
   | { status: "pending"; recheckAt?: number }
   | { status: "passed"; message: string; decidedAt: number; evidence: Evidence }
-  | { status: "failed"; message: string; expected: string; actual: string; decidedAt: number; evidence: Evidence };
+  | { status: "failed"; message: string; expected: string; actual: string; decidedAt: number; evidence: Evidence }
+  /** The record cannot tell (it has a gap where the answer lies): not gradable, never the learner's loss. */
+  | { status: "undecidable"; reason: string; decidedAt: number };
 
-export type DecidedVerdict = Exclude<Verdict, { status: "pending" }>;
+/** A check's answer: it passed or it failed. */
+export type DecidedVerdict = Extract<Verdict, { status: "passed" | "failed" }>;
+
+/** Whatever ends a check's evaluation: an answer, or the record's admission that it cannot tell. */
+export type FinalVerdict = Exclude<Verdict, { status: "pending" }>;
 
 /** What a check may ask the runner to do against the cluster before it is evaluated. */
 export type ProbeRequest =

@@ -55,6 +55,28 @@ function lintTasksAndChecks({ lab, problem }: Linter, usedBy: Map<string, string
   lab.tasks.forEach((task, i) => {
     if (!lab.checks.some((c) => c.task === task.id)) problem(["tasks", i, "id"], `task ${task.id} has no checks`);
   });
+  lintRequirements(lab, problem);
+}
+
+/** `requires` names checks that exist, that are not the check itself, and that do not require it back. */
+function lintRequirements(lab: Lab, problem: Linter["problem"]): void {
+  const tasks = new Set(lab.tasks.map((t) => t.id));
+  const requiresOf = new Map(lab.checks.map((c) => [c.id, c.requires ?? []]));
+  const reaches = (from: string, target: string, seen = new Set<string>()): boolean => {
+    if (seen.has(from)) return false;
+    seen.add(from);
+    return (requiresOf.get(from) ?? []).some((next) => next === target || reaches(next, target, seen));
+  };
+  lab.checks.forEach((check, i) => {
+    (check.requires ?? []).forEach((id, r) => {
+      if (!requiresOf.has(id)) problem(["checks", i, "requires", r], `check ${check.id} requires ${id}, which does not exist`);
+      else if (id === check.id || reaches(id, check.id)) problem(["checks", i, "requires", r], `check ${check.id} requires ${id}, which requires it back: neither could ever be earned`);
+    });
+    (check.waitsFor ?? []).forEach((wait, w) => {
+      if (!resourceByKind(lab, wait.object.kind)) problem(["checks", i, "waitsFor", w, "object"], `check ${check.id} waits for a ${wait.object.kind}, which resources does not declare, so it is not recorded`);
+      if (!tasks.has(wait.task)) problem(["checks", i, "waitsFor", w, "task"], `check ${check.id} waits on task "${wait.task}", which is not in tasks`);
+    });
+  });
 }
 
 /** Renders every string of a value, reporting template errors at the value's line. */

@@ -101,6 +101,13 @@ describe("parseLab", () => {
     { name: "a check reading an undeclared kind", lab: LAB.replace("kind: Backup, name", "kind: Restore, name"), problem: /lab\.yaml:29: .*reads a Restore/ },
     { name: "an unknown template variable", lab: LAB.replace('name: "{{backup}}" }', 'name: "{{bakup}}" }'), problem: /lab\.yaml:30: template: "bakup" not defined/ },
     { name: "a reserved variable name", lab: LAB.replace('vars: { backup:', 'vars: { namespace: x, backup:'), problem: /lab\.yaml:35: "namespace" is provided by the grader/ },
+    { name: "a requirement that does not exist", lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    requires: [backup-done]\n"), problem: /lab\.yaml:29: check backup-pending requires backup-done, which does not exist/ },
+    { name: "a check that requires itself", lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    requires: [backup-pending]\n"), problem: /lab\.yaml:29: check backup-pending requires backup-pending, which requires it back/ },
+    {
+      name: "a dependency of an undeclared kind",
+      lab: LAB.replace("    hint: Set phase Pending.\n", '    hint: Set phase Pending.\n    waitsFor:\n      - { object: { kind: Restore, name: x }, expr: "true", state: done, task: "1.4" }\n'),
+      problem: /lab\.yaml:30: check backup-pending waits for a Restore, which resources does not declare/,
+    },
     { name: "a task without checks", lab: LAB.replace('  - { id: "1.4", title: Backup controller }', '  - { id: "1.4", title: Backup controller }\n  - { id: "1.5", title: Build }'), problem: /lab\.yaml:20: task 1\.5 has no checks/ },
   ])("lints $name with file and line", ({ lab, problem }) => {
     expect(problemsOf(source(lab)).join("\n")).toMatch(problem);

@@ -10,6 +10,7 @@ import * as never from "./checks/never.ts";
 import * as quiet from "./checks/quiet.ts";
 import * as rbac from "./checks/rbac.ts";
 import * as sequence from "./checks/sequence.ts";
+import { WaitsForSchema } from "./causes.ts";
 import { DurationSchema } from "./params.ts";
 
 const IdSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "an id is kebab-case, e.g. backup-crd-installed");
@@ -65,6 +66,13 @@ const checkFields = {
   timeout: DurationSchema,
   /** What to look at when it fails, written for a learner. */
   hint: z.string().min(1),
+  /**
+   * Checks that must pass for this one to earn its points: a check that passes when something does
+   * not happen (never, quiet) is earned only once the operator was seen doing the work it is about.
+   */
+  requires: z.array(IdSchema).min(1).optional(),
+  /** Objects whose state this check waits on; a failure names the one that never got there and its task. */
+  waitsFor: z.array(WaitsForSchema).min(1).optional(),
 };
 
 function checkOf<T extends string, P extends z.ZodType>(type: T, params: P) {

@@ -18,11 +18,27 @@ export function historyOf(trace: Trace, selector: ObjectSelector, namespace: str
   return trace.entries.filter((entry) => selects(entry.object, selector, namespace));
 }
 
-/** The object as last seen at or before `seq`, or null when it did not exist then. */
-export function stateAt(history: TraceEntry[], seq: number): TraceEntry | null {
+/** A moment of the trace: a version, placed by its revision where it has one, else by arrival. */
+export type Point = Pick<TraceEntry, "seq" | "rv">;
+
+/** After everything recorded. */
+export const END: Point = { seq: Number.POSITIVE_INFINITY, rv: Number.POSITIVE_INFINITY };
+
+/**
+ * Trace order: by etcd revision when both versions have one (the order they were written in), by
+ * arrival otherwise. Watch streams of different kinds deliver independently, so an operator that
+ * watches one kind and writes another a few milliseconds later can be recorded in either order.
+ */
+export function compareOrder(a: Point, b: Point): number {
+  if (a.rv !== undefined && b.rv !== undefined && a.rv !== b.rv) return a.rv - b.rv;
+  return a.seq - b.seq;
+}
+
+/** The object as last seen at or before `point`, or null when it did not exist then. */
+export function stateAt(history: TraceEntry[], point: Point): TraceEntry | null {
   let latest: TraceEntry | null = null;
   for (const entry of history) {
-    if (entry.seq > seq) break;
+    if (compareOrder(entry, point) > 0) break;
     latest = entry;
   }
   return latest && latest.type !== "DELETED" ? latest : null;
@@ -58,17 +74,17 @@ export function boundHistories(trace: Trace, bind: Bind | undefined, namespace: 
   }));
 }
 
-/** CEL variables for one moment: `self` and every alias bound to its latest version at `seq` (or null). */
-export function variablesAt(self: KubeObject, bound: Bound[], seq: number): Record<string, unknown> {
+/** CEL variables for one moment: `self` and every alias bound to its latest version at `point` (or null). */
+export function variablesAt(self: KubeObject, bound: Bound[], point: Point): Record<string, unknown> {
   const variables: Record<string, unknown> = { self };
-  for (const { alias, history } of bound) variables[alias] = stateAt(history, seq)?.object ?? null;
+  for (const { alias, history } of bound) variables[alias] = stateAt(history, point)?.object ?? null;
   return variables;
 }
 
-/** The bound objects as they were at `seq`, for evidence. */
-export function boundObjectsAt(bound: Bound[], seq: number): KubeObject[] {
+/** The bound objects as they were at `point`, for evidence. */
+export function boundObjectsAt(bound: Bound[], point: Point): KubeObject[] {
   return bound.flatMap(({ history }) => {
-    const entry = stateAt(history, seq);
+    const entry = stateAt(history, point);
     return entry ? [entry.object] : [];
   });
 }
@@ -77,8 +93,7 @@ export function aliasNames(bind: Bind | undefined): string[] {
   return ["self", ...Object.keys(bind ?? {})];
 }
 
-export interface Moment {
-  seq: number;
+export interface Moment extends Point {
   at: number;
 }
 
@@ -87,10 +102,10 @@ export interface Moment {
  * change of any of the given objects, in trace order.
  */
 export function momentsOf(histories: TraceEntry[][], since: number): Moment[] {
-  const all = histories.flat().sort((a, b) => a.seq - b.seq);
+  const all = histories.flat().sort(compareOrder);
   const before = all.filter((entry) => entry.at < since);
   const opening = before[before.length - 1];
-  const moments: Moment[] = opening ? [{ seq: opening.seq, at: since }] : [];
-  for (const entry of all) if (entry.at >= since) moments.push({ seq: entry.seq, at: entry.at });
+  const moments: Moment[] = opening ? [{ seq: opening.seq, rv: opening.rv, at: since }] : [];
+  for (const entry of all) if (entry.at >= since) moments.push({ seq: entry.seq, rv: entry.rv, at: entry.at });
   return moments;
 }

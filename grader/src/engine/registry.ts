@@ -11,7 +11,9 @@ import { neverCheck } from "./checks/never.ts";
 import { quietCheck } from "./checks/quiet.ts";
 import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
+import { formatMs } from "./evidence.ts";
 import type { Bind, ObjectSelector } from "./params.ts";
+import type { Trace, TraceGap } from "./trace.ts";
 
 /** A check type with its parameters' type erased: params are parsed by its own schema on the way in. */
 export interface RegisteredCheckType {
@@ -28,9 +30,14 @@ export interface RegisteredCheckType {
 interface Registration<P> {
   clusterLevel: boolean;
   objects?: (params: P) => ObjectSelector[];
+  /**
+   * The check passes because something did not happen (never, quiet): a gap in the record of its
+   * objects' kinds during its window makes a pass unprovable.
+   */
+  passesByAbsence?: boolean;
 }
 
-function register<P>(check: CheckType<P>, { clusterLevel, objects }: Registration<P>): RegisteredCheckType {
+function register<P>(check: CheckType<P>, { clusterLevel, objects, passesByAbsence = false }: Registration<P>): RegisteredCheckType {
   // Params are parsed once per params object: the runner evaluates the same check many times.
   const parsed = new WeakMap<object, P>();
   const parse = (raw: unknown): P => {
@@ -48,8 +55,23 @@ function register<P>(check: CheckType<P>, { clusterLevel, objects }: Registratio
     clusterLevel,
     objects: (raw) => (objects ? objects(parse(raw)) : []),
     probe: (raw) => (check.probe ? check.probe(parse(raw)) : undefined),
-    evaluate: (raw, ctx) => check.evaluate(parse(raw), ctx),
+    evaluate: (raw, ctx) => {
+      const params = parse(raw);
+      const verdict = check.evaluate(params, ctx);
+      if (verdict.status !== "passed" || !passesByAbsence || !objects) return verdict;
+      const gap = gapDuring(ctx.trace, new Set(objects(params).map((o) => o.kind)), ctx.since, verdict.decidedAt);
+      if (!gap) return verdict;
+      return {
+        status: "undecidable",
+        reason: `the record of ${gap.kind} objects has a gap from ${formatMs(gap.from)} to ${formatMs(gap.to)} (its watch broke and was re-listed), so whether this ever happened cannot be told`,
+        decidedAt: verdict.decidedAt,
+      };
+    },
   };
+}
+
+function gapDuring(trace: Trace, kinds: Set<string>, from: number, to: number): TraceGap | undefined {
+  return (trace.gaps ?? []).find((g) => kinds.has(g.kind) && g.to >= from && g.from <= to);
 }
 
 const subject = (params: { object: ObjectSelector; bind?: Bind }) => [params.object, ...Object.values(params.bind ?? {})];
@@ -61,8 +83,8 @@ export const checkTypes = {
   expect: register(expectCheck, { clusterLevel: false, objects: subject }),
   condition: register(conditionCheck, { clusterLevel: false, objects: subject }),
   sequence: register(sequenceCheck, { clusterLevel: false, objects: subject }),
-  never: register(neverCheck, { clusterLevel: false, objects: subject }),
-  quiet: register(quietCheck, { clusterLevel: false, objects: subject }),
+  never: register(neverCheck, { clusterLevel: false, objects: subject, passesByAbsence: true }),
+  quiet: register(quietCheck, { clusterLevel: false, objects: subject, passesByAbsence: true }),
   deleted: register(deletedCheck, { clusterLevel: false, objects: (p) => p.objects }),
   logs: register(logsCheck, { clusterLevel: false }),
   // Events are recorded whatever they are about: their subject need not be a watched kind.

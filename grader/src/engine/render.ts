@@ -1,4 +1,5 @@
 import Handlebars from "handlebars";
+import { WaitsForSchema, type WaitsFor } from "./causes.ts";
 import type { CheckSpec, Lab, Resource, Scenario } from "./lab.ts";
 import { resourceByKind, stepCheckIds } from "./lab.ts";
 import { durationMs } from "./params.ts";
@@ -124,6 +125,10 @@ export interface RenderedCheck {
   clusterLevel: boolean;
   /** Params after templating, parsed by the check type's ParamsSchema. */
   params: unknown;
+  /** Checks that must pass for this one to earn its points. */
+  requires: string[];
+  /** Dependencies a failure is explained by, rendered. */
+  waitsFor: WaitsFor[];
 }
 
 export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck {
@@ -141,6 +146,8 @@ export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck
     timeoutMs: durationMs(check.timeout),
     clusterLevel: type.clusterLevel,
     params: result.data,
+    requires: check.requires ?? [],
+    waitsFor: (check.waitsFor ?? []).map((w) => WaitsForSchema.parse(renderDeep(w, vars))),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CheckContext, DecidedVerdict } from "./check.ts";
+import type { CheckContext, FinalVerdict } from "./check.ts";
 import { evaluateCheck, type CheckCall } from "./registry.ts";
 import type { ProbeResult, Trace } from "./trace.ts";
 
@@ -20,6 +20,7 @@ export function traceUntil(trace: Trace, t: number): Trace {
     entries: trace.entries.filter((entry) => entry.at <= t),
     events: trace.events.filter((event) => event.at <= t),
     logs: trace.logs.filter((line) => line.at <= t),
+    gaps: (trace.gaps ?? []).filter((gap) => gap.to <= t),
   };
 }
 
@@ -28,7 +29,7 @@ export function traceUntil(trace: Trace, t: number): Trace {
  * window, at every `recheckAt` it asks for, then once with `final: true` at the deadline — and
  * returns the first decided verdict. Replays a stored grade, and lets tests drive whole traces.
  */
-export function replayCheck(check: CheckCall, trace: Trace, window: ReplayWindow): DecidedVerdict {
+export function replayCheck(check: CheckCall, trace: Trace, window: ReplayWindow): FinalVerdict {
   const recorded = [...trace.entries, ...trace.events, ...trace.logs].map((record) => record.at);
   const moments = new Set([window.since, ...recorded.filter((at) => at >= window.since && at <= window.deadline)]);
   const queue = [...moments].sort((a, b) => a - b);

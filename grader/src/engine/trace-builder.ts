@@ -8,14 +8,22 @@ import type { EventRecord, KubeObject, LogLine, Trace, TraceEntry } from "./trac
 export interface TraceBuilder {
   /** Sets the clock (ms) for the next records. */
   at: (ms: number) => TraceBuilder;
-  add: (object: KubeObject) => TraceBuilder;
-  modify: (object: KubeObject) => TraceBuilder;
-  delete: (object: KubeObject) => TraceBuilder;
+  /** `rv` places a version written earlier than it arrives (another watch stream delivered it late). */
+  add: (object: KubeObject, options?: RecordOptions) => TraceBuilder;
+  modify: (object: KubeObject, options?: RecordOptions) => TraceBuilder;
+  delete: (object: KubeObject, options?: RecordOptions) => TraceBuilder;
+  /** The revision the last record got. */
+  lastRv: () => number;
   event: (event: Omit<EventRecord, "at">) => TraceBuilder;
   log: (text: string, stream?: LogLine["stream"]) => TraceBuilder;
   trace: () => Trace;
   /** A context over everything recorded so far, the clock at the last record unless given. */
   context: (overrides?: Partial<CheckContext>) => CheckContext;
+}
+
+export interface RecordOptions {
+  /** The version's revision, instead of the next one. */
+  rv?: number;
 }
 
 export function createTraceBuilder(): TraceBuilder {
@@ -25,10 +33,12 @@ export function createTraceBuilder(): TraceBuilder {
   let clock = 0;
   let resourceVersion = 100;
 
-  const record = (type: TraceEntry["type"], object: KubeObject): TraceBuilder => {
-    resourceVersion += 1;
-    const stamped = { ...object, metadata: { ...object.metadata, resourceVersion: String(resourceVersion) } };
-    entries.push({ seq: entries.length, at: clock, type, object: stamped });
+  let last = resourceVersion;
+  const record = (type: TraceEntry["type"], object: KubeObject, options: RecordOptions = {}): TraceBuilder => {
+    if (options.rv === undefined) resourceVersion += 1;
+    last = options.rv ?? resourceVersion;
+    const stamped = { ...object, metadata: { ...object.metadata, resourceVersion: String(last) } };
+    entries.push({ seq: entries.length, at: clock, rv: last, type, object: stamped });
     return builder;
   };
 
@@ -37,9 +47,10 @@ export function createTraceBuilder(): TraceBuilder {
       clock = ms;
       return builder;
     },
-    add: (object) => record("ADDED", object),
-    modify: (object) => record("MODIFIED", object),
-    delete: (object) => record("DELETED", object),
+    add: (object, options) => record("ADDED", object, options),
+    modify: (object, options) => record("MODIFIED", object, options),
+    delete: (object, options) => record("DELETED", object, options),
+    lastRv: () => last,
     event: (event) => {
       events.push({ ...event, at: clock });
       return builder;

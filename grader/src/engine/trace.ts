@@ -29,8 +29,19 @@ export interface TraceEntry {
   seq: number;
   /** Milliseconds since the grade's clock started (the recorder stamps it on receipt). */
   at: number;
+  /**
+   * The version's etcd revision (its resourceVersion as a number), when it has one. Every kind
+   * shares one revision space, so this orders versions of different objects as they were written,
+   * whatever order their watch streams delivered them in.
+   */
+  rv?: number;
   type: "ADDED" | "MODIFIED" | "DELETED";
   object: KubeObject;
+}
+
+/** The revision of a resourceVersion, when it is one (etcd's are decimal integers; others are opaque). */
+export function revisionOf(resourceVersion: string | undefined): number | undefined {
+  return resourceVersion !== undefined && /^\d{1,15}$/.test(resourceVersion) ? Number(resourceVersion) : undefined;
 }
 
 /** A Kubernetes Event, normalised from core/v1 or events.k8s.io/v1. */
@@ -56,9 +67,23 @@ export type ProbeResult =
   | { kind: "admission"; at: number; accepted: boolean; message: string; object?: KubeObject }
   | { kind: "access"; at: number; allowed: boolean; reason: string };
 
+/**
+ * A stretch of time in which one kind's versions may be missing: its watch broke (410 Gone, a
+ * dropped connection) and was re-listed, so only the state at `to` is known, not what came between.
+ */
+export interface TraceGap {
+  kind: string;
+  /** The last moment the watch was known to deliver (ms on the grade clock). */
+  from: number;
+  /** When the re-list's state was recorded. */
+  to: number;
+}
+
 /** What the recorder saw: the engine judges only this. */
 export interface Trace {
   entries: TraceEntry[];
   events: EventRecord[];
   logs: LogLine[];
+  /** Where the record of a kind may be incomplete; none in a healthy grade. */
+  gaps?: TraceGap[];
 }

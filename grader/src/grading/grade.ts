@@ -20,8 +20,8 @@ import { CRD_DIR, readCrds, readManagerRole, ROLE_FILE } from "../runner/project
 import { prepareOperator, type OperatorSource } from "../runner/source.ts";
 import type { SlotLease, SlotPool } from "../process/host-slots.ts";
 import type { HostCapacity } from "./capacity.ts";
-import { watchForStalls, type StallWatch } from "./stalls.ts";
-import { toCheckResult, undecided } from "./results.ts";
+import { watchForStalls, type StallWatch, type StillRefused } from "./stalls.ts";
+import { earned, toCheckResult, undecided } from "./results.ts";
 import { runScenario } from "./scenario.ts";
 import { liveCheck, type LiveVerdict } from "./live-check.ts";
 
@@ -92,14 +92,31 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
   const attemptVars = (scenario: string) => ({ namespace: `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, ""), attempt });
   const allChecks = options.lab.checks;
 
-  const record = (check: RenderedCheck, verdict: LiveVerdict, scenario?: string) => {
-    if (results.has(check.id)) return;
-    const result = toCheckResult(check, verdict, scenario, recorder?.trace);
-    results.set(check.id, result);
+  // Checks that passed but are earned only once the checks they require have passed too.
+  const held = new Map<string, { result: CheckResult; requires: string[] }>();
+  const publish = (result: CheckResult) => {
+    results.set(result.id, result);
     progress({ type: "check", result });
+  };
+  const releaseHeld = (final: boolean) => {
+    for (const [id, { result, requires }] of held) {
+      const required = requires.map((r) => results.get(r));
+      if (!final && required.some((r) => r === undefined)) continue;
+      held.delete(id);
+      publish(earned(result, required.filter((r): r is CheckResult => r !== undefined), requires));
+    }
+  };
+  const record = (check: RenderedCheck, verdict: LiveVerdict, scenario?: string) => {
+    if (results.has(check.id) || held.has(check.id)) return;
+    const result = toCheckResult(check, verdict, scenario, recorder?.trace, scenario ? attemptVars(scenario).namespace : undefined);
+    if (result.status === "passed" && check.requires.length > 0) held.set(check.id, { result, requires: check.requires });
+    else publish(result);
+    // A held check's requirements may just have been decided (this one among them).
+    releaseHeld(false);
   };
 
   const finish = (status: GradeResult["status"], reason?: string): GradeResult => {
+    releaseHeld(true);
     const checks = allChecks.map((c) => results.get(c.id) ?? undecided(c, reason ?? "the grade ended before this check was decided"));
     const required = checks.filter((c) => c.required);
     return {
@@ -207,11 +224,15 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
       identity = deployed;
     }
     manager.onLog((line) => rec.addLog(line));
-    stalls = watchForStalls(manager, (finding) => findings.push(finding));
+    const subject = { username: identity.username, groups: serviceAccountGroups(identity.namespace) };
+    const stillRefused: StillRefused = async ({ verb, resource, group }) => {
+      const answer = await runProbe(admin, { kind: "access", verb, resource, group }, subject, clock);
+      return answer.kind === "access" && !answer.allowed;
+    };
+    stalls = watchForStalls(manager, (finding) => findings.push(finding), stillRefused);
     const abort = stalls.stalled;
 
     progress({ type: "phase", phase: "checking", at: clock() });
-    const subject = { username: identity.username, groups: serviceAccountGroups(identity.namespace) };
     const probe = async (check: RenderedCheck) => {
       const request = probeFor(check);
       return request ? runProbe(admin, request, subject, clock) : undefined;

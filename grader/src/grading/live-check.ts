@@ -63,6 +63,7 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
       const ctx: CheckContext = { ...context(), final };
       const now = ctx.now;
       const verdict = evaluateCheck(check, ctx);
+      if (verdict.status === "undecidable") return finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
       if (verdict.status !== "pending") return finish(verdict);
       if (final) throw new Error(`check ${check.id} stayed pending with final: true`);
       if (verdict.recheckAt !== undefined && verdict.recheckAt > now && verdict.recheckAt < deadline) {
@@ -85,7 +86,8 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
       if (done) return;
       try {
         const verdict = evaluateCheck(check, { ...context(), final: true });
-        if (verdict.status === "failed") finish({ ...verdict, message: `${verdict.message} (the grade stopped waiting: ${reason})` });
+        if (verdict.status === "undecidable") finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
+        else if (verdict.status === "failed") finish({ ...verdict, message: `${verdict.message} (the grade stopped waiting: ${reason})` });
         else if (verdict.status === "passed") finish(verdict);
         else finish({ status: "aborted", reason, decidedAt: clock() });
       } catch {

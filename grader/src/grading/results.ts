@@ -1,5 +1,6 @@
 import type { CheckEvidence, CheckResult } from "../contracts.ts";
 import type { Evidence } from "../engine/check.ts";
+import { rootCauses } from "../engine/causes.ts";
 import type { CheckSpec } from "../engine/lab.ts";
 import type { RenderedCheck } from "../engine/render.ts";
 import type { Trace } from "../engine/trace.ts";
@@ -25,7 +26,15 @@ function base(check: Pick<CheckSpec, "id" | "task" | "title" | "severity" | "poi
   return { id: check.id, task: check.task, title: check.title, required: check.severity === "required", points: check.points, hint: check.hint };
 }
 
-export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenario: string | undefined, trace: Trace | undefined): CheckResult {
+/** The failure's message, followed by the dependencies that never got where this check needed them. */
+function explained(message: string, check: RenderedCheck, trace: Trace | undefined, namespace: string | undefined, decidedAt: number): string {
+  if (!trace || check.waitsFor.length === 0) return message;
+  const causes = rootCauses(check.waitsFor, trace, namespace ?? "", decidedAt);
+  if (causes.length === 0) return message;
+  return `${message}${/[.!?]$/.test(message) ? "" : "."} Waited on: ${causes.join("; ")}.`;
+}
+
+export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenario: string | undefined, trace: Trace | undefined, namespace?: string): CheckResult {
   const at = { decidedAtMs: verdict.decidedAt, ...(scenario ? { scenario } : {}) };
   switch (verdict.status) {
     case "passed":
@@ -35,7 +44,7 @@ export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenar
         ...base(check),
         ...at,
         status: "failed",
-        message: verdict.message,
+        message: explained(verdict.message, check, trace, namespace, verdict.decidedAt),
         expected: verdict.expected,
         actual: verdict.actual,
         evidence: withContext(verdict.evidence, trace, verdict.decidedAt),
@@ -45,7 +54,7 @@ export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenar
         ...base(check),
         ...at,
         status: "failed",
-        message: `Not decided because ${verdict.reason}.`,
+        message: explained(`Not decided because ${verdict.reason}.`, check, trace, namespace, verdict.decidedAt),
         evidence: withContext({ objects: [], timeline: [] }, trace, verdict.decidedAt),
       };
     case "error":
@@ -56,4 +65,24 @@ export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenar
 /** A check the grade never reached: the platform's fault unless said otherwise. */
 export function undecided(check: CheckSpec, reason: string): CheckResult {
   return { ...base(check), status: "error", message: `Not gradable: ${reason}`, decidedAtMs: 0 };
+}
+
+/**
+ * A passed check that requires others is earned only when they passed too: a check that passes
+ * because nothing forbidden happened proves nothing about an operator that did nothing at all.
+ */
+export function earned(result: CheckResult, required: CheckResult[], requires: string[]): CheckResult {
+  const missing = requires.filter((id) => required.find((r) => r.id === id)?.status !== "passed");
+  if (result.status !== "passed" || missing.length === 0) return result;
+  const titles = missing.map((id) => {
+    const r = required.find((c) => c.id === id);
+    return r ? `"${r.title}" (${r.status === "error" ? "not decided" : r.status})` : `${id} (not decided)`;
+  });
+  const failedRequirement = missing.some((id) => required.find((r) => r.id === id)?.status === "failed");
+  return {
+    ...result,
+    // A requirement the platform could not decide leaves this one undecided too: not gradable, not a loss.
+    status: failedRequirement ? "failed" : "error",
+    message: `Not earned: nothing forbidden was seen, but this is only worth its points once the operator was seen doing the work, and ${titles.join(" and ")} did not pass.`,
+  };
 }

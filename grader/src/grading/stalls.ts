@@ -22,12 +22,17 @@ export interface StallWatch {
   disarm(): void;
 }
 
+/** Asks the cluster whether the operator is still refused this (the 403 may have come before its binding was seen). */
+export type StillRefused = (refused: { verb: string; resource: string; group: string }) => Promise<boolean>;
+
 /**
  * Waiting for the operator is pointless once it exited, or once its role keeps it from listing or
  * watching a kind it depends on (its controllers then wait forever for a cache that never syncs).
- * Pending checks are then decided at once, naming the reason.
+ * A 403 starts a grace period; at its end the cluster is asked whether the refusal still holds, so
+ * a manager that started a moment before its RoleBinding was seen, and recovered on retry, is not
+ * cut short. Pending checks are then decided at once, naming the reason.
  */
-export function watchForStalls(manager: RunningManager, finding: (text: string) => void): StallWatch {
+export function watchForStalls(manager: RunningManager, finding: (text: string) => void, stillRefused: StillRefused, graceMs = FORBIDDEN_GRACE_MS): StallWatch {
   let armed = true;
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<string>((resolve) => {
@@ -38,15 +43,29 @@ export function watchForStalls(manager: RunningManager, finding: (text: string) 
       finding(`The operator ${how} at ${seconds(exit.at)}.`);
       resolve(`the operator ${how} at ${seconds(exit.at)}`);
     }, () => undefined);
+    const reported = new Set<string>();
     const onLog = (line: LogLine) => {
       const refused = forbiddenListOrWatch(line.text);
       if (!refused || timer || !armed) return;
       const what = `${refused.resource}${refused.group ? `.${refused.group}` : ""}`;
-      finding(`The API server refused the operator: it cannot ${refused.verb} ${what} (403 at ${seconds(line.at)}). Add the RBAC marker for it and run \`make manifests\`.`);
-      timer = setTimeout(
-        () => resolve(`the operator's role does not let it ${refused.verb} ${what} (403 in its log at ${seconds(line.at)}), so its controllers wait for a cache that never syncs`),
-        FORBIDDEN_GRACE_MS,
-      );
+      timer = setTimeout(() => {
+        void stillRefused(refused).then(
+          (still) => {
+            if (!armed) return;
+            if (!still) {
+              // The refusal did not last: a later 403 may start a new grace period.
+              timer = undefined;
+              return;
+            }
+            if (!reported.has(what)) finding(`The API server refused the operator: it cannot ${refused.verb} ${what} (403 at ${seconds(line.at)}). Add the RBAC marker for it and run \`make manifests\`.`);
+            reported.add(what);
+            resolve(`the operator's role does not let it ${refused.verb} ${what} (403 in its log at ${seconds(line.at)}, still refused ${seconds(graceMs)} later), so its controllers wait for a cache that never syncs`);
+          },
+          () => {
+            timer = undefined;
+          },
+        );
+      }, graceMs);
       timer.unref();
     };
     for (const line of manager.logs) onLog(line);

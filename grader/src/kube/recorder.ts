@@ -1,4 +1,4 @@
-import type { EventRecord, KubeObject, LogLine, Trace, TraceEntry } from "../engine/trace.ts";
+import { revisionOf, type EventRecord, type KubeObject, type LogLine, type Trace, type TraceEntry } from "../engine/trace.ts";
 import type { KubeClient } from "./client.ts";
 import { watchResource, type WatchHandle } from "./watch.ts";
 
@@ -53,7 +53,8 @@ export function normaliseEvent(object: KubeObject, at: number): EventRecord {
 
 /** Records every version of the given kinds, in all namespaces, and every Event, from the moment it starts. */
 export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock: () => number): Recorder {
-  const trace: Trace = { entries: [], events: [], logs: [] };
+  const trace: Trace = { entries: [], events: [], logs: [], gaps: [] };
+  const lastHeard = new Map<string, number>();
   const listeners = new Set<() => void>();
   let failed: Error | undefined;
   const notify = () => {
@@ -67,10 +68,12 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
     watchResource(client, { apiVersion: k.apiVersion, kind: k.kind }, {
       emitInitial: true,
       onEvent: (type, object) => {
-        const entry: TraceEntry = { seq: trace.entries.length, at: clock(), type, object };
+        const entry: TraceEntry = { seq: trace.entries.length, at: clock(), rv: revisionOf(object.metadata.resourceVersion), type, object };
         trace.entries.push(entry);
+        lastHeard.set(k.kind, entry.at);
         notify();
       },
+      onResync: () => trace.gaps!.push({ kind: k.kind, from: lastHeard.get(k.kind) ?? 0, to: clock() }),
       onError,
     }),
   );

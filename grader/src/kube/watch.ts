@@ -26,6 +26,8 @@ export interface WatchOptions {
   onError?: (error: Error) => void;
   /** How long the first list may keep failing transiently before the watch gives up (default 30 s). */
   startTimeoutMs?: number;
+  /** The watch broke and is re-listed: versions written meanwhile may be missing (only the re-list's differences are reported). */
+  onResync?: () => void;
 }
 
 function key(o: KubeObject): string {
@@ -102,7 +104,9 @@ export function watchResource(client: KubeClient, target: WatchTarget, options: 
       (err: unknown) => {
         if (stopped) return;
         const status = (err as { statusCode?: number } | null)?.statusCode;
-        const next = gone || status === 410 ? relist(false).then(startWatch) : startWatch();
+        const resync = gone || status === 410;
+        if (resync) options.onResync?.();
+        const next = resync ? relist(false).then(startWatch) : startWatch();
         next.catch((e: unknown) => handleFailure(e));
       },
     );
@@ -117,6 +121,7 @@ export function watchResource(client: KubeClient, target: WatchTarget, options: 
       return;
     }
     // A transient failure (connection reset, 5xx): relist and carry on; differences are reported.
+    options.onResync?.();
     setTimeout(() => {
       relist(false).then(startWatch).catch(handleFailure);
     }, 500).unref();

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import type { DecidedVerdict } from "../engine/check.ts";
+import type { FinalVerdict } from "../engine/check.ts";
 import { renderScenario } from "../engine/render.ts";
 import { replayCheck } from "../engine/replay.ts";
 import type { KubeObject, ProbeResult } from "../engine/trace.ts";
@@ -20,9 +20,9 @@ import { loadLab } from "./load.ts";
 const lab = await loadLab("composing-operators");
 
 /** Every check of a scenario, replayed as the runner evaluates it: foreground checks until their timeout, watches until the end. */
-function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, ProbeResult> = {}): Map<string, DecidedVerdict> {
+function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, ProbeResult> = {}): Map<string, FinalVerdict> {
   const scenario = renderScenario(lab, scenarioId, { namespace: "ns", attempt: "1" });
-  const verdicts = new Map<string, DecidedVerdict>();
+  const verdicts = new Map<string, FinalVerdict>();
   scenario.steps.forEach((step, i) => {
     if (step.action !== "checks" && step.action !== "watch") return;
     const since = run.steps[i];
@@ -36,11 +36,11 @@ function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, Prob
   return verdicts;
 }
 
-function failedIds(verdicts: Map<string, DecidedVerdict>): string[] {
+function failedIds(verdicts: Map<string, FinalVerdict>): string[] {
   return [...verdicts].filter(([, v]) => v.status === "failed").map(([id]) => id).sort();
 }
 
-function explain(verdicts: Map<string, DecidedVerdict>): string {
+function explain(verdicts: Map<string, FinalVerdict>): string {
   return [...verdicts]
     .filter(([, v]) => v.status === "failed")
     .map(([id, v]) => (v.status === "failed" ? `${id}: expected ${v.expected}; actual ${v.actual}` : id))

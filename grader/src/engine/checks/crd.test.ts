@@ -98,6 +98,12 @@ const cases: Case[] = [
   { name: "passes on the course's CRD", params: lab.installed, crd: backupCrd(), status: "passed" },
   { name: "passes the status subresource", params: lab.status, crd: backupCrd(), status: "passed" },
   { name: "passes printer columns with extras", params: lab.columns, crd: backupCrd(), status: "passed" },
+  {
+    name: "passes printer columns whatever the case of their headers (kubectl shows them in upper case)",
+    params: lab.columns,
+    crd: backupCrd({ columns: [{ name: "PHASE", jsonPath: ".status.phase" }, { name: "database", jsonPath: ".spec.databaseRef.name" }, { name: "age", jsonPath: ".metadata.creationTimestamp" }] }),
+    status: "passed",
+  },
   { name: "passes the schema facts", params: lab.schema, crd: backupCrd(), status: "passed" },
   { name: "stays pending before the CRD is installed", params: lab.installed, status: "pending" },
   { name: "fails when it never was", params: lab.installed, final: true, status: "failed", actual: /no such CustomResourceDefinition/ },

@@ -67,7 +67,9 @@ function versionFindings(params: Params, version: Record<string, unknown>): Find
   const columns = (Array.isArray(version.additionalPrinterColumns) ? version.additionalPrinterColumns : []).filter(isRecord);
   const listed = columns.map((c) => `${String(c.name)} (${String(c.jsonPath)})`).join(", ") || "none";
   for (const column of params.printerColumns ?? []) {
-    const found = columns.some((c) => c.name === column.name && typeof c.jsonPath === "string" && normalPath(c.jsonPath) === normalPath(column.jsonPath));
+    // kubectl shows headers in upper case whatever their spelling: "phase" and "Phase" read the same.
+    const sameHeader = (name: unknown) => typeof name === "string" && name.toLowerCase() === column.name.toLowerCase();
+    const found = columns.some((c) => sameHeader(c.name) && typeof c.jsonPath === "string" && normalPath(c.jsonPath) === normalPath(column.jsonPath));
     const expected = `printer column ${column.name} (${normalPath(column.jsonPath)})`;
     findings.push(found ? { expected } : { expected, actual: `printer columns: ${listed}` });
   }

@@ -73,3 +73,38 @@ describe("deleted check", () => {
     if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
   });
 });
+
+describe("deleted check following ownerReferences", () => {
+  const owned = ParamsSchema.parse({ objects: [{ kind: "Database", name: "orders" }], owned: true });
+  const owner = (deleting = false) => kubeObject("Database", "orders", { metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) } });
+  const child = (kind: string, name: string, ownerUid = "db-uid") => kubeObject(kind, name, { metadata: { ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "orders", uid: ownerUid }] } });
+  const claim = child("PersistentVolumeClaim", "data-orders-0");
+
+  it.each([
+    {
+      name: "passes when the owner and every child it owned are gone, whatever their names (its claims may stay)",
+      build: (t: TraceBuilder) => t.at(1).add(owner()).add(child("Secret", "orders-secret")).add(child("StatefulSet", "pg-orders")).add(claim).at(50).delete(owner(true)).at(51).delete(child("Secret", "orders-secret")).delete(child("StatefulSet", "pg-orders")),
+      status: "passed",
+      decidedAt: 51,
+    },
+    {
+      name: "fails naming a child left behind",
+      build: (t: TraceBuilder) => t.at(1).add(owner()).add(child("Service", "orders-svc")).at(50).delete(owner(true)),
+      ctx: { final: true, now: 90_000 },
+      status: "failed",
+      actual: /^Service orders-svc still exists/,
+    },
+    {
+      name: "does not count objects owned by something else",
+      build: (t: TraceBuilder) => t.at(1).add(owner()).add(child("Service", "other", "other-uid")).at(50).delete(owner(true)),
+      status: "passed",
+    },
+  ])("$name", ({ build, ctx, status, decidedAt, actual }: { build: (t: TraceBuilder) => void; ctx?: Partial<CheckContext>; status: string; decidedAt?: number; actual?: RegExp }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(owned, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (decidedAt !== undefined && verdict.status === "passed") expect(verdict.decidedAt).toBe(decidedAt);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+});

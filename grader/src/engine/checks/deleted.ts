@@ -10,8 +10,13 @@ import type { TraceEntry } from "../trace.ts";
  * re-created it). For cleanup: finalizers that let go, owner references the garbage collector follows.
  */
 export const ParamsSchema = z.strictObject({
-  /** The objects that must be gone, e.g. a Database and the Secret/StatefulSet/Service it owned. */
+  /** The objects that must be gone, e.g. a Database. */
   objects: z.array(ObjectSelectorSchema).min(1),
+  /**
+   * Every recorded object they owned (an ownerReference to one of them) must be gone too, whatever
+   * its name; PersistentVolumeClaims excepted (a StatefulSet's claims outlive it by default).
+   */
+  owned: z.boolean().default(false),
 });
 export type Params = z.infer<typeof ParamsSchema>;
 
@@ -38,10 +43,23 @@ function whyNotGone(fate: Fate): string {
   return `${what} still exists (${summarize(last.object)})`;
 }
 
+/** Objects recorded with an ownerReference to one of the owners' uids, in the owners' namespace. */
+function ownedBy(owners: Fate[], ctx: CheckContext): ObjectSelector[] {
+  const uids = new Set(owners.flatMap((f) => f.history.map((e) => e.object.metadata.uid).filter((uid): uid is string => uid !== undefined)));
+  const found = new Map<string, ObjectSelector>();
+  for (const { object } of ctx.trace.entries) {
+    if (object.kind === "PersistentVolumeClaim" || (object.metadata.namespace ?? ctx.namespace) !== ctx.namespace) continue;
+    const owners = object.metadata.ownerReferences ?? [];
+    if (owners.some((o) => typeof o.uid === "string" && uids.has(o.uid))) found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
+  }
+  return [...found.values()];
+}
+
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
-  const fates = params.objects.map((selector) => fateOf(selector, ctx));
+  const owners = params.objects.map((selector) => fateOf(selector, ctx));
+  const fates = [...owners, ...(params.owned ? ownedBy(owners, ctx).map((selector) => fateOf(selector, ctx)) : [])];
   const story = fates.flatMap((f) => f.history);
-  const names = params.objects.map(describeSelector).join(", ");
+  const names = [params.objects.map(describeSelector).join(", "), ...(params.owned ? ["everything they owned"] : [])].join(" and ");
   const remaining = fates.filter((f) => f.deletedAt === undefined);
   if (remaining.length === 0) {
     const at = Math.max(ctx.since, ...fates.map((f) => f.deletedAt ?? 0));

@@ -7,6 +7,7 @@ import {
   boundHistories,
   boundObjectsAt,
   describeSelector,
+  END,
   historyOf,
   lastEntry,
   momentsOf,
@@ -39,12 +40,12 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const story = [...subject, ...bound.flatMap((b) => b.history)];
 
   for (const moment of momentsOf([subject, ...bound.map((b) => b.history)], ctx.since)) {
-    const self = stateAt(subject, moment.seq);
-    if (!self || !celHolds(program, variablesAt(self.object, bound, moment.seq))) continue;
+    const self = stateAt(subject, moment);
+    if (!self || !celHolds(program, variablesAt(self.object, bound, moment))) continue;
     return passed(
       `${what} reached ${wanted} after ${formatMs(moment.at - ctx.since)}`,
       moment.at,
-      evidenceOf([self.object, ...boundObjectsAt(bound, moment.seq)], story),
+      evidenceOf([self.object, ...boundObjectsAt(bound, moment)], story),
     );
   }
   if (!ctx.final) return pending();
@@ -55,7 +56,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     actual: currentState(subject, what),
     decidedAt: ctx.now,
     evidence: evidenceOf(
-      [last?.type === "DELETED" ? null : last?.object, ...boundObjectsAt(bound, Number.MAX_SAFE_INTEGER)],
+      [last?.type === "DELETED" ? null : last?.object, ...boundObjectsAt(bound, END)],
       story,
     ),
   });

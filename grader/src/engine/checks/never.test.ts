@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckContext } from "../check.ts";
 import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { evaluateCheck } from "../registry.ts";
 import { ParamsSchema, evaluate } from "./never.ts";
 
 const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
@@ -53,6 +54,29 @@ const cases: Case[] = [
     build: (t) => t.at(1).add(db("Deploying")).at(5).add(backup("Completed")).at(5).modify(db("Ready")),
     status: "failed",
     decidedAt: 5,
+  },
+  {
+    // The operator watches Databases and completes the Backup a few ms after the Database's Ready
+    // write; the Backup's watch stream delivered first. Revisions, not arrival, say what came first.
+    name: "binds the other object as it was written before, even when its version arrived later",
+    build: (t) => {
+      t.at(1).add(db("Deploying")).add(backup("Pending"));
+      const ready = t.lastRv() + 1;
+      t.at(5).modify(backup("Completed"), { rv: ready + 1 }).at(6).modify(db("Ready"), { rv: ready });
+    },
+    ctx: { final: true, now: 100 },
+    status: "passed",
+  },
+  {
+    name: "fails when the other object's Ready was written after the Backup completed, whatever arrived first",
+    build: (t) => {
+      t.at(1).add(db("Deploying")).add(backup("Pending"));
+      const completed = t.lastRv() + 1;
+      t.at(5).modify(db("Ready"), { rv: completed + 1 }).at(6).modify(backup("Completed"), { rv: completed });
+    },
+    status: "failed",
+    decidedAt: 6,
+    actual: /phase=Completed while Database orders was phase=Deploying/,
   },
   {
     name: "does not judge later changes of the other object alone",
@@ -155,5 +179,30 @@ describe("never check with seen facts", () => {
       expr: "b",
     });
     expect(result.success).toBe(false);
+  });
+});
+
+describe("a never check over a record with a gap", () => {
+  const check = { type: "never", params: earlyCompletion };
+  const quiet = () => createTraceBuilder().at(1).add(backup("Pending")).at(2).add(db("Provisioning")).at(30).modify(db("Ready")).at(40).modify(backup("Completed"));
+
+  it("cannot pass when the watch of a kind it reads was re-listed during its window", () => {
+    const t = quiet();
+    const ctx = t.context({ final: true, now: 60 });
+    const verdict = evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] } });
+    expect(verdict).toMatchObject({ status: "undecidable", reason: expect.stringMatching(/record of Backup objects has a gap from 10 ms to 20 ms/) });
+  });
+
+  it("passes when the gap was before its window or in a kind it does not read", () => {
+    const t = quiet();
+    const ctx = t.context({ final: true, now: 60, since: 25 });
+    const gaps = [{ kind: "Backup", from: 5, to: 20 }, { kind: "Secret", from: 30, to: 31 }];
+    expect(evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps } }).status).toBe("passed");
+  });
+
+  it("still fails on what it did see", () => {
+    const t = createTraceBuilder().at(1).add(db("Provisioning")).at(4).add(backup("Completed"));
+    const ctx = t.context({ final: true, now: 60 });
+    expect(evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] } }).status).toBe("failed");
   });
 });

@@ -6,11 +6,14 @@ import {
   aliasNames,
   boundHistories,
   boundObjectsAt,
+  compareOrder,
   describeSelector,
+  END,
   historyOf,
   lastEntry,
   variablesAt,
   windowed,
+  type Point,
 } from "../objects.ts";
 import { AliasSchema, BindSchema, ObjectSelectorSchema, type Bind } from "../params.ts";
 
@@ -58,13 +61,13 @@ function variableNames(params: { bind?: Bind | undefined; seen?: Record<string, 
   return [...aliasNames(params.bind), ...Object.keys(params.seen ?? {})];
 }
 
-/** For each `seen` alias, the first seq at which the fact became true (or Infinity). */
-function firstSeen(params: Params, ctx: CheckContext): Record<string, number> {
+/** For each `seen` alias, the first moment at which the fact became true (or none). */
+function firstSeen(params: Params, ctx: CheckContext): Record<string, Point | undefined> {
   return Object.fromEntries(
     Object.entries(params.seen ?? {}).map(([alias, fact]) => {
       const program = compileCel(fact.expr, ["self"]);
       const hit = historyOf(ctx.trace, fact.object, ctx.namespace).find((e) => e.type !== "DELETED" && celHolds(program, { self: e.object }));
-      return [alias, hit ? hit.seq : Number.POSITIVE_INFINITY];
+      return [alias, hit];
     }),
   );
 }
@@ -76,7 +79,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const program = compileCel(params.expr, names);
   const closing = params.until ? compileCel(params.until, names) : undefined;
   const seenAt = firstSeen(params, ctx);
-  const seenAsOf = (seq: number) => Object.fromEntries(Object.entries(seenAt).map(([alias, first]) => [alias, first <= seq]));
+  const seenAsOf = (point: Point) => Object.fromEntries(Object.entries(seenAt).map(([alias, first]) => [alias, first !== undefined && compareOrder(first, point) <= 0]));
   let closedAt: number | undefined;
   const what = describeSelector(params.object);
   const forbidden = params.forbidden ?? params.expr;
@@ -84,7 +87,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
 
   for (const entry of windowed(subject, ctx.since)) {
     if (entry.type === "DELETED") continue;
-    const variables = { ...variablesAt(entry.object, bound, entry.seq), ...seenAsOf(entry.seq) };
+    const variables = { ...variablesAt(entry.object, bound, entry), ...seenAsOf(entry) };
     if (!celHolds(program, variables)) {
       if (closing && celHolds(closing, variables)) {
         closedAt = entry.at;
@@ -92,7 +95,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       }
       continue;
     }
-    const others = boundObjectsAt(bound, entry.seq);
+    const others = boundObjectsAt(bound, entry);
     const context = others.map((o) => `${o.kind} ${o.metadata.name} was ${summarize(o)}`);
     const missing = bound.filter((b) => !others.some((o) => o.kind === b.selector.kind && o.metadata.name === b.selector.name));
     context.push(...missing.map((b) => `${describeSelector(b.selector)} did not exist`));
@@ -101,7 +104,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       expected: `${what} never: ${forbidden}`,
       actual: `${what} was ${summarize(entry.object)}${context.length > 0 ? ` while ${context.join(" and ")}` : ""}`,
       decidedAt: Math.max(entry.at, ctx.since),
-      evidence: evidenceOf([entry.object, ...others], story.filter((e) => e.seq <= entry.seq)),
+      evidence: evidenceOf([entry.object, ...others], story.filter((e) => compareOrder(e, entry) <= 0)),
     });
   }
   if (!ctx.final && closedAt === undefined) return pending();
@@ -116,7 +119,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       evidence: evidenceOf([], story),
     });
   }
-  return passed(`${what} never reached: ${forbidden}`, closedAt ?? ctx.now, evidenceOf([current, ...boundObjectsAt(bound, Number.MAX_SAFE_INTEGER)], story));
+  return passed(`${what} never reached: ${forbidden}`, closedAt ?? ctx.now, evidenceOf([current, ...boundObjectsAt(bound, END)], story));
 }
 
 export const neverCheck: CheckType<Params> = {

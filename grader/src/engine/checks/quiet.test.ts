@@ -88,3 +88,41 @@ describe("quiet check", () => {
     if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
   });
 });
+
+describe("quiet check counting only some updates", () => {
+  const newBackups = ParamsSchema.parse({
+    object: { kind: "Backup", name: "nightly" },
+    after: 'self.?status.?phase.orValue("") == "Completed"',
+    state: "phase Completed",
+    maxUpdates: 0,
+    window: "12s",
+    counts: 'self.?status.?phase.orValue("") != "Completed" || self.?status.?backupTime.orValue("") != before.?status.?backupTime.orValue("")',
+    counted: "new backups",
+  });
+
+  it.each([
+    {
+      name: "does not count an update that takes no new backup (a condition's message, a label)",
+      build: (t: TraceBuilder) => t.at(1000).add(backup("Completed")).at(3000).modify(backup("Completed")),
+      ctx: { now: 20_000 },
+      status: "passed",
+    },
+    {
+      name: "fails on a backup taken again (the Backup left Completed, or its backupTime moved)",
+      build: (t: TraceBuilder) => t.at(1000).add(backup("Completed")).at(5000).modify(backup("InProgress", "t0")).modify(backup("Completed", "t1")),
+      status: "failed",
+      actual: /^2 new backups within 4\.0 s/,
+    },
+    {
+      name: "fails on a backupTime rewritten while staying Completed",
+      build: (t: TraceBuilder) => t.at(1000).add(backup("Completed")).at(9000).modify(backup("Completed", "t9")),
+      status: "failed",
+    },
+  ])("$name", ({ build, ctx, status, actual }: { build: (t: TraceBuilder) => void; ctx?: Partial<CheckContext>; status: string; actual?: RegExp }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(newBackups, t.context(ctx));
+    expect(verdict.status).toBe(status);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+});

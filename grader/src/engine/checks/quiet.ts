@@ -22,11 +22,21 @@ export const ParamsSchema = z
     maxUpdates: z.number().int().min(0),
     /** How long after reaching the state updates are counted. */
     window: DurationSchema,
+    /**
+     * CEL predicate over `self` (the update) and `before` (the version it replaced) saying whether an
+     * update counts, e.g. only a new backup, not a label or a condition's message; every update counts without it.
+     */
+    counts: z.string().min(1).optional(),
+    /** What a counted update is, in a learner's words (e.g. "new backups"); defaults to "updates". */
+    counted: z.string().min(1).optional(),
   })
-  .superRefine((params, ctx) => refineCel(ctx, params.after, ["self"], "bool", ["after"]));
+  .superRefine((params, ctx) => {
+    refineCel(ctx, params.after, ["self"], "bool", ["after"]);
+    if (params.counts) refineCel(ctx, params.counts, ["self", "before"], "bool", ["counts"]);
+  });
 export type Params = z.infer<typeof ParamsSchema>;
 
-function isCounted(entry: TraceEntry): boolean {
+function isUpdate(entry: TraceEntry): boolean {
   return entry.type === "MODIFIED" && !entry.object.metadata.deletionTimestamp;
 }
 
@@ -50,13 +60,18 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   }
 
   const windowEnd = reached.at + durationMs(params.window);
-  const updates = history.filter((entry) => entry.seq > reached.seq && entry.at <= windowEnd && isCounted(entry));
+  const counts = params.counts ? compileCel(params.counts, ["self", "before"]) : undefined;
+  const counted = params.counted ?? "updates";
+  const updates = history.filter((entry, i) => {
+    if (entry.seq <= reached.seq || entry.at > windowEnd || !isUpdate(entry)) return false;
+    return !counts || celHolds(counts, { self: entry.object, before: history[i - 1]?.object ?? null });
+  });
   const excess = updates[params.maxUpdates];
   if (excess) {
     return failed({
-      message: `${what} kept being updated after it reached ${state}`,
-      expected: `at most ${params.maxUpdates} update(s) within ${params.window} after ${state}`,
-      actual: `${updates.length} updates within ${formatMs(excess.at - reached.at)} (the latest: ${summarize(excess.object)})`,
+      message: `${what} was not left alone after it reached ${state}: ${updates.length} ${counted}`,
+      expected: `at most ${params.maxUpdates} ${counted} within ${params.window} after ${state}`,
+      actual: `${updates.length} ${counted} within ${formatMs(excess.at - reached.at)} (the latest: ${summarize(excess.object)})`,
       decidedAt: excess.at,
       evidence: evidenceOf([excess.object], [reached, ...updates]),
     });
@@ -64,7 +79,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   if (ctx.now < windowEnd && !ctx.final) return pending(windowEnd);
   const observed = Math.min(ctx.now, windowEnd) - reached.at;
   return passed(
-    `${what} was updated ${updates.length} time(s) in the ${formatMs(observed)} after it reached ${state}`,
+    `${what}: ${updates.length} ${counted} in the ${formatMs(observed)} after it reached ${state}`,
     Math.min(ctx.now, windowEnd),
     evidenceOf([lastEntry(history)?.object], [reached, ...updates]),
   );
