@@ -20,7 +20,7 @@ const tasks = Array.from({ length: TASKS }, (_, i) => ({ id: `t${String(i + 1).p
 const checks = tasks.flatMap((t) => Array.from({ length: CHECKS_PER_TASK }, (_, k) => ({ id: `${t.id}-c${k + 1}`, task: t.id, title: `Check ${k + 1} of ${t.title}`, points: 1, required: true })));
 
 async function seed(databaseUrl: string): Promise<void> {
-  const db = createDb(databaseUrl, 2);
+  const db = createDb(databaseUrl, { log: (line) => console.error(line), maxConnections: 2 });
   await upsertLab(db, { id: LAB, title: "Benchmark cohort", versionHash: "bench", summary: { tasks, checks, maxScore: checks.length } });
   await sql`insert into users (name, role) select 'learner-' || lpad(i::text, 4, '0'), 'learner' from generate_series(1, ${LEARNERS}) i`.execute(db);
   await sql`insert into submissions (user_id, lab_id, kind) select id, ${LAB}, 'archive' from users where role = 'learner'`.execute(db);
@@ -52,7 +52,7 @@ try {
   const seeding = performance.now();
   await seed(stack.db.url);
   await stack.user("bench-instructor", "instructor");
-  const db = createDb(stack.db.url, 1);
+  const db = createDb(stack.db.url, { log: (line) => console.error(line), maxConnections: 1 });
   await setPassword(db, "bench-instructor", "benchmark password");
   await db.destroy();
   console.error(`seeded ${LEARNERS} learners × ${TASKS} tasks (${ATTEMPTS_EACH * LEARNERS} attempts, ${ATTEMPTS_EACH * LEARNERS * checks.length} check results) in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);

@@ -11,7 +11,8 @@ import { startStack, tarProject } from "../test/support/service-stack.ts";
 const run = promisify(execFile);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-const stack = await startStack();
+// 3 300 submissions from 20 accounts: far past the per-account submission limit, which is not what this measures.
+const stack = await startStack({ serverEnv: { LABGRADER_SUBMISSIONS_PER_WINDOW: "1000000" } });
 try {
   const tokens: string[] = [];
   for (let i = 0; i < 20; i++) tokens.push((await stack.user(`bench-${i}`, "ci")).token);

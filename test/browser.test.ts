@@ -96,7 +96,7 @@ describe("the pages, in Chromium", () => {
     expect((await page.request.get(`${stack.baseUrl}/api/v1/me`)).status()).toBe(401);
   });
 
-  test("two learners upload at once: the reference's checks turn green live and it gets 48/48; the mutant's failed check shows its hint and evidence", async () => {
+  test("two learners upload at once: the reference's checks turn green live and it gets full marks (50/50); the mutant's failed check shows its hint and evidence", async () => {
     const ada = await open();
     await signIn(ada, stack.baseUrl, "ada", PASSWORD);
     expect(new URL(ada.url()).pathname).toBe("/labs");
@@ -122,7 +122,7 @@ describe("the pages, in Chromium", () => {
     await screenshot(ada, "04-attempt-live");
 
     await waitOnAttempt(ada, "[data-score]", attempts.ada);
-    expect(await ada.locator("[data-score]").textContent()).toBe("48/48");
+    expect(await ada.locator("[data-score]").textContent()).toBe("50/50");
     expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
     await screenshot(ada, "05-attempt-done");
 
@@ -184,7 +184,7 @@ describe("the pages, in Chromium", () => {
     const learners = async () => Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute("data-learner")));
     expect(await learners()).toEqual(["ada", "bob"]);
     const adaRow = ines.locator('#matrix tr[data-learner="ada"]');
-    expect(await adaRow.locator("td").first().textContent()).toMatch(/48\/48/);
+    expect(await adaRow.locator("td").first().textContent()).toMatch(/50\/50/);
     expect(await adaRow.locator("td.cell-pass").count()).toBeGreaterThan(5);
     expect(await ines.locator('#matrix tr[data-learner="bob"] td.cell-partial, #matrix tr[data-learner="bob"] td.cell-fail').count()).toBeGreaterThan(0);
     await screenshot(ines, "07-dashboard");
@@ -200,8 +200,8 @@ describe("the pages, in Chromium", () => {
     const [download] = await Promise.all([ines.waitForEvent("download"), ines.getByRole("link", { name: /Download the gradebook/ }).click()]);
     const csv = await readFile(await download.path(), "utf8");
     expect(csv).toMatch(/^user,attempts,status,score,max_score,task 1\.2,/);
-    expect(csv).toMatch(/\r\nada,1,graded,48,48,/);
-    expect(csv).toMatch(/\r\nbob,1,graded,4\d,48,/);
+    expect(csv).toMatch(/\r\nada,1,graded,50,50,/);
+    expect(csv).toMatch(/\r\nbob,1,graded,\d+,50,/);
 
     await ines.getByRole("link", { name: "bob" }).click();
     await ines.waitForURL(/\/learners\/\d+$/);

@@ -13,7 +13,7 @@ import { labgrader } from "./support/cli.ts";
 import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 const LAB = "composing-operators";
-const MUTANT = "completes-without-waiting";
+const MUTANT = "trusts-phase";
 
 /** Names of Docker objects (containers, volumes, networks) that kind labelled with one of these clusters. */
 function kindLeftovers(names: string[]): string[] {
@@ -55,7 +55,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     const result = (name: string) => report.results.find((r) => r.operator === name)!;
     expect(report.results.map((r) => r.provider)).toEqual(["kind", "kind"]);
     expect(outcome("reference"), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
-    expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("48/48");
+    expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("50/50");
     expect(result("reference").findings).toEqual([]);
     expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
     // The operators ran in their pods: the failed checks' evidence holds the log read from the API server.
@@ -71,7 +71,9 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     const toolchain = await testToolchain();
     const workDir = tempDir("hostile-kind-grade");
     const result = await gradeOperator({
-      lab: await loadLab(LAB),
+      // Without the lab's allow-list, so that the hostile role reaches the cluster's admission: this
+      // proves the backstop (Pod Security, labgrader's policies) holds on its own.
+      lab: { ...(await loadLab(LAB)), permissions: undefined },
       source: { kind: "project", dir: project },
       operatorName: "hostile pods",
       provider: { ...prepared.provider, create: async (options) => {

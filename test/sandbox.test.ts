@@ -183,7 +183,7 @@ describe("sandboxed grades", () => {
     const result = GradeResultSchema.parse(JSON.parse(readFileSync(run.json, "utf8")));
     expect(result.status).toBe("graded");
     expect(result.findings).toEqual([]);
-    expect(`${result.score}/${result.maxScore}`).toBe("48/48");
+    expect(`${result.score}/${result.maxScore}`).toBe("50/50");
     expect(run.code).toBe(0);
   });
 });
@@ -223,9 +223,10 @@ describe("a sandbox on its own", () => {
     // Long enough that a busy machine still shows the manager and its child running before the limit.
     const sandbox = await createSandbox({ settings: { ...settings, wallClockMs: 5_000 }, binary: script, kubeconfigPath: join(dir, "kubeconfig"), apiServer: "https://127.0.0.1:1" });
     const setupMs = Date.now() - setupStarted;
-    expect(readdirSync(sandbox.home).sort()).toEqual(["kubeconfig", "manager"]);
+    expect(readdirSync(sandbox.home).sort()).toEqual(["api.sock", "kubeconfig", "manager"]);
     const manager = startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: dir, logFile: join(dir, "log"), clock: () => Date.now() - setupStarted, env: managerEnvironment({}), sandbox: sandbox.manager });
-    await vi.waitFor(() => expect(processesOf(sandbox.uid).length).toBe(2), { timeout: 4_000, interval: 50 });
+    // The manager, its child, and the relay to its API server.
+    await vi.waitFor(() => expect(processesOf(sandbox.uid).length).toBe(3), { timeout: 4_000, interval: 50 });
     const exit = await manager.exited;
     expect(exit.signal).toBe("SIGKILL");
     expect(exit.at).toBeGreaterThanOrEqual(5_000);
@@ -266,13 +267,14 @@ setInterval(() => undefined, 1000);
         child.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
         child.once("exit", (code) => reject(new Error(`the worker exited with ${code}: ${stderr}`)));
       });
-      await vi.waitFor(() => expect(processesOf(uid)).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      // The manager, and the relay to its API server in its network namespace.
+      await vi.waitFor(() => expect(processesOf(uid)).toHaveLength(2), { timeout: 10_000, interval: 50 });
     } finally {
       child.kill("SIGKILL");
       await exited;
     }
-    // The worker's manager outlives it, in its own process group.
-    expect(processesOf(uid)).toHaveLength(1);
+    // The worker's manager (and its relay) outlives it, in its own process group.
+    expect(processesOf(uid)).toHaveLength(2);
     expect(existsSync(join(settings.root, "locks", String(uid)))).toBe(true);
     expect(await firewallRulesOf(uid)).not.toEqual([]);
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
 
   // Learner A's attempt gets a finished result with evidence and a log, as a worker would record it
   // (no worker runs in this file: these tests are about who may read what).
-  const db = createDb(stack.db.url, 1);
+  const db = createDb(stack.db.url, { log: () => undefined, maxConnections: 1 });
   const run = await startRun(db, ids.attemptA);
   const evidence = await putBlob(db, capJson({ objects: [{ kind: "Backup" }], timeline: [], events: [], logs: [] }, 10_000));
   const check = { id: "backup-crd-installed", task: "1.2", title: "The Backup CRD", required: true, points: 1, status: "passed" as const, message: "ok", hint: "h", decidedAtMs: 5 };
@@ -114,7 +114,7 @@ describe("authorization", () => {
     const csv = await api<string>(stack, tokens.instructor, "GET", `/api/v1/gradebook?lab=${LAB}&format=csv`);
     const lines = csv.body.trim().split("\r\n");
     expect(lines[0]).toMatch(/^user,attempts,status,score,max_score,task 1\.2,/);
-    expect(lines.find((l) => l.startsWith("learner-a,"))).toMatch(/^learner-a,\d+,graded,1,48,1,/);
+    expect(lines.find((l) => l.startsWith("learner-a,"))).toMatch(/^learner-a,\d+,graded,1,50,1,/);
   });
 });
 

@@ -5,10 +5,13 @@ import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
 import { labgrader } from "./support/cli.ts";
 import { repoRoot, tempDir } from "./support/env.ts";
 
-const mutants = readdirSync(join(repoRoot, "test/mutants"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const folders = (dir: string) => readdirSync(join(repoRoot, dir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const mutants = folders("test/mutants");
+const controls = folders("test/controls").map((name) => `control/${name}`);
 
-// `labgrader validate` is the proof that the checks work: the reference operator gets full marks
-// and every mutant fails exactly the checks it lists. One test per operator, from one run.
+// `labgrader validate` is the proof that the checks work: the reference operator gets full marks,
+// every mutant fails exactly the checks it lists, and every control (a correct operator written
+// differently) loses no point. One test per operator, from one run.
 describe("labgrader validate", () => {
   const outcomes = new Map<string, ValidationOutcome>();
   let code = -1;
@@ -28,7 +31,11 @@ describe("labgrader validate", () => {
     expect(code).toBe(0);
   });
 
-  it.each(["reference", ...mutants])("%s is graded as expected", (name) => {
+  it("has controls beside the mutants: at least eight correct operators written differently, and score controls", () => {
+    expect(controls.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(["reference", ...mutants, ...controls])("%s is graded as expected", (name) => {
     const outcome = outcomes.get(name);
     expect(outcome, `no outcome for ${name}`).toBeDefined();
     expect({ missed: outcome!.missed, unexpected: outcome!.unexpected, errors: outcome!.errors }).toEqual({ missed: [], unexpected: [], errors: [] });

@@ -70,6 +70,8 @@ export type GradeResult = z.infer<typeof GradeResultSchema>;
 export type GradeProgress =
   | { type: "phase"; phase: "building" | "provisioning" | "deploying" | "checking" | "reporting"; at: number }
   | { type: "check"; result: CheckResult }
+  /** The operator's `go build` ended: how long it took from the moment it had a build slot, and whether it built. */
+  | { type: "build"; ok: boolean; timedOut: boolean; durationMs: number; at: number }
   /** The grade waits for its turn in the host's budget: `ahead` others first, `held` of `size` slots in use. */
   | { type: "waiting"; slot: "grade" | "build"; ahead: number; held: number; size: number; at: number }
   | { type: "log"; message: string; at: number };

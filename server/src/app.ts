@@ -3,10 +3,12 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { authenticate, currentUser } from "./auth.ts";
-import type { Db } from "./db/connect.ts";
+import { isDatabaseUnavailable, type Db } from "./db/connect.ts";
 import type { EventSink } from "./db/events.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError, TooManyRequests } from "./errors.ts";
+import type { FairUse } from "./limits/fair-use.ts";
 import type { LiveHub } from "./live.ts";
+import type { ServiceMetrics } from "./metrics/service-metrics.ts";
 import { attemptsRouter } from "./routes/attempts/attempts.ts";
 import { gradebookRouter } from "./routes/gradebook/gradebook.ts";
 import { labsRouter } from "./routes/labs/labs.ts";
@@ -20,18 +22,28 @@ export interface AppDeps {
   queue: Queue;
   live: LiveHub;
   notify: EventSink;
+  /** Sign-in, submission and event-stream limits, shared by every server process. */
+  limits: FairUse;
   uploadDir: string;
   maxUploadBytes: number;
+  /** The Go that builds submissions (go1.26.8): an upload's go.mod may not ask for a newer one. */
+  goVersion: string;
   acceptsImages: boolean;
   log: (line: string) => void;
   /** Sign-in and the learners' and instructors' pages; without it the service is the API alone. */
   pages?: PagesOptions;
+  /** Request timing and GET /metrics (instructors); without it the service keeps no metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
+  if (deps.metrics) {
+    app.use(deps.metrics.http);
+    app.get("/metrics", authenticate(deps.db), deps.metrics.handler);
+  }
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
@@ -54,15 +66,21 @@ export function createApp(deps: AppDeps) {
     res.json({ id: user.id, name: user.name, role: user.role });
   });
   api.use(labsRouter(deps.db));
-  api.use(submissionsRouter({ db: deps.db, queue: deps.queue, notify: deps.notify, upload: { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes }, acceptsImages: deps.acceptsImages, log: deps.log }));
-  api.use(attemptsRouter({ db: deps.db, queue: deps.queue, live: deps.live, notify: deps.notify, log: deps.log }));
+  api.use(submissionsRouter({ db: deps.db, queue: deps.queue, notify: deps.notify, submissions: deps.limits.submissions, upload: { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes, goVersion: deps.goVersion }, acceptsImages: deps.acceptsImages, log: deps.log }));
+  api.use(attemptsRouter({ db: deps.db, queue: deps.queue, live: deps.live, streams: deps.limits.streams, notify: deps.notify, log: deps.log }));
   api.use(gradebookRouter(deps.db));
   api.use((_req, _res, next) => next(new HttpError(404, "no such API route; see /api/v1/openapi.json")));
   app.use("/api/v1", api);
   if (deps.pages) app.use(createPages(deps, deps.pages));
 
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
+    if (isDatabaseUnavailable(error)) {
+      deps.log(`${req.method} ${req.originalUrl}: the gradebook is unavailable (${error instanceof Error ? error.message : String(error)})`);
+      res.status(503).set("retry-after", "5").json({ error: "the gradebook (PostgreSQL) is unavailable right now; try again in a moment" });
+      return;
+    }
+    if (error instanceof TooManyRequests) res.set("retry-after", String(error.retryAfterSeconds));
     if (error instanceof HttpError) {
       res.status(error.status).json({ error: error.message, ...(error.details ? { details: error.details } : {}) });
       return;

@@ -1,3 +1,5 @@
+import { retryAfterSeconds } from "./limits/sliding-window.ts";
+
 /** An error the client caused, answered with its status and message. */
 export class HttpError extends Error {
   readonly status: number;
@@ -10,3 +12,12 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what: string) => new HttpError(404, `${what} not found`);
+
+/** 429: a fair-use limit was reached; answered with Retry-After, in whole seconds. */
+export class TooManyRequests extends HttpError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(429, message);
+    this.retryAfterSeconds = retryAfterSeconds(retryAfterMs);
+  }
+}

@@ -23,6 +23,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** Extra environment for workers (timings, concurrency). */
   workerEnv?: Record<string, string>;
+  /** Extra environment for the service (its limits and their windows). */
+  serverEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -51,11 +53,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LABGRADER_WORK_DIR: tempDir("attempts"),
   };
   // Labs are recorded by workers at start; record them now so the service knows them before any worker runs.
-  const kdb = createDb(db.url, 1);
+  const kdb = createDb(db.url, { log: () => undefined, maxConnections: 1 });
   await migrate(kdb);
   await syncLabs(kdb, LABS_DIR);
   await kdb.destroy();
-  const server = startProcess("server/src/main.ts", env);
+  const server = startProcess("server/src/main.ts", { ...env, ...options.serverEnv });
   await server.waitFor(/listening on/, 60_000);
   const workers: ServiceProcess[] = [];
   const stack: Stack = {

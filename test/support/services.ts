@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { freePort } from "../../grader/src/process/ports.ts";
+import { canConnect } from "../../scripts/local-services.ts";
 import { repoRoot, tempDir } from "./env.ts";
 
 export { freePort };
@@ -16,17 +17,6 @@ export { freePort };
  */
 
 
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 let embedded: Promise<string> | undefined;
 async function embeddedPostgres(): Promise<string> {
@@ -50,7 +40,7 @@ async function embeddedPostgres(): Promise<string> {
 async function adminUrl(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   const local = "postgres://postgres@127.0.0.1:5432/postgres";
-  return (await reachable(local)) ? local : embeddedPostgres();
+  return (await canConnect(local)) ? local : embeddedPostgres();
 }
 
 export interface TestDatabase {
@@ -135,6 +125,11 @@ export interface ServiceProcess {
 /** Starts server/src/main.ts or grader/src/jobs/main.ts as its own process, as `npm start` does. */
 export function startProcess(script: "server/src/main.ts" | "grader/src/jobs/main.ts", env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return watchProcess(child, script);
+}
+
+/** Collects the lines a started process prints (stdout and stderr piped) so a test can wait on them. */
+export function watchProcess(child: ChildProcess, name: string): ServiceProcess {
   const output: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -157,9 +152,9 @@ export function startProcess(script: "server/src/main.ts" | "grader/src/jobs/mai
       const seen = output.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${script} did not print ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-30).join("\n")}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-30).join("\n")}`)), timeoutMs);
         waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-        exited.then(() => reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; output:\n${output.slice(-30).join("\n")}`)), () => undefined);
+        exited.then(() => reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; output:\n${output.slice(-30).join("\n")}`)), () => undefined);
       });
     },
     async stop(signal = "SIGTERM") {

@@ -39,9 +39,17 @@ function followAttempt(root) {
     say("The grading was interrupted and starts again from the beginning.");
   });
   source.addEventListener("waiting", (e) => {
-    const { slot, ahead } = JSON.parse(e.data);
+    const { slot, ahead, limit } = JSON.parse(e.data);
+    if (slot === "learner") {
+      say(`Queued: ${limit} of your attempts are being graded, the most at once; this one starts when one of them finishes.`);
+      return;
+    }
     const what = slot === "build" ? "a free build slot" : "a free grading slot";
     say(`Waiting for ${what} on a busy grader${ahead > 0 ? ` (${ahead} ahead of you)` : ""}…`);
+  });
+  // A refused stream (too many open at once) is not retried by the browser: say so rather than go quiet.
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) say("Live progress is off: you may have too many attempt pages open. Close some, then reload this page.");
   });
   source.addEventListener("retrying", () => say("The grading platform had a problem; trying again shortly (this is not your fault)."));
   const finish = () => {

@@ -9,4 +9,6 @@ export interface CliContext {
   /** Results (stdout). */
   out: (text: string) => void;
   isTty: boolean;
+  /** Draws a status line in place of the last one on stderr ("" clears it); unset when stderr is no terminal. */
+  live?: (line: string) => void;
 }

@@ -1,19 +1,20 @@
 import { parseArgs } from "node:util";
 import { formatProblem } from "../engine/yaml-location.ts";
-import { loadMutants } from "../grading/validate.ts";
+import { loadControls, loadMutants } from "../grading/validate.ts";
 import type { Lab } from "../engine/lab.ts";
 import { listLabs, lintLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import { materializeEdits } from "../runner/source.ts";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "./context.ts";
-import { MUTANTS_DIR } from "./validate.ts";
+import { CONTROLS_DIR, MUTANTS_DIR } from "./validate.ts";
 
 export const lintHelp = `labgrader lint
   Checks every lab in labs/ (schema, references between checks, tasks, fixtures, deadlock-free
-  fixtures) and every mutant in test/mutants (its edits apply, the checks it names exist).`;
+  fixtures), every mutant in test/mutants (its edits apply, the checks it names exist) and every
+  control in test/controls (its edits apply, the tasks it names exist).`;
 
 export async function lintCommand(args: string[], ctx: CliContext): Promise<number> {
   parseArgs({ args, options: {} });
@@ -25,20 +26,26 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
     if (!labs.has(id)) labs.set(id, loadLab(id).catch(() => undefined));
     return labs.get(id)!;
   };
-  for (const m of await loadMutants(MUTANTS_DIR)) {
+  const variants = [
+    ...(await loadMutants(MUTANTS_DIR)).map((m) => ({ where: `test/mutants/${m.name}`, variant: m.mutant, checks: m.mutant.fails, tasks: [] as string[] })),
+    ...(await loadControls(CONTROLS_DIR)).map((c) => ({ where: `test/controls/${c.name}`, variant: c.control, checks: [] as string[], tasks: c.control.score?.losesTasks ?? [] })),
+  ];
+  for (const { where, variant, checks, tasks } of variants) {
     try {
-      const lab = await labOf(m.mutant.lab);
+      const lab = await labOf(variant.lab);
       if (!lab) {
-        if (!(await listLabs()).includes(m.mutant.lab)) problems.push(`test/mutants/${m.name}: unknown lab ${m.mutant.lab}`);
+        if (!(await listLabs()).includes(variant.lab)) problems.push(`${where}: unknown lab ${variant.lab}`);
         continue;
       }
-      for (const id of m.mutant.fails) if (!lab.checks.some((c) => c.id === id)) problems.push(`test/mutants/${m.name}: lab ${lab.id} has no check ${id}`);
-      await materializeEdits(REFERENCE_OPERATOR_DIR, m.mutant.edits, join(scratch, m.name));
+      for (const id of checks) if (!lab.checks.some((c) => c.id === id)) problems.push(`${where}: lab ${lab.id} has no check ${id}`);
+      for (const id of tasks) if (!lab.tasks.some((t) => t.id === id)) problems.push(`${where}: lab ${lab.id} has no task ${id}`);
+      await materializeEdits(REFERENCE_OPERATOR_DIR, variant.edits, join(scratch, where));
     } catch (e) {
-      problems.push(`test/mutants/${m.name}: ${e instanceof Error ? e.message : String(e)}`);
+      problems.push(`${where}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  await rm(scratch, { recursive: true, force: true });
   for (const p of problems) ctx.out(p);
-  ctx.log(problems.length === 0 ? "lint: every lab and mutant is valid" : `lint: ${problems.length} problem(s)`);
+  ctx.log(problems.length === 0 ? "lint: every lab, mutant and control is valid" : `lint: ${problems.length} problem(s)`);
   return problems.length === 0 ? 0 : 1;
 }

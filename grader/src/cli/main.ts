@@ -1,39 +1,45 @@
 import { graderConfigFromEnv } from "../config.ts";
 import { messageChain } from "../errors.ts";
-import { clusterCommand, clusterHelp } from "./cluster.ts";
 import type { CliContext } from "./context.ts";
-import { gradeCommand, gradeHelp } from "./grade.ts";
-import { lintCommand, lintHelp } from "./lint.ts";
-import { toolchainCommand, toolchainHelp } from "./toolchain.ts";
-import { validateCommand, validateHelp } from "./validate.ts";
-import { usersCommand, usersHelp } from "../../../server/src/cli/users.ts";
 
-const commands: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
-  toolchain: { run: toolchainCommand, help: toolchainHelp },
-  cluster: { run: clusterCommand, help: clusterHelp },
-  grade: { run: gradeCommand, help: gradeHelp },
-  validate: { run: validateCommand, help: validateHelp },
-  lint: { run: lintCommand, help: lintHelp },
-  users: { run: usersCommand, help: usersHelp },
+interface Command {
+  run: (args: string[], ctx: CliContext) => Promise<number>;
+  help: string;
+}
+
+/** Each command's module is loaded only when it runs: `users add` need not load the grader. */
+const commands: Record<string, () => Promise<Command>> = {
+  toolchain: async () => import("./toolchain.ts").then((m) => ({ run: m.toolchainCommand, help: m.toolchainHelp })),
+  cluster: async () => import("./cluster.ts").then((m) => ({ run: m.clusterCommand, help: m.clusterHelp })),
+  grade: async () => import("./grade.ts").then((m) => ({ run: m.gradeCommand, help: m.gradeHelp })),
+  validate: async () => import("./validate.ts").then((m) => ({ run: m.validateCommand, help: m.validateHelp })),
+  lint: async () => import("./lint.ts").then((m) => ({ run: m.lintCommand, help: m.lintHelp })),
+  users: async () => import("../../../server/src/cli/users.ts").then((m) => ({ run: m.usersCommand, help: m.usersHelp })),
 };
 
-function usage(): string {
-  return ["labgrader — grades Kubernetes-operator labs against real clusters", "", ...Object.values(commands).map((c) => c.help)].join("\n");
+async function usage(): Promise<string> {
+  const helps = await Promise.all(Object.values(commands).map(async (load) => (await load()).help));
+  return ["labgrader — grades Kubernetes-operator labs against real clusters", "", ...helps].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    process.stderr.write(`${usage()}\n`);
+  const load = name ? commands[name] : undefined;
+  if (!load) {
+    process.stderr.write(`${await usage()}\n`);
     return name === "help" || name === "--help" || name === undefined ? 0 : 2;
   }
+  const command = await load();
+  const stderr = process.stderr;
+  // On a terminal every line first erases a status line that may be drawn where it goes.
+  const erase = stderr.isTTY ? "\r\x1b[2K" : "";
   const ctx: CliContext = {
     config: graderConfigFromEnv(process.env),
     env: { ...process.env },
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: (line) => stderr.write(`${erase}${line}\n`),
     out: (text) => process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`),
     isTty: Boolean(process.stdout.isTTY),
+    ...(stderr.isTTY ? { live: (line: string) => stderr.write(`${erase}${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}`) } : {}),
   };
   return command.run(rest, ctx);
 }

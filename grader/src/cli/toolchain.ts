@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import type { CliContext } from "./context.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import { ensureKindNodeImage, kindImageStatus } from "../toolchain/kind-image.ts";
+import { readLastBuild, recordLastBuild } from "../toolchain/last-builds.ts";
+import { createProgress, formatDuration, type Progress } from "../toolchain/progress.ts";
 import { join } from "node:path";
 import { buildManager } from "../runner/build.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
@@ -9,6 +11,8 @@ import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 export const toolchainHelp = `labgrader toolchain [--check] [--quiet] [--json]
   Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kwokctl and
   controller-gen from pinned Go modules into the cache, skipping what is already there.
+  While a build runs it says how long it has run and, from the last build, about how long is
+  left: in place on a terminal, otherwise a line every 30 s.
   A binary named by LABGRADER_<NAME> (e.g. LABGRADER_KUBE_APISERVER), found in
   KUBEBUILDER_ASSETS or on PATH at the pinned version is used instead.
   Then builds the reference operator once, as grades build managers (CGO_ENABLED=0), so Go's
@@ -26,13 +30,22 @@ labgrader toolchain kind [--check] [--json]
   Needs root and a Docker daemon: run scripts/kind-host.sh first.
   --check  build nothing; say what is missing`;
 
+/** The reference operator's warm-up build keeps its last duration beside the toolchain's, for the estimate. */
+const REFERENCE_BUILD = "reference-operator";
+
 function mib(bytes: number | undefined): string {
   return bytes === undefined ? "-" : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
+/** Progress lines on stderr: in place on a terminal; none with --quiet. */
+function progressFor(values: { quiet?: boolean }, ctx: CliContext): Progress {
+  if (values.quiet) return createProgress({ log: () => undefined });
+  return createProgress({ log: ctx.log, ...(ctx.live ? { live: ctx.live } : {}) });
+}
+
 async function kindCommand(values: { check?: boolean; quiet?: boolean; json?: boolean }, ctx: CliContext): Promise<number> {
   const log = values.quiet ? () => undefined : ctx.log;
-  const opts = { cacheDir: ctx.config.cacheDir, env: ctx.env, log, nodeImage: ctx.config.kindNodeImage };
+  const opts = { cacheDir: ctx.config.cacheDir, env: ctx.env, log, nodeImage: ctx.config.kindNodeImage, progress: progressFor(values, ctx) };
   if (values.check) {
     const status = await kindImageStatus(opts);
     if (values.json) ctx.out(JSON.stringify(status, null, 2));
@@ -68,7 +81,8 @@ export async function toolchainCommand(args: string[], ctx: CliContext): Promise
   if (positionals[0] === "kind") return kindCommand(values, ctx);
   const started = Date.now();
   const log = values.quiet ? () => undefined : ctx.log;
-  const result = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log }, !values.check);
+  const progress = progressFor(values, ctx);
+  const result = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log, progress }, !values.check);
   if (positionals[0] === "env") {
     ctx.out(`KUBEBUILDER_ASSETS=${result.toolchain.assetsDir}`);
     return 0;
@@ -78,11 +92,15 @@ export async function toolchainCommand(args: string[], ctx: CliContext): Promise
     return 0;
   }
   if (!values.check) {
-    const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir: join(ctx.config.cacheDir, "reference-build"), env: ctx.env, timeoutMs: 30 * 60_000 });
+    const last = readLastBuild(ctx.config.cacheDir, REFERENCE_BUILD);
+    log(`building the reference operator, to warm Go's build cache for grades${last ? ` (the last build took ${formatDuration(last.durationMs)})` : ""}`);
+    const task = progress.start("building the reference operator", last?.durationMs);
+    const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir: join(ctx.config.cacheDir, "reference-build"), env: ctx.env, timeoutMs: 30 * 60_000 }).finally(() => task.end());
     if (!warm.ok) {
       ctx.log(`the reference operator did not build${warm.timedOut ? " (timed out)" : ""}:\n${warm.output}`);
       return 1;
     }
+    recordLastBuild(ctx.config.cacheDir, REFERENCE_BUILD, { durationMs: warm.durationMs, finishedAt: new Date().toISOString() });
     log(`reference operator built in ${(warm.durationMs / 1000).toFixed(1)} s (Go build cache warm for grades)`);
   }
   if (!values.quiet) {

@@ -6,20 +6,22 @@ import { fileURLToPath } from "node:url";
 import type { GradeResult } from "../contracts.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
-import { compare, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
+import { compare, compareControl, loadControls, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
 import { listLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
-import type { OperatorSource } from "../runner/source.ts";
+import type { OperatorSource, Variant } from "../runner/source.ts";
 import type { CliContext } from "./context.ts";
 import { gradingDeps } from "./grading-deps.ts";
 
 export const MUTANTS_DIR = fileURLToPath(new URL("../../../test/mutants/", import.meta.url));
+export const CONTROLS_DIR = fileURLToPath(new URL("../../../test/controls/", import.meta.url));
 
 export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--concurrency N] [--provider …]
                    [--course-timings] [--json FILE] [--junit FILE]
-  Grades the reference operator on every lab (it must get full marks) and every mutant in
-  test/mutants (each must fail exactly the checks it lists). Uses --phase-delay=1s unless
-  --course-timings. Exits non-zero on any mismatch.`;
+  Grades the reference operator on every lab (it must get full marks), every mutant in
+  test/mutants (each must fail exactly the checks it lists) and every control in test/controls
+  (correct operators written differently: full marks, or for a score control at most its points).
+  Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.`;
 
 export async function validateCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +39,8 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   const deps = await gradingDeps(ctx, values.provider);
   const labIds = values.lab ? [values.lab] : await listLabs();
   const mutants = await loadMutants(MUTANTS_DIR);
+  const controls = await loadControls(CONTROLS_DIR);
+  const started = Date.now();
   const only = values.only?.split(",").map((s) => s.trim());
   const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-validate-"));
@@ -57,9 +61,11 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       problems += 1;
       ctx.log(`${labId}: no mutant fails these required checks: ${uncovered.join(", ")}`);
     }
-    const jobs: { name: string; source: OperatorSource; fails: string[] }[] = [
-      { name: "reference", source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR }, fails: [] },
-      ...labMutants.map((m) => ({ name: m.name, source: { kind: "mutant" as const, referenceDir: REFERENCE_OPERATOR_DIR, mutantDir: m.dir, mutant: m.mutant }, fails: m.mutant.fails })),
+    const variant = (v: Variant): OperatorSource => ({ kind: "variant", referenceDir: REFERENCE_OPERATOR_DIR, variant: v });
+    const jobs: { name: string; source: OperatorSource; judge: (result: GradeResult) => ValidationOutcome }[] = [
+      { name: "reference", source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR }, judge: (r: GradeResult) => compare({ operator: "reference", fails: [] }, r) },
+      ...labMutants.map((m) => ({ name: m.name, source: variant(m.mutant), judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails }, r) })),
+      ...controls.filter((c) => c.control.lab === labId).map((c) => ({ name: `control/${c.name}`, source: variant(c.control), judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r) })),
     ].filter((j) => !only || only.includes(j.name));
     const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {
       const result = await gradeOperator({
@@ -70,7 +76,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
         workDir: join(workRoot, labId, job.name),
         managerArgs,
       });
-      const outcome = compare({ operator: job.name, fails: job.fails }, result);
+      const outcome = job.judge(result);
       ctx.log(`${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`);
       return { result, outcome };
     });
@@ -82,7 +88,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   if (values.json) await writeFile(values.json, JSON.stringify({ outcomes, results }, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit(results));
   const failedOutcomes = outcomes.filter((o) => !o.ok).length;
-  ctx.out(`validate: ${outcomes.length - failedOutcomes} of ${outcomes.length} operators graded as expected${problems ? `; ${problems} coverage problem(s)` : ""}`);
+  ctx.out(`validate: ${outcomes.length - failedOutcomes} of ${outcomes.length} operators graded as expected in ${((Date.now() - started) / 1000).toFixed(0)} s${problems ? `; ${problems} coverage problem(s)` : ""}`);
   return failedOutcomes === 0 && problems === 0 ? 0 : 1;
 }
 

@@ -1,3 +1,4 @@
+import { POD_SECURITY_ENFORCE } from "../engine/lab.ts";
 import type { KubeObject } from "../engine/trace.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
 import { SYSTEM_NAMESPACES } from "./kind-config.ts";
@@ -6,10 +7,45 @@ import { MANAGED_BY } from "./provider.ts";
 const labels = { "app.kubernetes.io/managed-by": MANAGED_BY };
 const ADMISSION = "admissionregistration.k8s.io/v1";
 
-/** A request made by a ServiceAccount that is not one of Kubernetes' own (kube-system, local-path-storage). */
-const FOREIGN_SERVICE_ACCOUNT = [
-  'request.userInfo.username.startsWith("system:serviceaccount:")',
-  ...SYSTEM_NAMESPACES.map((ns) => `!request.userInfo.username.startsWith("system:serviceaccount:${ns}:")`),
+/**
+ * The ServiceAccounts kube-controller-manager acts as in kube-system (kubeadm runs it with
+ * --use-service-account-credentials): one per controller, as Kubernetes' bootstrap RBAC policy
+ * names them (plugin/pkg/auth/authorizer/rbac/bootstrappolicy, v1.36), and those of its leader
+ * election and kube-system Roles.
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS = [
+  "attachdetach-controller", "bootstrap-signer", "certificate-controller", "cloud-provider", "clusterrole-aggregation-controller",
+  "cronjob-controller", "daemon-set-controller", "deployment-controller", "device-taint-eviction-controller", "disruption-controller",
+  "endpoint-controller", "endpointslice-controller", "endpointslicemirroring-controller", "ephemeral-volume-controller", "expand-controller",
+  "generic-garbage-collector", "horizontal-pod-autoscaler", "job-controller", "kube-apiserver-serving-clustertrustbundle-publisher",
+  "kube-controller-manager", "leader-election-controller", "legacy-service-account-token-cleaner", "namespace-controller", "node-controller",
+  "persistent-volume-binder", "pod-garbage-collector", "podcertificaterequestcleaner", "podgroup-protection-controller", "pv-protection-controller",
+  "pvc-protection-controller", "replicaset-controller", "replication-controller", "resource-claim-controller",
+  "resourcepoolstatusrequest-controller", "resourcequota-controller", "root-ca-cert-publisher", "route-controller", "selinux-warning-controller",
+  "service-account-controller", "service-cidrs-controller", "service-controller", "statefulset-controller", "storage-version-garbage-collector",
+  "storage-version-migrator-controller", "token-cleaner", "ttl-after-finished-controller", "ttl-controller",
+  "validatingadmissionpolicy-status-controller", "volumeattributesclass-protection-controller",
+] as const;
+
+/**
+ * Who may write to the system namespaces: Kubernetes' own components by name, never "any
+ * ServiceAccount of kube-system" (a pod there could run as any of them) and never an administrator
+ * (labgrader's own client applies a project's manifests). The kubelets create their static pods'
+ * mirrors and report pod status; kind's local-path provisioner makes its helper pods.
+ */
+export const TRUSTED_USERNAMES = [
+  "system:apiserver",
+  "system:kube-controller-manager",
+  "system:kube-scheduler",
+  ...CONTROLLER_SERVICE_ACCOUNTS.map((sa) => `system:serviceaccount:kube-system:${sa}`),
+  "system:serviceaccount:kube-system:kube-scheduler",
+  "system:serviceaccount:local-path-storage:local-path-provisioner-service-account",
+];
+
+/** A request made by anyone but those: the condition under which the policies apply. */
+const UNTRUSTED = [
+  `!(request.userInfo.username in ${JSON.stringify(TRUSTED_USERNAMES)})`,
+  `!(request.userInfo.username.startsWith("system:node:") && has(request.userInfo.groups) && "system:nodes" in request.userInfo.groups)`,
 ].join(" && ");
 
 const policy = (name: string, spec: object): KubeObject[] => [
@@ -19,26 +55,29 @@ const policy = (name: string, spec: object): KubeObject[] => [
 
 /**
  * On kind the learner's pods are real containers on a privileged node, so the cluster itself must
- * keep them in. Pod Security `baseline` is the cluster default (kind-config.ts); these policies
- * close the two ways around it: writing into the exempt system namespaces, and creating or
- * relabelling a namespace as `privileged`. They bind every ServiceAccount but Kubernetes' own.
+ * keep them in, whatever labgrader's own review of the manifests missed. Pod Security `baseline` is
+ * the cluster default (kind-config.ts); these policies close the two ways around it: writing into
+ * the exempt system namespaces (any resource or subresource: pods/exec, pods/ephemeralcontainers,
+ * serviceaccounts/token… — "*" alone would match no subresource), and creating or relabelling a
+ * namespace as `privileged`. They bind everyone but Kubernetes' own components.
  */
 export function hardeningObjects(): KubeObject[] {
   return [
     ...policy("labgrader-system-namespaces", {
       matchConstraints: {
-        resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"], scope: "Namespaced" }],
+        // "*/*" is every resource and every subresource; the API server refuses it beside any other entry.
+        resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*/*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"], scope: "Namespaced" }],
         namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...SYSTEM_NAMESPACES] }] },
       },
-      matchConditions: [{ name: "foreign-service-account", expression: FOREIGN_SERVICE_ACCOUNT }],
+      matchConditions: [{ name: "not-kubernetes-itself", expression: UNTRUSTED }],
       validations: [{ expression: "false", message: `labgrader: an operator may not write to ${SYSTEM_NAMESPACES.join(" or ")}` }],
     }),
     ...policy("labgrader-namespace-pod-security", {
       matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] },
-      matchConditions: [{ name: "foreign-service-account", expression: FOREIGN_SERVICE_ACCOUNT }],
+      matchConditions: [{ name: "not-kubernetes-itself", expression: UNTRUSTED }],
       validations: [
         {
-          expression: `!has(object.metadata.labels) || !("pod-security.kubernetes.io/enforce" in object.metadata.labels) || object.metadata.labels["pod-security.kubernetes.io/enforce"] != "privileged"`,
+          expression: `!has(object.metadata.labels) || !("${POD_SECURITY_ENFORCE}" in object.metadata.labels) || object.metadata.labels["${POD_SECURITY_ENFORCE}"] != "privileged"`,
           message: "labgrader: an operator may not make a namespace privileged",
         },
       ],

@@ -40,6 +40,27 @@ export const ResourceSchema = z.strictObject({
 });
 export type Resource = z.infer<typeof ResourceSchema>;
 
+/** A permission an operator of the lab may be granted: its generated role is bound only within these. */
+export const PermissionSchema = z.strictObject({
+  /** API groups; "" is the core group. No wildcards. */
+  apiGroups: z.array(z.string().refine((g) => g !== "*", "no wildcards: name each group")).min(1),
+  /** Resources, subresources as "pods/log". No wildcards. */
+  resources: z.array(z.string().min(1).refine((r) => r !== "*", "no wildcards: name each resource")).min(1),
+  /** Verbs. No wildcards. */
+  verbs: z.array(z.string().min(1).refine((v) => v !== "*", "no wildcards: name each verb")).min(1),
+});
+export type Permission = z.infer<typeof PermissionSchema>;
+
+/**
+ * A Pod Security Standard a namespace enforces. `restricted` asks a pod to run as non-root with no
+ * capabilities and no privilege escalation; `baseline` only keeps it off the host (no privileged
+ * mode, host namespaces, host paths or added capabilities). `privileged` is never granted.
+ */
+export const PodSecuritySchema = z.enum(["restricted", "baseline"]);
+export type PodSecurity = z.infer<typeof PodSecuritySchema>;
+/** The namespace label Pod Security admission enforces. */
+export const POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+
 /** A task of the lab, as numbered on the lab page. */
 export const TaskSchema = z.strictObject({
   /** The lab's numbering, e.g. "1.2", or a name for unnumbered sections, e.g. "cleanup". */
@@ -73,6 +94,12 @@ const checkFields = {
   requires: z.array(IdSchema).min(1).optional(),
   /** Objects whose state this check waits on; a failure names the one that never got there and its task. */
   waitsFor: z.array(WaitsForSchema).min(1).optional(),
+  /**
+   * Decide at once when nothing the check reads (its objects and those it waits for) has changed for
+   * this long: a timeout sized for slow operators then costs a stuck one no more than this. Must
+   * exceed the longest pause a correct operator makes between two writes.
+   */
+  stuckAfter: DurationSchema.optional(),
 };
 
 function checkOf<T extends string, P extends z.ZodType>(type: T, params: P) {
@@ -171,6 +198,17 @@ export const LabFileSchema = z.strictObject({
   version: z.number().int().min(1).optional(),
   /** Kinds the recorder watches and steps act on. */
   resources: z.array(ResourceSchema).min(1),
+  /**
+   * What an operator of this lab may be granted (an allow-list): its generated role is bound only
+   * within these, the rest reported as findings that cost no points. Without it, only what no
+   * operator is ever granted is left out. Its CRDs may define only the lab's own kinds.
+   */
+  permissions: z.array(PermissionSchema).optional(),
+  /**
+   * Pod Security enforced in the namespaces an attempt gets (each scenario's, and on kind the
+   * operator's): restricted unless the pods the lab's operators make cannot run that way.
+   */
+  podSecurity: PodSecuritySchema.default("restricted"),
   /** The lab's tasks that have checks. */
   tasks: z.array(TaskSchema).min(1),
   /** The graded checks. */

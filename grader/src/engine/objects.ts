@@ -109,3 +109,37 @@ export function momentsOf(histories: TraceEntry[][], since: number): Moment[] {
   for (const entry of all) if (entry.at >= since) moments.push({ seq: entry.seq, rv: entry.rv, at: entry.at });
   return moments;
 }
+
+/** When any of the objects last changed (ms on the grade clock), or -Infinity if none was ever seen. */
+export function lastChangeOf(trace: Trace, selectors: ObjectSelector[], namespace: string): number {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const selector of selectors) {
+    const latest = historyOf(trace, selector, namespace).at(-1);
+    if (latest && latest.at > last) last = latest.at;
+  }
+  return last;
+}
+
+/**
+ * When anything last happened in a namespace (ms on the grade clock): a recorded version of an
+ * object in it, or an Event about one (a real pod's progress shows as Events: scheduled, pulled,
+ * started). -Infinity if nothing did.
+ */
+export function lastActivityIn(trace: Trace, namespace: string): number {
+  let last = Number.NEGATIVE_INFINITY;
+  for (let i = trace.entries.length - 1; i >= 0; i--) {
+    const entry = trace.entries[i]!;
+    if (entry.object.metadata.namespace === namespace) {
+      last = entry.at;
+      break;
+    }
+  }
+  for (let i = trace.events.length - 1; i >= 0; i--) {
+    const event = trace.events[i]!;
+    if (event.regarding.namespace === namespace) {
+      last = Math.max(last, event.at);
+      break;
+    }
+  }
+  return last;
+}

@@ -12,6 +12,7 @@ import { quietCheck } from "./checks/quiet.ts";
 import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
 import { formatMs } from "./evidence.ts";
+import { lastActivityIn, lastChangeOf } from "./objects.ts";
 import type { Bind, ObjectSelector } from "./params.ts";
 import type { Trace, TraceGap } from "./trace.ts";
 
@@ -93,10 +94,14 @@ export const checkTypes = {
 
 export type CheckTypeName = keyof typeof checkTypes;
 
-/** The two things every check in a lab has for its type: which one, and its params. */
+/** What evaluating a check needs: its type and params, and how long it waits on a record that stands still. */
 export interface CheckCall {
   type: string;
   params: unknown;
+  /** Decide once nothing the check reads has changed for this long (ms); see the lab's `stuckAfter`. */
+  stuckAfterMs?: number;
+  /** Objects it depends on besides its own (a `waitsFor`): their changes count as progress too. */
+  waitsFor?: { object: ObjectSelector }[];
 }
 
 export function checkTypeOf(type: string): RegisteredCheckType {
@@ -116,7 +121,18 @@ export function probeFor(check: CheckCall): ProbeRequest | undefined {
  * `final: true` at the deadline; keep the first decided verdict.
  */
 export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
-  return checkTypeOf(check.type).evaluate(check.params, ctx);
+  const type = checkTypeOf(check.type);
+  const verdict = type.evaluate(check.params, ctx);
+  if (verdict.status !== "pending" || check.stuckAfterMs === undefined || ctx.final) return verdict;
+  // Nothing it reads, and nothing in its namespace, has moved for a while: waiting out the rest of
+  // the timeout would not change the outcome. (A real pod starting moves its namespace's Events.)
+  const read = [...type.objects(check.params), ...(check.waitsFor ?? []).map((w) => w.object)];
+  const moved = Math.max(ctx.since, lastChangeOf(ctx.trace, read, ctx.namespace), lastActivityIn(ctx.trace, ctx.namespace));
+  const stuckAt = moved + check.stuckAfterMs;
+  if (ctx.now < stuckAt) return { status: "pending", recheckAt: verdict.recheckAt === undefined ? stuckAt : Math.min(verdict.recheckAt, stuckAt) };
+  const final = type.evaluate(check.params, { ...ctx, final: true });
+  if (final.status !== "failed") return final;
+  return { ...final, message: `${final.message} (nothing it depends on, nor anything in its namespace, changed for ${formatMs(check.stuckAfterMs)}, so it stopped waiting)` };
 }
 
 export function isClusterLevel(type: string): boolean {

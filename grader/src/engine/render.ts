@@ -129,6 +129,8 @@ export interface RenderedCheck {
   requires: string[];
   /** Dependencies a failure is explained by, rendered. */
   waitsFor: WaitsFor[];
+  /** Decide once nothing it reads has changed for this long (ms). */
+  stuckAfterMs?: number;
 }
 
 export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck {
@@ -148,6 +150,7 @@ export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck
     params: result.data,
     requires: check.requires ?? [],
     waitsFor: (check.waitsFor ?? []).map((w) => WaitsForSchema.parse(renderDeep(w, vars))),
+    ...(check.stuckAfter ? { stuckAfterMs: durationMs(check.stuckAfter) } : {}),
   };
 }
 

@@ -11,10 +11,11 @@ import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { deployInCluster } from "../runner/deploy.ts";
-import { DeployManifestError } from "../runner/deploy-review.ts";
+import { DeployManifestError } from "../runner/deploy-error.ts";
 import { createOperatorIdentity } from "../runner/identity.ts";
 import { startManager, type RunningManager } from "../runner/manager.ts";
 import { createSandbox, prepareSandboxing, type Sandbox, type SandboxSettings } from "../runner/sandbox.ts";
+import { reviewCrds } from "../runner/crd-review.ts";
 import { installCrds } from "../runner/operator.ts";
 import { CRD_DIR, readCrds, readManagerRole, ROLE_FILE } from "../runner/project.ts";
 import { prepareOperator, type OperatorSource } from "../runner/source.ts";
@@ -43,6 +44,8 @@ export interface GradeOptions {
   capacity?: Pick<HostCapacity, "grades" | "builds">;
   /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */
   sandbox?: SandboxSettings;
+  /** Build a submitted project in a sandbox (own uid, cgroup limits, no network but the module proxy); unset builds as ourselves. */
+  buildSandbox?: SandboxSettings;
   /** kubectl, for rendering config/default when the provider runs operators in the cluster (kind). */
   kubectl?: string;
   onProgress?: (progress: GradeProgress) => void;
@@ -147,7 +150,8 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     const { loadImage } = target;
     if (!options.kubectl || !loadImage) throw new PlatformError(`the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`);
     try {
-      return await deployInCluster({ admin, loadImage, kubectl: options.kubectl, env: options.goEnv, manifestsDir, binary, attempt, workDir: options.workDir, managerArgs: options.managerArgs, labels, clock });
+      const allowed = options.lab.permissions ? { allowed: options.lab.permissions } : {};
+      return await deployInCluster({ admin, loadImage, kubectl: options.kubectl, env: options.goEnv, manifestsDir, binary, attempt, workDir: options.workDir, managerArgs: options.managerArgs, labels, clock, podSecurity: options.lab.podSecurity, ...allowed });
     } catch (e) {
       if (e instanceof DeployManifestError) throw new ProjectError(`The operator could not be deployed: ${e.message}`, { cause: e });
       const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
@@ -174,7 +178,14 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     });
     provisioning.catch(() => undefined);
     const buildSlot = await waitTurn(options.capacity?.builds, "build");
-    const prepared = await prepareOperator(options.source, { workDir: options.workDir, goEnv: options.goEnv, controllerGen: options.controllerGen, buildTimeoutMs: options.buildTimeoutMs }).finally(() => buildSlot?.release());
+    const prepared = await prepareOperator(options.source, {
+      workDir: options.workDir,
+      goEnv: options.goEnv,
+      controllerGen: options.controllerGen,
+      buildTimeoutMs: options.buildTimeoutMs,
+      ...(options.buildSandbox ? { sandbox: options.buildSandbox } : {}),
+    }).finally(() => buildSlot?.release());
+    progress({ type: "build", ok: prepared.build.ok, timedOut: !prepared.build.ok && prepared.build.timedOut, durationMs: prepared.build.durationMs, at: clock() });
     if (!prepared.build.ok && prepared.build.timedOut) {
       cluster = await provisioning.catch(() => undefined);
       throw new PlatformError(`the operator's build did not finish within ${Math.round(prepared.build.durationMs / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
@@ -188,9 +199,11 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     cluster = await provisioning;
     progress({ type: "phase", phase: "provisioning", at: clock() });
     const admin = createKubeClient(cluster.kubeconfigPath);
-    await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crds));
+    const crdReview = reviewCrds(crds, options.lab.resources);
+    findings.push(...crdReview.findings);
+    await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crdReview.kept));
     const inCluster = options.provider.operatorMode === "in-cluster";
-    const hostIdentity = inCluster ? undefined : await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"));
+    const hostIdentity = inCluster ? undefined : await createOperatorIdentity(admin, role, join(options.workDir, "operator.kubeconfig"), options.lab.permissions);
     findings.push(...(hostIdentity?.roleFindings ?? []));
     recorder = createRecorder(admin, kindsToRecord(options.lab), clock);
     await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
@@ -248,7 +261,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     const scenarios = options.lab.scenarios.map(async (s) => {
       const scenario = renderScenario(options.lab, s.id, attemptVars(s.id));
       try {
-        await runScenario(scenario, { admin, recorder: rec, clock, labels, abort, probe, onVerdict: (check, verdict, id) => record(check, verdict, id) });
+        await runScenario(scenario, { admin, recorder: rec, clock, labels, podSecurity: options.lab.podSecurity, abort, probe, onVerdict: (check, verdict, id) => record(check, verdict, id) });
       } catch (e) {
         const reason = `scenario ${s.id} failed: ${e instanceof Error ? e.message : String(e)}`;
         for (const step of scenario.steps) if (step.action === "checks" || step.action === "watch") for (const check of step.checks) record(check, { status: "error", reason, decidedAt: clock() }, s.id);

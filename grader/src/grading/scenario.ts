@@ -1,3 +1,4 @@
+import { POD_SECURITY_ENFORCE, type PodSecurity } from "../engine/lab.ts";
 import type { RenderedCheck, RenderedScenario, RenderedStep } from "../engine/render.ts";
 import type { KubeObject, ProbeResult } from "../engine/trace.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
@@ -10,6 +11,8 @@ export interface ScenarioDeps {
   clock: () => number;
   /** Labels for everything the grader creates (managed-by, attempt id). */
   labels: Record<string, string>;
+  /** The Pod Security level the scenario's namespace enforces (the lab's `podSecurity`). */
+  podSecurity: PodSecurity;
   abort: Promise<string>;
   /** Asks the cluster what a check needs to know first (dry-run apply, access review), if anything. */
   probe: (check: RenderedCheck) => Promise<ProbeResult | undefined>;
@@ -102,7 +105,7 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
     await deps.admin.apply({
       apiVersion: "v1",
       kind: "Namespace",
-      metadata: { name: scenario.namespace, labels: { ...deps.labels, "pod-security.kubernetes.io/enforce": "baseline" } },
+      metadata: { name: scenario.namespace, labels: { ...deps.labels, [POD_SECURITY_ENFORCE]: deps.podSecurity } },
     });
     for (const [index, step] of scenario.steps.entries()) {
       if (step.action === "checks") await Promise.all(step.checks.map((c) => judge(c)));

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { GradeResult } from "../contracts.ts";
-import { loadMutant, type Mutant } from "../runner/source.ts";
+import { loadControl, loadMutant, type Control, type Mutant } from "../runner/source.ts";
 
 export interface MutantEntry {
   name: string;
@@ -9,9 +9,22 @@ export interface MutantEntry {
   mutant: Mutant;
 }
 
+export interface ControlEntry {
+  name: string;
+  dir: string;
+  control: Control;
+}
+
+async function folders(dir: string): Promise<string[]> {
+  return (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
 export async function loadMutants(mutantsDir: string): Promise<MutantEntry[]> {
-  const names = (await readdir(mutantsDir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  return Promise.all(names.map(async (name) => ({ name, dir: join(mutantsDir, name), mutant: await loadMutant(join(mutantsDir, name)) })));
+  return Promise.all((await folders(mutantsDir)).map(async (name) => ({ name, dir: join(mutantsDir, name), mutant: await loadMutant(join(mutantsDir, name)) })));
+}
+
+export async function loadControls(controlsDir: string): Promise<ControlEntry[]> {
+  return Promise.all((await folders(controlsDir)).map(async (name) => ({ name, dir: join(controlsDir, name), control: await loadControl(join(controlsDir, name)) })));
 }
 
 export interface Expectation {
@@ -48,6 +61,26 @@ export function compare(expectation: Expectation, result: GradeResult): Validati
     unexpected,
     errors,
   };
+}
+
+/**
+ * A control is a correct operator written differently: it must lose no required point (advisory
+ * checks, which follow the course's own choices, may fail). A score control must get at most its
+ * points and fail every required check of the tasks it names.
+ */
+export function compareControl(name: string, control: Control, result: GradeResult): ValidationOutcome {
+  const errors = result.checks.filter((c) => c.status === "error").map((c) => `${c.id}: ${c.message}`);
+  if (result.status === "not_gradable" && result.reason) errors.unshift(result.reason);
+  const base = { operator: name, score: `${result.score}/${result.maxScore}`, errors };
+  if (!control.score) {
+    const unexpected = result.checks.filter((c) => c.required && c.status === "failed").map((c) => c.id);
+    return { ...base, ok: unexpected.length === 0 && errors.length === 0, missed: [], unexpected };
+  }
+  const { atMost, losesTasks = [] } = control.score;
+  const kept = result.checks.filter((c) => c.required && losesTasks.includes(c.task) && c.points > 0 && c.status === "passed").map((c) => `${c.id} (task ${c.task}) passed`);
+  const tooMuch = atMost !== undefined && result.score > atMost ? [`scored ${result.score}, more than ${atMost}`] : [];
+  const missed = [...tooMuch, ...kept];
+  return { ...base, ok: missed.length === 0 && errors.length === 0, missed, unexpected: [] };
 }
 
 /** Required checks no mutant fails: a check that is never shown to fail cannot be trusted to. */

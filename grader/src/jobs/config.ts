@@ -22,5 +22,15 @@ export const WorkerConfigSchema = z.object({
   workDir: z.string().min(1),
   /** Time limit for `go build` of a submitted project, from the moment it has a build slot (LABGRADER_BUILD_TIMEOUT_MS). */
   buildTimeoutMs: z.coerce.number().int().min(1_000).default(300_000),
+  /** Attempts of one learner graded at once across every worker; their others stay queued until one finishes (LABGRADER_RUNNING_PER_LEARNER). */
+  runningPerLearner: z.coerce.number().int().min(1).default(2),
+  /** How long an attempt whose learner is at that limit waits in the queue before it asks again (LABGRADER_LEARNER_BUSY_RETRY_MS). */
+  learnerBusyRetryMs: z.coerce.number().int().min(100).default(10_000),
+  /** Days the archive of a superseded, never graded submission is kept after it was superseded; graded ones keep theirs (LABGRADER_ARCHIVE_RETENTION_DAYS). */
+  archiveRetentionDays: z.coerce.number().min(0).default(7),
+  /** How often the worker deletes what is past its retention: such archives, expired rate-limit hits and stream leases (LABGRADER_RETENTION_INTERVAL_MS). */
+  retentionIntervalMs: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** Port of this worker's Prometheus endpoint, on 127.0.0.1 only; unset, the worker serves none (LABGRADER_WORKER_METRICS_PORT). */
+  metricsPort: z.coerce.number().int().min(1).max(65535).optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

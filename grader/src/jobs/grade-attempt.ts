@@ -1,18 +1,20 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { GradeJobSchema, type CheckResult, type GradeProgress, type GradeResult } from "../contracts.ts";
-import { enterPhase, finishAttempt, recordCheck, startRun, type FinalResult } from "../../../server/src/db/attempts.ts";
+import { enterPhase, finishAttempt, noteLearnerBusy, recordCheck, startRun, type FinalResult, type LearnerBusy } from "../../../server/src/db/attempts.ts";
 import { capJson, capText, getBlob, putBlob } from "../../../server/src/db/blobs.ts";
 import type { Db } from "../../../server/src/db/connect.ts";
 import { appendEvent, type EventSink, type StoredEvent } from "../../../server/src/db/events.ts";
 import { getSubmission } from "../../../server/src/db/submissions.ts";
 import { ArchiveRejected, extractProject } from "../../../server/src/uploads/archive.ts";
+import { checkProjectLayout } from "../../../server/src/uploads/project-layout.ts";
 import { messageChain } from "../errors.ts";
 import { gradeOperator, type GradeOptions } from "../grading/grade.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import type { OperatorSource } from "../runner/source.ts";
 import type { LoadedLab } from "./labs-sync.ts";
+import type { WorkerMetrics } from "./metrics.ts";
 
 /** Evidence and logs kept per check and per attempt. */
 const EVIDENCE_CAP_BYTES = 256 * 1024;
@@ -28,6 +30,17 @@ export interface GradeAttemptDeps {
   gradeOptions?: Partial<GradeOptions>;
   /** Per-attempt workspaces live under it; each is removed when its run ends. */
   workRoot: string;
+  /** The Go that builds submissions (go1.26.8): a stored project asking for a newer one, or borrowing code outside itself, is refused. */
+  goVersion?: string;
+  /**
+   * At most `running` attempts of one learner are graded at once, across every worker; another
+   * goes back to the queue for `retryMs` (still queued, no retry spent) and then asks again.
+   */
+  perLearner?: { running: number; retryMs: number };
+  /** What grades a project; the real grade unless a test stands in for it. */
+  gradeOperator?: typeof gradeOperator;
+  /** Where the worker counts what only it sees (learners' builds); unset, nothing is counted. */
+  metrics?: Pick<WorkerMetrics, "buildFinished">;
   log: (line: string) => void;
 }
 
@@ -43,6 +56,7 @@ async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: 
   if (!submission) throw new UnrecoverableError(`submission ${submissionId} is not in the gradebook`);
   if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR };
   if (submission.kind === "image") return { rejected: "An image alone carries neither the CRDs nor the generated role of its project, so it cannot be graded: submit the project archive; on kind labgrader builds its image as make docker-build would and deploys it as make deploy does." };
+  if (submission.archive_deleted_at) throw new UnrecoverableError(`the project archive of submission ${submissionId} was deleted on ${submission.archive_deleted_at.toISOString()}, some days after a newer submission replaced it; submit the project again to have it graded`);
   const archive = submission.archive_sha256 && (await getBlob(deps.db, submission.archive_sha256));
   if (!archive) throw new UnrecoverableError(`the archive of submission ${submissionId} is missing from the gradebook`);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
@@ -50,6 +64,8 @@ async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: 
   await writeFile(archivePath, archive);
   try {
     const project = await extractProject(archivePath, join(workDir, "project"));
+    // Checked again here, whatever the service accepted back then: the project must build on its own with our Go.
+    if (deps.goVersion) await checkProjectLayout(project.dir, { goVersion: deps.goVersion });
     return { kind: "project", dir: project.dir };
   } catch (e) {
     if (e instanceof ArchiveRejected) return { rejected: e.message };
@@ -72,12 +88,14 @@ function rejectedResult(loaded: LoadedLab, reason: string): FinalResult {
  * platform faults throw so BullMQ retries; invalid jobs throw UnrecoverableError.
  */
 export function createGradeAttempt(deps: GradeAttemptDeps) {
-  return async (job: Job): Promise<{ attemptId: string; status: string; score?: number } | { attemptId: string; skipped: string }> => {
+  const grade = deps.gradeOperator ?? gradeOperator;
+  return async (job: Job, token?: string): Promise<{ attemptId: string; status: string; score?: number } | { attemptId: string; skipped: string }> => {
     const payload = GradeJobSchema.safeParse(job.data);
     if (!payload.success) throw new UnrecoverableError(`invalid grading job ${job.id}: ${payload.error.message}`);
     const { attemptId } = payload.data;
-    const run = await startRun(deps.db, attemptId);
+    const run = await startRun(deps.db, attemptId, deps.perLearner?.running ?? Number.POSITIVE_INFINITY);
     if (!run) return { attemptId, skipped: "the attempt is already finished or superseded" };
+    if ("busy" in run) return waitForLearner(deps, job, token, attemptId, run);
     await publishAll(deps.publish, run.events);
     const loaded = deps.labs.get(run.attempt.lab_id);
     if (!loaded) throw new UnrecoverableError(`lab ${run.attempt.lab_id} is not loaded by this worker`);
@@ -88,6 +106,7 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
     };
     const onProgress = (p: GradeProgress) => {
       if (p.type === "phase" && p.phase !== "building") enqueueWrite(async () => [await enterPhase(deps.db, attemptId, run.run, p.phase as Exclude<typeof p.phase, "building">)]);
+      if (p.type === "build") deps.metrics?.buildFinished(run.attempt.lab_id, p);
       if (p.type === "check") enqueueWrite(async () => [await recordCheck(deps.db, attemptId, run.run, p.result, await evidenceOf(p.result))]);
       if (p.type === "waiting") {
         deps.log(`attempt ${attemptId}: waiting for a ${p.slot} slot: ${p.ahead} ahead, ${p.held} of ${p.size} in use`);
@@ -101,7 +120,7 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
       if ("rejected" in source) {
         final = rejectedResult(loaded, source.rejected);
       } else {
-        const result = await gradeOperator({
+        const result = await grade({
           ...deps.grading,
           managerArgs: deps.grading.managerArgs ?? [],
           ...deps.gradeOptions,
@@ -135,6 +154,18 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
       await rm(join(deps.workRoot, attemptId), { recursive: true, force: true }).catch(() => undefined);
     }
   };
+}
+
+/**
+ * Puts the job back in the queue, delayed, without spending one of its retries: BullMQ moves it
+ * to the delayed set under this worker's lock token, and DelayedError tells the worker that the
+ * job is neither completed nor failed.
+ */
+async function waitForLearner(deps: GradeAttemptDeps, job: Job, token: string | undefined, attemptId: string, busy: LearnerBusy): Promise<never> {
+  if (!token) throw new Error(`attempt ${attemptId}: its learner is at the limit of running attempts, and without the job's lock token it cannot be postponed`);
+  await publishAll(deps.publish, [await noteLearnerBusy(deps.db, attemptId, busy)]);
+  await job.moveToDelayed(Date.now() + (deps.perLearner?.retryMs ?? 0), token);
+  throw new DelayedError(`attempt ${attemptId} waits: its learner has ${busy.running} of ${busy.limit} attempts running`);
 }
 
 async function logOf(workDir: string): Promise<string | undefined> {

@@ -12,12 +12,15 @@ import { hostCapacity } from "../grading/capacity.ts";
 import { managerEnvironment } from "../cli/environment.ts";
 import { messageChain } from "../errors.ts";
 import { LABS_DIR } from "../labs/load.ts";
+import { hostGoSetup } from "../runner/build-sandbox.ts";
 import { reapSandboxes, sandboxProblems, sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import { WorkerConfigSchema } from "./config.ts";
 import { createGradeAttempt } from "./grade-attempt.ts";
 import { syncLabs } from "./labs-sync.ts";
+import { createWorkerMetrics, serveWorkerMetrics, WORKER_METRICS_HOST } from "./metrics.ts";
 import { createEventPublisher } from "./publish.ts";
+import { startRetention } from "./retention.ts";
 import { startSweeper } from "./sweeper.ts";
 
 const env = process.env;
@@ -35,9 +38,14 @@ const config = WorkerConfigSchema.parse({
   sweepGraceMs: env.LABGRADER_SWEEP_GRACE_MS,
   workDir: env.LABGRADER_WORK_DIR ?? join(grader.cacheDir, "attempts"),
   buildTimeoutMs: env.LABGRADER_BUILD_TIMEOUT_MS,
+  runningPerLearner: env.LABGRADER_RUNNING_PER_LEARNER,
+  learnerBusyRetryMs: env.LABGRADER_LEARNER_BUSY_RETRY_MS,
+  archiveRetentionDays: env.LABGRADER_ARCHIVE_RETENTION_DAYS,
+  retentionIntervalMs: env.LABGRADER_RETENTION_INTERVAL_MS,
+  metricsPort: env.LABGRADER_WORKER_METRICS_PORT || undefined,
 });
 
-const db = createDb(config.databaseUrl);
+const db = createDb(config.databaseUrl, { log });
 await migrate(db);
 const labs = await syncLabs(db, env.LABGRADER_LABS_DIR ?? LABS_DIR);
 log(`labs: ${[...labs.keys()].join(", ")}`);
@@ -52,11 +60,12 @@ await mkdir(config.workDir, { recursive: true, mode: 0o700 });
 // (LABGRADER_SANDBOX=0, e.g. on a host without cgroup v1 or iptables): their code is not ours.
 const sandboxOff = ["0", "false", "no", "off"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase());
 // On kind the operator runs in a pod of its own (Pod Security, admission policies): there is no host process to confine.
-const sandbox = sandboxOff || provider.operatorMode !== "host" ? undefined : sandboxSettings(grader, [config.workDir]);
-if (sandbox) {
-  const problems = await sandboxProblems(sandbox);
+const confinement = sandboxOff ? undefined : sandboxSettings(grader, [config.workDir]);
+const sandbox = provider.operatorMode === "host" ? confinement : undefined;
+if (confinement) {
+  const problems = await sandboxProblems(confinement);
   if (problems.length > 0) throw new Error(`this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`);
-  const freed = await reapSandboxes(sandbox);
+  const freed = await reapSandboxes(confinement);
   if (freed.length > 0) log(`reaped ${freed.length} sandbox(es) left by dead workers: uids ${freed.join(", ")}`);
 } else if (provider.operatorMode === "host") {
   log("learners' operators run WITHOUT a sandbox (LABGRADER_SANDBOX=0)");
@@ -66,14 +75,21 @@ const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const publisher = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const publish = createEventPublisher(publisher, log);
 const queue = new Queue(GRADE_QUEUE, { connection, prefix: config.queuePrefix });
+const capacity = hostCapacity(grader);
+const metrics = createWorkerMetrics(capacity);
+const metricsServer = config.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics.registry, config.metricsPort, log);
+if (metricsServer) log(`metrics on http://${WORKER_METRICS_HOST}:${config.metricsPort}/metrics`);
 
 const gradeAttempt = createGradeAttempt({
   db,
   publish,
   labs,
   grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env), ...(kubectl ? { kubectl } : {}) },
-  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, capacity: hostCapacity(grader), ...(sandbox ? { sandbox } : {}) },
+  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, capacity, ...(sandbox ? { sandbox } : {}), ...(confinement ? { buildSandbox: confinement } : {}) },
   workRoot: config.workDir,
+  perLearner: { running: config.runningPerLearner, retryMs: config.learnerBusyRetryMs },
+  goVersion: env.LABGRADER_GO_VERSION || (await hostGoSetup(env)).goVersion,
+  metrics,
   log,
 });
 
@@ -99,15 +115,17 @@ worker.on("failed", (job, error) => {
 });
 worker.on("error", (error) => log(`queue error: ${messageChain(error)}`));
 const sweeper = startSweeper({ db, queue, graceMs: config.sweepGraceMs, intervalMs: config.sweepIntervalMs, log });
-log(`ready: concurrency ${config.concurrency}, provider ${provider.name}, sandbox ${sandbox ? "on" : "off"}, host budget ${grader.gradeSlots} grades and ${grader.buildSlots} builds, pid ${process.pid}`);
+const retention = startRetention({ db, archiveRetentionMs: config.archiveRetentionDays * 24 * 3_600_000, intervalMs: config.retentionIntervalMs, log });
+log(`ready: concurrency ${config.concurrency} (${config.runningPerLearner} per learner), provider ${provider.name}, sandbox ${sandbox ? "on" : confinement ? "builds only" : "off"}, host budget ${grader.gradeSlots} grades and ${grader.buildSlots} builds, pid ${process.pid}`);
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log(`${signal}: finishing running attempts, taking no new ones`);
-  await sweeper.stop();
+  await Promise.all([sweeper.stop(), retention.stop()]);
   await worker.close();
+  if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve));
   await queue.close();
   await Promise.all([connection.quit(), publisher.quit()]).catch(() => undefined);
   await db.destroy();

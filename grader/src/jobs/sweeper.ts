@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import { GRADE_JOB, GRADE_JOB_OPTIONS, gradeJobId } from "../contracts.ts";
 import { waitingAttempts } from "../../../server/src/db/attempts.ts";
 import type { Db } from "../../../server/src/db/connect.ts";
+import { every } from "./periodic.ts";
 
 export interface SweeperOptions {
   db: Db;
@@ -32,16 +33,5 @@ export async function sweepOnce(options: Omit<SweeperOptions, "intervalMs">): Pr
 }
 
 export function startSweeper(options: SweeperOptions): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    running = sweepOnce(options).catch((e: unknown) => options.log(`sweep failed: ${String(e)}`));
-  };
-  tick();
-  const timer = setInterval(tick, options.intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return every(options.intervalMs, () => sweepOnce(options), (e) => options.log(`sweep failed: ${String(e)}`));
 }

@@ -48,6 +48,8 @@ export interface KubeClient {
   resource(apiVersion: string, kind: string): Promise<ResourceInfo>;
   /** The REST path of a collection or, with a name, of one object (optionally a subresource). */
   path(info: ResourceInfo, namespace?: string, name?: string, subresource?: string): string;
+  /** Creates the object: a KubeApiError 409 (AlreadyExists) if one of that name exists, which is left as it was. */
+  create(object: KubeObject): Promise<KubeObject>;
   /** Server-side apply, forcing ownership of the fields we set. */
   apply(object: KubeObject, options?: { dryRun?: boolean; subresource?: string }): Promise<KubeObject>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
@@ -150,6 +152,10 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     stream,
     resource,
     path,
+    async create(object) {
+      const info = await resource(object.apiVersion, object.kind);
+      return request<KubeObject>("POST", path(info, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER } });
+    },
     async apply(object, options = {}) {
       const key = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace };
       return request<KubeObject>("PATCH", await objectPath(key, options.subresource), {

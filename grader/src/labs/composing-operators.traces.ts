@@ -57,7 +57,7 @@ export function provision(
   t: TraceBuilder,
   name: string,
   start: number,
-  options: { backupRef?: string; failOnce?: boolean; /** The pod becomes Ready only then (its volume is held back). */ readyAt?: number } = {},
+  options: { backupRef?: string; failOnce?: boolean; /** Its pod never runs (a quota of no pods): it stays Deploying. */ neverReady?: boolean } = {},
 ): number {
   const db = (status?: Status) => database(name, status, options.backupRef ? { backupRef: options.backupRef } : {});
   let at = start;
@@ -71,7 +71,8 @@ export function provision(
   t.at((at += 5)).modify(db({ phase: "Configuring" }));
   t.at((at += 1)).add(kubeObject("Service", name, {}, "v1"));
   t.at((at += 5)).modify(db({ phase: "Deploying", conditions: [condition("Progressing", "True", "WaitingForReplicas")] }));
-  at = Math.max(at + 300, options.readyAt ?? 0);
+  if (options.neverReady) return Number.POSITIVE_INFINITY;
+  at += 300;
   t.at(at).modify(kubeObject("StatefulSet", name, { status: { readyReplicas: 1 } }, "apps/v1"));
   t.at((at += 5)).modify(db({ phase: "Verifying" }));
   t.at((at += 5)).modify(db({ phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }));
@@ -81,38 +82,83 @@ export function provision(
 export interface BackupFlaws {
   /** Backs up without waiting for the Database at all. */
   ignoresDatabase?: boolean;
-  /** Backs up as soon as the Database exists, Ready or not (reacting to the Database's creation). */
+  /** Backs up as soon as the Database exists, Ready or not. */
   ignoresReadiness?: boolean;
   /** Sets Pending but never requeues. */
   noRequeue?: boolean;
   /** Takes a new backup at every poll instead of leaving a Completed Backup alone. */
   rerunsCompleted?: boolean;
+  /** Rewrites a Completed Backup's condition message now and then, without taking a new backup. */
+  touchesCompleted?: boolean;
+  /** Writes Completed from a stale copy: the write conflicts and the Backup stays InProgress for good. */
+  staleConflict?: boolean;
+  /** Its controllers do nothing at all. */
+  idle?: boolean;
+  /** Stores backups elsewhere than the solution's s3://backups/… */
+  ownLocation?: boolean;
 }
 
-/** Scenario backup-waits-for-database. */
-export function backupWaitsRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
-  // Steps: watch 0, apply Backup 100, checks 200, apply Database 300, 25 s hold 400, release the volume 25 400,
-  // checks 25 500, left-alone window from 40 200.
+const inProgress: Status = { phase: "InProgress", conditions: [condition("BackupReady", "False", "BackupInProgress")] };
+
+/** The Backup controller backing up: InProgress, then Completed 6 ms later (or stuck, with its conflict logged). */
+function backUp(t: TraceBuilder, b: (status?: Status) => KubeObject, at: number, completed: Status, flaws: BackupFlaws): void {
+  t.at(at).modify(b(inProgress));
+  if (flaws.staleConflict) {
+    t.log(`INFO Conflict updating backup status, requeuing {"backup": "${b().metadata.name}"}`);
+    return;
+  }
+  t.at(at + 6).modify(b(completed));
+}
+
+const located = (ns: string, db: string, flaws: BackupFlaws): Status =>
+  flaws.ownLocation ? { ...completedBackup(ns, db), backupLocation: `gs://pg-backups/${ns}/${db}/1767225610.dump` } : completedBackup(ns, db);
+
+/** Scenario backup-waits-for-missing-database. */
+export function missingDatabaseRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: watch 0, apply Backup 100, checks 200, apply Database 300, checks 400.
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("orders-backup", "orders", status);
-  const complete = (at: number) => t.at(at).modify(b({ phase: "InProgress", conditions: [condition("BackupReady", "False", "BackupInProgress")] })).at(at + 6).modify(b(completedBackup(ns, "orders")));
   t.at(100).add(b());
-  if (flaws.ignoresDatabase) t.at(110).modify(b(completedBackup(ns, "orders")));
-  else t.at(110).modify(b(pendingBackup("DatabaseNotFound")));
+  if (flaws.ignoresDatabase) t.at(110).modify(b(located(ns, "orders", flaws)));
+  else if (!flaws.idle) t.at(110).modify(b(pendingBackup("DatabaseNotFound")));
   t.at(300).add(database("orders"));
-  // The Database exists from 300 but its volume is held back until the grader releases it at 25 400.
-  const ready = provision(t, "orders", 305, { failOnce: true, readyAt: 25_600 });
-  const polls = [10_110, 20_110, 30_110];
-  if (flaws.ignoresReadiness) complete(polls[0]!);
-  else if (!flaws.ignoresDatabase && !flaws.noRequeue) {
-    t.at(polls[0]!).modify(b(pendingBackup("DatabaseNotReady")));
-    complete(polls.find((p) => p > ready)!);
-  }
+  // Observed: a stale cache read may fail the StatefulSet create; Failed → Pending → … recovers.
+  if (!flaws.idle) provision(t, "orders", 305, { failOnce: true });
+  if (!flaws.ignoresDatabase && !flaws.noRequeue && !flaws.idle) backUp(t, b, 10_110, located(ns, "orders", flaws), flaws);
+  return { trace: t.trace(), steps: [0, 100, 200, 300, 400], end: 30_000 };
+}
+
+/** Scenario backup-waits-while-database-not-ready: the namespace's quota keeps the Database's pod from ever running. */
+export function heldDatabaseRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: apply quota 0, apply Database 100, apply Backup 200, checks 300, checks (12 s window) 400.
+  const t = createTraceBuilder();
+  const b = (status?: Status) => backup("payments-backup", "payments", status);
+  t.at(0).add(kubeObject("ResourceQuota", "no-pods", { spec: { hard: { pods: "0" } } }, "v1"));
+  t.at(100).add(database("payments"));
+  if (!flaws.idle) provision(t, "payments", 105, { neverReady: true });
+  t.at(200).add(b());
+  if (flaws.ignoresReadiness || flaws.ignoresDatabase) backUp(t, b, 210, located(ns, "payments", flaws), flaws);
+  else if (!flaws.idle) t.at(210).modify(b(pendingBackup("DatabaseNotReady")));
+  return { trace: t.trace(), steps: [0, 100, 200, 300, 400], end: 12_400 };
+}
+
+/** Scenario completed-backup-left-alone: a Ready Database, then its Backup. */
+export function leftAloneRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: apply Database 0, checks 100, apply Backup 1 000, checks 1 100, checks (12 s window) 1 200.
+  const t = createTraceBuilder();
+  const b = (status?: Status) => backup("ledger-backup", "ledger", status);
+  t.at(0).add(database("ledger"));
+  if (!flaws.idle) provision(t, "ledger", 5);
+  t.at(1_000).add(b());
+  if (!flaws.idle) backUp(t, b, 1_011, located(ns, "ledger", flaws), flaws);
   if (flaws.rerunsCompleted) {
-    t.at(45_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:45Z" }));
-    t.at(55_116).modify(b({ ...completedBackup(ns, "orders"), backupTime: "2026-01-01T00:00:55Z" }));
+    t.at(11_017).modify(b(inProgress)).at(11_023).modify(b({ ...located(ns, "ledger", flaws), backupTime: "2026-01-01T00:00:21Z" }));
   }
-  return { trace: t.trace(), steps: [0, 100, 200, 300, 400, 25_400, 25_500, 40_200], end: 80_000 };
+  if (flaws.touchesCompleted) {
+    const done = located(ns, "ledger", flaws);
+    t.at(6_000).modify(b({ ...done, conditions: [condition("BackupReady", "True", "BackupCompleted", "Backup completed and verified")] }));
+  }
+  return { trace: t.trace(), steps: [0, 100, 1_000, 1_100, 1_200], end: 13_200 };
 }
 
 export interface GateFlaws {
@@ -122,47 +168,66 @@ export interface GateFlaws {
   noRequeue?: boolean;
   /** Lacks RBAC for Backups: logs "forbidden" while its cache tries to list them. */
   forbidden?: boolean;
+  /** The Backup controller's stale write: the gate's Backup stays InProgress for good. */
+  staleConflict?: boolean;
+  /** The Database controller watches Backups and proceeds the moment its Backup completes. */
+  watchesBackups?: boolean;
 }
 
-/** Scenario database-waits-for-backup. */
+/** Scenario database-waits-for-backup: D2 gated on B before B exists; B waits for D1; D1 becomes Ready. */
 export function gateRun(flaws: GateFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: watch 0, watch 0, apply D2 100, checks 200, apply B 300, apply D1 400, checks 500.
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("inventory-backup", "inventory", status);
-  t.at(100).add(b()).at(110).modify(b(pendingBackup("DatabaseNotFound")));
-  if (flaws.forbidden) t.log('E reflector.go: "backups.database.example.com is forbidden: User cannot list resource"');
-  t.at(300).add(database("inventory-copy", undefined, { backupRef: "inventory-backup" }));
+  if (flaws.forbidden) t.log('E reflector.go: "backups.database.example.com is forbidden: User \\"system:serviceaccount:p:m\\" cannot list resource \\"backups\\""');
+  t.at(100).add(database("inventory-copy", undefined, { backupRef: "inventory-backup" }));
   if (flaws.noGate) {
-    provision(t, "inventory-copy", 310, { backupRef: "inventory-backup" });
+    provision(t, "inventory-copy", 110, { backupRef: "inventory-backup" });
   } else {
-    t.at(310).modify(database("inventory-copy", waitingForBackup, { backupRef: "inventory-backup" }));
-    t.log('INFO Waiting for backup condition to be ready {"backup": "inventory-backup"}');
-    if (!flaws.noRequeue) t.at(10_310).log('INFO Waiting for backup condition to be ready {"backup": "inventory-backup"}');
+    t.at(110).modify(database("inventory-copy", waitingForBackup, { backupRef: "inventory-backup" }));
+    t.log('INFO Backup not found, waiting {"backup": "inventory-backup"}');
   }
-  t.at(10_400).add(database("inventory"));
-  provision(t, "inventory", 10_410);
-  t.at(20_110).modify(b({ phase: "InProgress" })).at(20_116).modify(b(completedBackup(ns, "inventory")));
-  if (!flaws.noGate && !flaws.noRequeue) provision(t, "inventory-copy", 20_310, { backupRef: "inventory-backup" });
-  return { trace: t.trace(), steps: [0, 100, 200, 300, 400, 10_400, 10_500], end: 30_000 };
+  t.at(300).add(b()).at(310).modify(b(pendingBackup("DatabaseNotFound")));
+  t.at(400).add(database("inventory"));
+  provision(t, "inventory", 405);
+  backUp(t, b, 10_310, completedBackup(ns, "inventory"), flaws);
+  if (flaws.noGate || flaws.noRequeue || flaws.staleConflict) return { trace: t.trace(), steps: [0, 0, 100, 200, 300, 400, 500], end: 240_500 };
+  // The gate's polls: at 10 110 the Backup is still Pending; at 20 110 it has completed (or at once, when watched).
+  t.at(10_110).log('INFO Waiting for backup condition to be ready {"backup": "inventory-backup"}');
+  provision(t, "inventory-copy", flaws.watchesBackups ? 10_320 : 20_110, { backupRef: "inventory-backup" });
+  return { trace: t.trace(), steps: [0, 0, 100, 200, 300, 400, 500], end: 21_000 };
 }
 
 export interface TrustFlaws {
   /** The Task 2.2 gate: trusts phase Completed instead of BackupReady=True. */
   trustsPhase?: boolean;
-  /** The Backup controller rewrites the forged status at its next poll (as the reference operator does). */
-  rewritesForgedStatus?: boolean;
+  /** Its controllers do nothing at all. */
+  idle?: boolean;
 }
 
-/** Scenario database-trusts-condition. */
-export function trustRun(flaws: TrustFlaws = {}): ScenarioRun {
+/** The grader's policy as the cluster reports it once observed. */
+function frozenPolicy(ns: string): KubeObject {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: `${ns}-frozen-backup`, generation: 1 },
+    status: { observedGeneration: 1 },
+  };
+}
+
+/** Scenario database-trusts-condition: the forged Backup cannot be rewritten by any ServiceAccount. */
+export function trustRun(flaws: TrustFlaws = {}, ns = "ns"): ScenarioRun {
+  // Steps: apply policy 0, checks 10, apply B 100, patch 200, checks 300, apply D 400, checks 500.
   const t = createTraceBuilder();
+  t.at(0).add(frozenPolicy(ns));
   const b = (status?: Status) => backup("forged-backup", "missing-database", status);
-  t.at(100).add(b()).at(110).modify(b(pendingBackup("DatabaseNotFound")));
-  t.at(305).modify(b({ phase: "Completed" }));
-  t.at(500).add(database("careful-db", undefined, { backupRef: "forged-backup" }));
-  if (flaws.trustsPhase) provision(t, "careful-db", 510, { backupRef: "forged-backup" });
-  else t.at(510).modify(database("careful-db", waitingForBackup, { backupRef: "forged-backup" }));
-  if (flaws.rewritesForgedStatus) t.at(10_110).modify(b(pendingBackup("DatabaseNotFound")));
-  return { trace: t.trace(), steps: [100, 200, 300, 400, 500, 600], end: 30_600 };
+  // The Backup controller's Pending write is refused by the grader's policy: no version of it.
+  t.at(100).add(b());
+  t.at(205).modify(b({ phase: "Completed" }));
+  t.at(400).add(database("careful-db", undefined, { backupRef: "forged-backup" }));
+  if (flaws.trustsPhase) provision(t, "careful-db", 410, { backupRef: "forged-backup" });
+  else if (!flaws.idle) t.at(410).modify(database("careful-db", waitingForBackup, { backupRef: "forged-backup" }));
+  return { trace: t.trace(), steps: [0, 10, 100, 200, 300, 400, 500], end: 17_500 };
 }
 
 export interface CleanupFlaws {
@@ -170,16 +235,28 @@ export interface CleanupFlaws {
   backupAfterReady?: boolean;
   /** The finalizer is never removed. */
   keepsFinalizer?: boolean;
-  /** Children lack owner references, so nothing removes the StatefulSet. */
+  /** The StatefulSet lacks its owner reference, and the finalizer does not delete it either. */
   noOwnerReferences?: boolean;
+  /** Children with names of the learner's own. */
+  ownNames?: boolean;
 }
 
 /** Scenario walkthrough (Tasks 4.2-4.3 and Cleanup). */
 export function walkthroughRun(flaws: CleanupFlaws = {}, ns = "ns"): ScenarioRun {
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("my-database-backup", "my-database", status);
+  const owned = { ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "my-database", uid: "uid-Database-my-database", controller: true }] };
+  const names = flaws.ownNames ? { secret: "my-database-auth", sts: "my-database-pg", svc: "my-database-db" } : { secret: "my-database-credentials", sts: "my-database", svc: "my-database" };
   t.at(100).add(database("my-database"));
-  const ready = provision(t, "my-database", 110);
+  t.at(105).modify(database("my-database", { phase: "Provisioning" }));
+  t.at(107).add(kubeObject("Secret", names.secret, { metadata: owned }, "v1"));
+  t.at(108).add(kubeObject("StatefulSet", names.sts, { status: { readyReplicas: 0 }, metadata: flaws.noOwnerReferences ? {} : owned }, "apps/v1"));
+  t.at(113).modify(database("my-database", { phase: "Configuring" }));
+  t.at(114).add(kubeObject("Service", names.svc, { metadata: owned }, "v1"));
+  t.at(119).modify(database("my-database", { phase: "Deploying" }));
+  t.at(419).modify(kubeObject("StatefulSet", names.sts, { status: { readyReplicas: 1 }, metadata: flaws.noOwnerReferences ? {} : owned }, "apps/v1"));
+  t.at(429).modify(database("my-database", { phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }));
+  const ready = 429;
   const created = flaws.backupAfterReady ? ready + 50 : 150;
   t.at(created).add(b());
   if (flaws.backupAfterReady) {
@@ -193,9 +270,10 @@ export function walkthroughRun(flaws: CleanupFlaws = {}, ns = "ns"): ScenarioRun
   if (!flaws.keepsFinalizer) {
     const finalized = database("my-database", readyDb, { deletion: "finalized" });
     t.at(10_210).modify(finalized).delete(finalized);
-    t.at(10_300).delete(kubeObject("Secret", "my-database-credentials", {}, "v1"));
-    if (!flaws.noOwnerReferences) t.at(10_301).delete(kubeObject("StatefulSet", "my-database", {}, "apps/v1"));
-    t.at(10_302).delete(kubeObject("Service", "my-database", {}, "v1"));
+    // The garbage collector removes what names my-database as its owner.
+    t.at(10_300).delete(kubeObject("Secret", names.secret, { metadata: owned }, "v1"));
+    if (!flaws.noOwnerReferences) t.at(10_301).delete(kubeObject("StatefulSet", names.sts, { metadata: owned }, "apps/v1"));
+    t.at(10_302).delete(kubeObject("Service", names.svc, { metadata: owned }, "v1"));
   }
   t.at(10_400).delete(b(completedBackup(ns, "my-database")));
   return { trace: t.trace(), steps: [100, 150, 200, 10_200, 10_250, 10_400, 10_500], end: 10_600 };

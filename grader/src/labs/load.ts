@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { forbiddenAllowances } from "../runner/role-review.ts";
 import type { Lab } from "../engine/lab.ts";
 import { parseLab, type LabSource } from "../engine/lab-parse.ts";
 import { formatProblem, type LabProblem } from "../engine/yaml-location.ts";
@@ -67,6 +68,8 @@ export async function loadLab(id: string, labsDir: string = LABS_DIR): Promise<L
   if (lab.id !== id) {
     throw new LabProblemsError(id, [{ file: lab.file, line: 1, message: `the lab's id is "${lab.id}" but its folder is "${id}"` }]);
   }
+  const forbidden = forbiddenAllowances(lab.permissions ?? []);
+  if (forbidden.length > 0) throw new LabProblemsError(id, forbidden.map((f) => ({ file: lab.file, line: 1, message: `permissions: ${f.replace(/^Your role asks for/, "the lab allows")}` })));
   return lab;
 }
 

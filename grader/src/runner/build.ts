@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runCommand } from "../process/command.ts";
+import { buildSandboxed, hostGoSetup } from "./build-sandbox.ts";
+import type { SandboxSettings } from "./sandbox.ts";
 
 export interface BuildOptions {
   projectDir: string;
@@ -10,6 +12,8 @@ export interface BuildOptions {
   timeoutMs?: number;
   /** The environment for `go` (GOPATH, GOCACHE, GOPROXY, HOME, PATH). */
   env: Record<string, string | undefined>;
+  /** Build as a sandbox uid (a learner's project): see build-sandbox.ts. Unset builds as ourselves (our own code). */
+  sandbox?: SandboxSettings;
 }
 
 export type BuildResult =
@@ -24,7 +28,14 @@ export type BuildResult =
 export async function buildManager(options: BuildOptions): Promise<BuildResult> {
   await mkdir(options.outDir, { recursive: true });
   const binary = join(options.outDir, "manager");
-  const args = ["build", "-o", binary];
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  if (options.sandbox) {
+    if (options.overlay) throw new Error("a sandboxed build takes a project as it is, without an overlay");
+    const go = await hostGoSetup(options.env);
+    return buildSandboxed({ settings: options.sandbox, limits: options.sandbox.build, go, projectDir: options.projectDir, binary, timeoutMs });
+  }
+  // Every build of ours uses the flags a sandboxed build uses, so that they share one build cache.
+  const args = ["build", "-trimpath", "-ldflags=-s -w", "-o", binary];
   if (options.overlay && Object.keys(options.overlay).length > 0) {
     const replace = Object.fromEntries(Object.entries(options.overlay).map(([target, file]) => [resolve(options.projectDir, target), resolve(file)]));
     const overlayFile = join(options.outDir, "overlay.json");
@@ -33,7 +44,6 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   }
   args.push("./cmd");
   const started = Date.now();
-  const timeoutMs = options.timeoutMs ?? 600_000;
   const result = await runCommand("go", args, { cwd: options.projectDir, env: { ...options.env, CGO_ENABLED: "0" }, timeoutMs });
   const durationMs = Date.now() - started;
   if (result.code === 0) return { ok: true, binary, durationMs };

@@ -1,12 +1,17 @@
+import { SYSTEM_NAMESPACES } from "../clusters/kind-config.ts";
+import { POD_SECURITY_ENFORCE, type PodSecurity } from "../engine/lab.ts";
 import type { KubeObject } from "../engine/trace.ts";
-import { PolicyRulesSchema, reviewRole } from "./role-review.ts";
+import { DeployManifestError } from "./deploy-error.ts";
+import { reviewManagerDeployment } from "./deploy-pod-review.ts";
+import { PolicyRulesSchema, reviewRole, type PolicyRule } from "./role-review.ts";
 
 /**
  * What `make deploy` would apply (config/default rendered by kustomize), reviewed before any of it
- * reaches the cluster. labgrader applies the operator, not whatever else a project's manifests say:
- * its namespace, ServiceAccounts, the roles it generated (reviewed as role-review.ts does), bindings
- * of those roles to its own ServiceAccounts, its Services and ConfigMaps, and its one Deployment,
- * whose manager runs the image labgrader built.
+ * reaches the cluster. labgrader creates the operator, not whatever else a project's manifests say,
+ * and from an allow-list: the operator's namespace (labgrader's own, enforcing the lab's Pod
+ * Security), ServiceAccounts, the roles it generated (reviewed as role-review.ts does), bindings of
+ * those roles to its own ServiceAccounts, its Services and ConfigMaps, all in that namespace, and
+ * its one Deployment, whose pod is rebuilt by deploy-pod-review.ts.
  */
 export interface DeployPlan {
   namespace: string;
@@ -14,7 +19,7 @@ export interface DeployPlan {
   /** The manager container's name in the Deployment. */
   container: string;
   serviceAccount: string;
-  /** In apply order: the namespace, identities and roles first, the Deployment last. */
+  /** In creation order: the namespace, identities and roles first, the Deployment last. */
   objects: KubeObject[];
   /** One readable sentence per thing left out or changed. */
   findings: string[];
@@ -25,138 +30,178 @@ export interface DeployReviewOptions {
   image: string;
   /** Flags appended to the manager's own (a learner's manager gets none). */
   managerArgs: string[];
-  /** Labels labgrader puts on everything it applies. */
+  /** Labels labgrader puts on everything it creates. */
   labels: Record<string, string>;
+  /** What an operator of the lab may be granted (the lab's permissions); unset, only what no operator gets is cut. */
+  allowed?: PolicyRule[];
+  /** Pod Security the operator's namespace enforces (the lab's podSecurity); unset, restricted. */
+  podSecurity?: PodSecurity;
 }
 
-/** Thrown when the manifests hold no operator to deploy: the learner's fault. */
-export class DeployManifestError extends Error {}
-
-const KEPT_NAMESPACED = new Set(["ServiceAccount", "Service", "ConfigMap", "Role", "RoleBinding"]);
-const PSA_ENFORCE = "pod-security.kubernetes.io/enforce";
+const NAMESPACED = new Set(["ServiceAccount", "Service", "ConfigMap", "Role", "RoleBinding"]);
+const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding"]);
+/** Objects Kubernetes makes in every namespace: a project's own would race its controllers. */
+const MADE_BY_KUBERNETES = new Set(["ServiceAccount/default", "ConfigMap/kube-root-ca.crt"]);
 const ORDER = ["Namespace", "ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "ConfigMap", "Service", "Deployment"];
+const LEVELS: readonly string[] = ["privileged", "baseline", "restricted"];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+const key = (kind: string | undefined, name: string | undefined) => `${kind ?? "?"}/${name ?? "?"}`;
 
-type Container = { name?: string; image?: string; imagePullPolicy?: string; args?: string[]; command?: string[] };
-type PodSpec = { containers?: Container[]; serviceAccountName?: string; serviceAccount?: string };
-const podSpec = (d: KubeObject) => ((d as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? {}) as PodSpec;
-
-function managerContainer(deployment: KubeObject): Container {
-  const containers = podSpec(deployment).containers ?? [];
-  const found = containers.find((c) => c.name === "manager") ?? containers.find((c) => c.command?.includes("/manager")) ?? (containers.length === 1 ? containers[0] : undefined);
-  if (!found) throw new DeployManifestError(`${describe(deployment)} has no container named "manager" (the kubebuilder scaffold's), so labgrader cannot tell which container runs the operator`);
-  return found;
+/** Namespaces that are the cluster's own: an operator is never deployed into one. */
+function isClusterNamespace(name: string): boolean {
+  return name === "default" || name.startsWith("kube-") || (SYSTEM_NAMESPACES as readonly string[]).includes(name);
 }
 
 function withLabels(o: KubeObject, labels: Record<string, string>): KubeObject {
   return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...labels } } };
 }
 
+/** The namespace the Deployment names, if an operator may have it; the deploy is refused otherwise. */
+function operatorNamespace(deployment: KubeObject): string {
+  const name = deployment.metadata.namespace;
+  if (!name) throw new DeployManifestError(`Deployment ${deployment.metadata.name} names no namespace; set \`namespace:\` in config/default/kustomization.yaml to the operator's own, as the scaffold does (<project>-system)`);
+  if (!DNS_LABEL.test(name)) throw new DeployManifestError(`Deployment ${deployment.metadata.name} names the namespace "${name}", which is not a valid namespace name`);
+  if (isClusterNamespace(name)) {
+    throw new DeployManifestError(`config/default puts the manager in the namespace ${name}, which belongs to the cluster; labgrader deploys an operator only into a namespace of its own (set \`namespace:\` in config/default/kustomization.yaml, e.g. <project>-system)`);
+  }
+  return name;
+}
+
 /**
- * Roles are applied only with the escalation-free part of their rules; aggregation (which imports
- * other roles' rules) is dropped. What was cut is a finding only for a role bound to the operator:
- * the scaffold's admin/editor/viewer roles are for people, and grant the operator nothing.
+ * Roles are created only with the escalation-free part of their rules that the lab allows;
+ * aggregation (which imports other roles' rules) is dropped from every role. What was cut is a
+ * finding only for a role bound to the operator: the scaffold's admin/editor/viewer roles are for
+ * people, and grant the operator nothing.
  */
-function reviewRoleObject(o: KubeObject, bound: boolean, findings: Set<string>): KubeObject {
+function reviewRoleObject(o: KubeObject, bound: boolean, findings: string[], allowed: PolicyRule[] | undefined): KubeObject {
   const parsed = PolicyRulesSchema.safeParse((o as { rules?: unknown }).rules ?? []);
   if (!parsed.success) throw new DeployManifestError(`${describe(o)} has invalid rules: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const review = reviewRole(parsed.data);
-  if (!bound) return { ...o, rules: review.rules } as KubeObject;
-  for (const f of review.findings) findings.add(`${describe(o)}: ${f}`);
+  const review = reviewRole(parsed.data, allowed);
   const { aggregationRule, ...rest } = o as KubeObject & { aggregationRule?: unknown };
-  if (aggregationRule) findings.add(`${describe(o)} aggregates other roles' rules; labgrader binds only rules a role names, so its aggregationRule was left out.`);
+  if (bound) {
+    for (const f of review.findings) findings.push(`${describe(o)}: ${f}`);
+    if (aggregationRule) findings.push(`${describe(o)} aggregates other roles' rules; labgrader binds only rules a role names, so its aggregationRule was left out.`);
+  }
   return { ...rest, rules: review.rules } as KubeObject;
 }
 
 type Binding = KubeObject & { roleRef?: { kind?: string; name?: string }; subjects?: { kind?: string; name?: string; namespace?: string }[] };
 
 /** A binding survives only if it binds one of the project's own roles to its own ServiceAccounts. */
-function reviewBinding(o: Binding, namespace: string, roles: Set<string>, findings: Set<string>): KubeObject | undefined {
-  const ref = `${o.roleRef?.kind ?? "?"}/${o.roleRef?.name ?? "?"}`;
+function reviewBinding(o: Binding, namespace: string, roles: Set<string>, serviceAccounts: Set<string>, findings: string[]): KubeObject | undefined {
+  const ref = key(o.roleRef?.kind, o.roleRef?.name);
   if (!roles.has(ref)) {
-    findings.add(`${describe(o)} binds ${ref}, which is not one of the project's own roles; labgrader binds only those, so it was left out.`);
+    findings.push(`${describe(o)} binds ${ref}, which is not one of the project's own roles; labgrader binds only those, so it was left out.`);
     return undefined;
   }
   const subjects = (o.subjects ?? []).filter((s) => {
-    const own = s.kind === "ServiceAccount" && (s.namespace ?? o.metadata.namespace) === namespace;
-    if (!own) findings.add(`${describe(o)} names ${s.kind ?? "?"} ${s.namespace ? `${s.namespace}/` : ""}${s.name ?? "?"}; labgrader binds roles only to the operator's own ServiceAccounts, so that subject was left out.`);
+    const own = s.kind === "ServiceAccount" && (s.namespace ?? o.metadata.namespace) === namespace && serviceAccounts.has(s.name ?? "");
+    if (!own) findings.push(`${describe(o)} names ${s.kind ?? "?"} ${s.namespace ? `${s.namespace}/` : ""}${s.name ?? "?"}; labgrader binds roles only to the ServiceAccounts the project creates in ${namespace}, so that subject was left out.`);
     return own;
   });
   return subjects.length > 0 ? ({ ...o, subjects } as KubeObject) : undefined;
 }
 
-/** Reviews kustomize's output of config/default and returns what labgrader will apply. */
+type Service = KubeObject & { spec?: Record<string, unknown> & { type?: string; ports?: Record<string, unknown>[] } };
+
+/**
+ * A Service stays inside the cluster: ClusterIP only. A node port or load balancer opens the node,
+ * and external IPs let kube-proxy capture traffic meant for any address (CVE-2020-8554).
+ */
+function reviewService(o: Service, findings: string[]): KubeObject | undefined {
+  const spec = o.spec ?? {};
+  if (spec.type === "ExternalName") {
+    findings.push(`${describe(o)} is an ExternalName Service; labgrader creates only ClusterIP Services, so it was left out.`);
+    return undefined;
+  }
+  const out: Record<string, unknown> = { ...spec };
+  if (spec.type !== undefined && spec.type !== "ClusterIP") {
+    findings.push(`${describe(o)} is of type ${spec.type}; labgrader opens no port on the node, so it is a ClusterIP Service.`);
+    out.type = "ClusterIP";
+    out.ports = (spec.ports ?? []).map(({ nodePort: _, ...port }) => port);
+    for (const field of ["externalTrafficPolicy", "loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts", "healthCheckNodePort"]) delete out[field];
+  }
+  if (Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0) {
+    findings.push(`${describe(o)} claims the external IPs ${spec.externalIPs.join(", ")}; labgrader lets no Service capture other addresses' traffic, so they were left out.`);
+    delete out.externalIPs;
+  }
+  return { ...o, spec: out } as KubeObject;
+}
+
+/** labgrader's own namespace for the operator: the project's labels, and at least the lab's Pod Security. */
+function operatorNamespaceObject(name: string, asked: KubeObject | undefined, level: PodSecurity, findings: string[]): KubeObject {
+  const labels = Object.fromEntries(Object.entries(asked?.metadata.labels ?? {}).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
+  const wanted = asked?.metadata.labels?.[POD_SECURITY_ENFORCE];
+  const stricter = wanted !== undefined && LEVELS.indexOf(wanted) > LEVELS.indexOf(level);
+  if (wanted !== undefined && !stricter && wanted !== level) findings.push(`Namespace ${name} asks for Pod Security "${wanted}"; labgrader enforces "${level}" in it.`);
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, [POD_SECURITY_ENFORCE]: stricter ? wanted : level } } };
+}
+
+/** Reviews kustomize's output of config/default and returns what labgrader will create. */
 export function planDeployment(rendered: KubeObject[], options: DeployReviewOptions): DeployPlan {
-  const findings = new Set<string>();
-  const deployments = rendered.filter((o) => o.kind === "Deployment");
+  const findings: string[] = [];
+  // A system: name is Kubernetes' own (system:basic-user, system:node…): a role of that name would be everyone's.
+  const named = rendered.filter((o) => {
+    if (!/^system:/i.test(o.metadata.name)) return true;
+    findings.push(`${describe(o)} has a name reserved for Kubernetes itself (system:…); labgrader creates no such object, so it was left out.`);
+    return false;
+  });
+  const deployments = named.filter((o) => o.kind === "Deployment");
   const deployment = deployments[0];
   if (!deployment) throw new DeployManifestError("config/default renders no Deployment, so there is no manager to deploy");
-  for (const extra of deployments.slice(1)) findings.add(`${describe(extra)} is a second Deployment; labgrader deploys only the manager (${describe(deployment)}), so it was left out.`);
-  const namespace = deployment.metadata.namespace ?? "default";
-  const roles = new Set(rendered.filter((o) => o.kind === "ClusterRole" || o.kind === "Role").map((o) => `${o.kind}/${o.metadata.name}`));
+  for (const extra of deployments.slice(1)) findings.push(`${describe(extra)} is a second Deployment; labgrader deploys only the manager (${describe(deployment)}), so it was left out.`);
+  const namespace = operatorNamespace(deployment);
 
-  const kept: KubeObject[] = [];
-  const inNamespace = (o: KubeObject) => o.metadata.namespace === undefined || o.metadata.namespace === namespace;
-  const bindings = new Map<KubeObject, KubeObject | undefined>();
-  for (const o of rendered) if ((o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") && inNamespace(o)) bindings.set(o, reviewBinding(o, namespace, roles, findings));
-  const boundRoles = new Set([...bindings.values()].filter((b) => b !== undefined).map((b) => `${(b as Binding).roleRef?.kind}/${(b as Binding).roleRef?.name}`));
-  for (const o of rendered) {
-    if (o === deployment || deployments.includes(o)) continue;
-    // CRDs were already installed from config/crd/bases, as `make install` does.
-    if (o.kind === "CustomResourceDefinition") continue;
-    if (!inNamespace(o)) {
-      findings.add(`${describe(o)} is outside the operator's namespace ${namespace}; labgrader applies nothing there, so it was left out.`);
-    } else if (o.kind === "Namespace") {
-      if (o.metadata.name !== namespace) findings.add(`${describe(o)} is not the operator's namespace ${namespace}; labgrader creates only that one, so it was left out.`);
-      else kept.push(enforcingPodSecurity(o, findings));
-    } else if (o.kind === "ClusterRole" || o.kind === "Role") {
-      kept.push(reviewRoleObject(o, boundRoles.has(`${o.kind}/${o.metadata.name}`), findings));
-    } else if (bindings.has(o)) {
-      const binding = bindings.get(o);
-      if (binding) kept.push(binding);
-    } else if (KEPT_NAMESPACED.has(o.kind)) {
-      kept.push(o);
+  // Every namespaced object goes into the operator's namespace; one that names another is left out, never moved.
+  const placed: KubeObject[] = [];
+  let namespaceObject: KubeObject | undefined;
+  for (const o of named) {
+    if (o.kind === "Deployment" || o.kind === "CustomResourceDefinition") continue; // CRDs were installed from config/crd/bases, as `make install` does.
+    if (o.kind === "Namespace") {
+      if (o.metadata.name === namespace) namespaceObject = o;
+      else findings.push(`${describe(o)} is not the operator's namespace ${namespace}; labgrader creates only that one, so it was left out.`);
+    } else if (CLUSTER_SCOPED.has(o.kind)) {
+      const { namespace: _, ...metadata } = o.metadata;
+      placed.push({ ...o, metadata } as KubeObject);
+    } else if (!NAMESPACED.has(o.kind)) {
+      findings.push(`${describe(o)}: labgrader deploys only the operator's ServiceAccounts, roles and bindings, ConfigMaps, Services and its Deployment, so it was left out.`);
+    } else if (o.metadata.namespace !== undefined && o.metadata.namespace !== namespace) {
+      findings.push(`${describe(o)} is outside the operator's namespace ${namespace}; labgrader creates nothing there, so it was left out.`);
+    } else if (MADE_BY_KUBERNETES.has(key(o.kind, o.metadata.name))) {
+      findings.push(`${o.kind} ${namespace}/${o.metadata.name} is made by Kubernetes in every namespace; labgrader does not create it, so it was left out.`);
     } else {
-      findings.add(`${describe(o)}: labgrader deploys only the operator's namespace, ServiceAccounts, roles and bindings, ConfigMaps, Services and its Deployment, so it was left out.`);
+      placed.push({ ...o, metadata: { ...o.metadata, namespace } } as KubeObject);
     }
   }
-  if (!kept.some((o) => o.kind === "Namespace")) kept.push(enforcingPodSecurity({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, findings));
 
-  const manager = managerContainer(deployment);
-  const patched = structuredClone(deployment);
-  const patchedManager = managerContainer(patched);
-  patchedManager.image = options.image;
-  // Nothing can be pulled: the image is in the node already (kind load), as the course's Task 4.1 loads it.
-  patchedManager.imagePullPolicy = "IfNotPresent";
-  // One replica needs no leader election, and on a busy grading host a lease renewal that misses its
-  // deadline makes a correct manager exit: the platform's fault would look like the learner's. Host
-  // managers get --leader-elect=false too (manager.ts); here it replaces the scaffold's flag.
-  const args = (manager.args ?? []).map((a) => (a === "--leader-elect" || a === "--leader-elect=true" ? "--leader-elect=false" : a));
-  if (args.length > 0 || options.managerArgs.length > 0) patchedManager.args = [...args, ...options.managerArgs];
-  const spec = podSpec(deployment);
+  const serviceAccounts = new Set(placed.filter((o) => o.kind === "ServiceAccount").map((o) => o.metadata.name));
+  const roles = new Set(placed.filter((o) => o.kind === "ClusterRole" || o.kind === "Role").map((o) => key(o.kind, o.metadata.name)));
+  const bindings = new Map<KubeObject, KubeObject | undefined>();
+  for (const o of placed) if (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") bindings.set(o, reviewBinding(o, namespace, roles, serviceAccounts, findings));
+  const boundRoles = new Set([...bindings.values()].filter((b): b is Binding => b !== undefined).map((b) => key(b.roleRef?.kind, b.roleRef?.name)));
+  const kept: KubeObject[] = [operatorNamespaceObject(namespace, namespaceObject, options.podSecurity ?? "restricted", findings)];
+  for (const o of placed) {
+    if (o.kind === "ClusterRole" || o.kind === "Role") kept.push(reviewRoleObject(o, boundRoles.has(key(o.kind, o.metadata.name)), findings, options.allowed));
+    else if (bindings.has(o)) {
+      const binding = bindings.get(o);
+      if (binding) kept.push(binding);
+    } else if (o.kind === "Service") {
+      const service = reviewService(o, findings);
+      if (service) kept.push(service);
+    } else kept.push(o);
+  }
 
-  const objects = [...kept, patched].map((o) => withLabels(o, options.labels)).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const manager = reviewManagerDeployment(deployment, { namespace, image: options.image, managerArgs: options.managerArgs, serviceAccounts });
+  findings.push(...manager.findings);
+  const objects = [...kept, manager.deployment].map((o) => withLabels(o, options.labels)).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
   return {
     namespace,
     deployment: objects.find((o) => o.kind === "Deployment")!,
-    container: manager.name ?? "manager",
-    serviceAccount: spec.serviceAccountName ?? spec.serviceAccount ?? "default",
+    container: manager.container,
+    serviceAccount: manager.serviceAccount,
     objects,
-    findings: [...findings],
+    findings: [...new Set(findings)],
   };
-}
-
-/**
- * The operator's namespace enforces Pod Security like every other (the cluster default is baseline):
- * a project may make it stricter, never looser.
- */
-function enforcingPodSecurity(o: KubeObject, findings: Set<string>): KubeObject {
-  const labels = { ...o.metadata.labels };
-  const asked = labels[PSA_ENFORCE];
-  if (asked !== "restricted" && asked !== "baseline") {
-    if (asked !== undefined) findings.add(`${describe(o)} asks for Pod Security "${asked}"; labgrader enforces at least "baseline" everywhere, so it enforces that.`);
-    labels[PSA_ENFORCE] = "baseline";
-  }
-  return { ...o, metadata: { ...o.metadata, labels } };
 }

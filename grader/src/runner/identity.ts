@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { PolicyRulesSchema, reviewRole } from "./role-review.ts";
+import { PolicyRulesSchema, reviewRole, type PolicyRule } from "./role-review.ts";
 
 /** Names `make deploy` gives the course's operator (namePrefix postgres-operator-, namespace postgres-operator-system). */
 export const OPERATOR_NAMESPACE = "postgres-operator-system";
@@ -26,12 +26,12 @@ export interface OperatorIdentity {
  * and the binding, then writes a kubeconfig that authenticates as that ServiceAccount only.
  * The role is reviewed first: nothing that would let the operator escalate is ever bound.
  */
-export async function createOperatorIdentity(admin: KubeClient, role: KubeObject, kubeconfigPath: string): Promise<OperatorIdentity> {
+export async function createOperatorIdentity(admin: KubeClient, role: KubeObject, kubeconfigPath: string, allowed?: PolicyRule[]): Promise<OperatorIdentity> {
   await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: OPERATOR_NAMESPACE, labels } });
   await admin.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE, labels } });
   const parsed = PolicyRulesSchema.safeParse((role as KubeObject & { rules?: unknown }).rules ?? []);
   if (!parsed.success) throw new Error(`the project's ClusterRole has invalid rules: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const review = reviewRole(parsed.data);
+  const review = reviewRole(parsed.data, allowed);
   await admin.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: OPERATOR_ROLE, labels }, rules: review.rules });
   await admin.apply({
     apiVersion: "rbac.authorization.k8s.io/v1",

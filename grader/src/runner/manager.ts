@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import type { LogLine } from "../engine/trace.ts";
 import { terminate } from "../process/liveness.ts";
 import { createLogCapture } from "./log-capture.ts";
@@ -55,6 +56,13 @@ export interface HostManager extends RunningManager {
  */
 export const ISOLATION_FLAGS = ["--health-probe-bind-address=0", "--metrics-bind-address=0", "--leader-elect=false"];
 
+/** A sandboxed manager's death by a signal arrives as exit code 128 + its number (sandbox-launch.ts). */
+function signalled(code: number | null, signal: NodeJS.Signals | null): Pick<ManagerExit, "code" | "signal"> {
+  if (signal || code === null || code <= 128) return { code, signal };
+  const name = (Object.entries(constants.signals) as [NodeJS.Signals, number][]).find(([, n]) => n === code - 128)?.[0];
+  return name ? { code: null, signal: name } : { code, signal };
+}
+
 export function startManager(options: ManagerOptions): HostManager {
   const direct = {
     command: options.binary,
@@ -76,7 +84,7 @@ export function startManager(options: ManagerOptions): HostManager {
     child[stream].on("end", () => capture.end(stream));
   }
   const exited = new Promise<ManagerExit>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ code, signal, at: options.clock() }));
+    child.on("exit", (code, signal) => resolve({ ...(options.sandbox ? signalled(code, signal) : { code, signal }), at: options.clock() }));
   });
   exited.then(() => capture.close()).catch(() => undefined);
   let stopping: Promise<ManagerExit> | undefined;

@@ -67,10 +67,23 @@ const cases: { name: string; rules: PolicyRule[]; kept: PolicyRule[]; findings: 
     findings: [/"patch", "update" on namespaces \(core\); labgrader never lets an operator relabel namespaces/],
   },
   {
-    name: "keeps non-resource URLs but not a wildcard verb on them",
+    name: "leaves out the API server's URLs",
     rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get", "*"] }],
-    kept: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
-    findings: [/every verb/],
+    kept: [],
+    findings: [/"get", "\*" on the URLs \/metrics; labgrader never grants it to an operator/],
+  },
+  {
+    name: "leaves out the API server as a proxy, a pod's status and exec, tokens, the kubelet, webhooks, CRDs and certificates",
+    rules: [
+      { apiGroups: [""], resources: ["pods", "pods/status", "pods/proxy", "pods/exec", "serviceaccounts/token", "nodes/proxy"], verbs: ["get", "create", "update"] },
+      { apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"], resources: ["validatingwebhookconfigurations", "customresourcedefinitions"], verbs: ["get", "create"] },
+      { apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/approval"], verbs: ["update"] },
+    ],
+    kept: [
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "create", "update"] },
+      { apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"], resources: ["validatingwebhookconfigurations", "customresourcedefinitions"], verbs: ["get"] },
+    ],
+    findings: [/on pods\/status \(core\); labgrader never grants/, /on pods\/proxy/, /on pods\/exec/, /on serviceaccounts\/token/, /on nodes\/proxy/, /"create" on validatingwebhookconfigurations/, /"create" on customresourcedefinitions/, /"update" on certificatesigningrequests\/approval/],
   },
 ];
 
@@ -80,6 +93,18 @@ describe("reviewRole", () => {
     expect(review.rules).toEqual(kept);
     expect(review.findings).toHaveLength(findings.length);
     for (const pattern of findings) expect(review.findings.some((f) => pattern.test(f)), `${pattern} in ${JSON.stringify(review.findings)}`).toBe(true);
+  });
+
+  it("keeps within a lab's allowed permissions, and says what it leaves out without counting it", () => {
+    const allowed = [{ apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "list", "watch", "create"] }];
+    const review = reviewRole([{ apiGroups: ["apps", "batch"], resources: ["statefulsets", "jobs"], verbs: ["get", "delete"] }], allowed);
+    expect(review.rules).toEqual([{ apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"] }]);
+    expect(review.findings).toEqual([
+      expect.stringMatching(/^Your role asks for "delete" on statefulsets \(apps\); an operator of this lab needs no such permission, so it was left out \(the grade does not count it against you\)\.$/),
+      expect.stringMatching(/"get", "delete" on jobs \(apps\)/),
+      expect.stringMatching(/"get", "delete" on statefulsets \(batch\)/),
+      expect.stringMatching(/"get", "delete" on jobs \(batch\)/),
+    ]);
   });
 
   it("returns the reference operator's role unchanged, with no findings", async () => {

@@ -16,6 +16,25 @@ export interface LaunchOptions {
   cgroupProcs: string[];
   uid: number;
   /**
+   * Folders that must look empty inside (an empty read-only tmpfs over each): the grader's install
+   * (the reference operator, labs, mutants), its caches, other attempts' workspaces.
+   */
+  hidden?: string[];
+  /** Shell commands run as root inside the namespaces before the overlays and binds (e.g. a scratch tmpfs). */
+  prepare?: string[];
+  /** Overlays to mount before dropping privileges: a read-only shared folder seen with a private writable layer. */
+  overlays?: { lower: string; upper: string; work: string; target: string }[];
+  /** Folders of the host bound read-only into the sandbox at target. */
+  binds?: { source: string; target: string }[];
+  /** Limits set with `ulimit` before the command starts (file size in 1 KiB blocks, for one). */
+  maxFileKiB?: number;
+  /**
+   * A network namespace of its own whose only way out is one TCP address: inside, `socat` (as the
+   * sandbox uid) listens on it on loopback and relays each connection to a unix socket, which the
+   * grader relays on to the real address. No other address, interface or abstract socket is reachable.
+   */
+  network?: { host: string; port: number; socket: string; socat: string; ip: string; ss: string };
+  /**
    * Mounted read-only in the manager's namespace (its home): with /tmp and the rest private tmpfs,
    * it can then write nowhere on disk, only into memory its limit counts.
    */
@@ -29,32 +48,57 @@ export interface LaunchOptions {
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
- * The manager's command line, in steps that each exec the next, so its pid never changes: a root
- * shell joins the cgroups (so nothing it starts is ever outside them), unshare gives it a mount
- * namespace, a second shell mounts the private folders, and setpriv drops to the sandbox uid with
- * no capabilities and no way to gain privileges (setuid binaries included) before exec'ing it.
+ * The sandboxed command line, in steps that each exec the next: a root shell joins the cgroups (so
+ * nothing it starts is ever outside them); unshare gives it its own mount, PID and IPC namespaces
+ * with a /proc of its own (it sees no other process, and its SysV shared memory dies with it), the
+ * forked child, a shell, becoming the namespace's first process while unshare waits and passes its exit on;
+ * a second shell mounts the private and hidden folders; and setpriv drops to the sandbox uid with no
+ * capabilities and no way to gain privileges (setuid binaries included) before exec'ing it.
  */
 export function launchCommand(options: LaunchOptions): { command: string; args: string[] } {
   const join = options.cgroupProcs.map((p) => `echo $$ > ${quote(p)} || exit 125`).join("; ");
   const mounts = [
     ...PRIVATE_DIRS.map((d) => `mount -t tmpfs -o mode=${d.mode},nosuid,nodev,size=256m labgrader-sandbox ${d.path}`),
+    ...(options.prepare ?? []),
+    ...(options.overlays ?? []).map((o) => `mount -t overlay -o ${quote(`lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work},nosuid,nodev`)} labgrader-layer ${quote(o.target)}`),
+    ...(options.binds ?? []).flatMap((b) => [`mount --bind ${quote(b.source)} ${quote(b.target)}`, `mount -o remount,bind,ro ${quote(b.target)}`]),
+    // Last, once what is mounted from inside them is in place: labgrader's own folders look empty.
+    ...(options.hidden ?? []).map(quote).map((dir) => `{ [ ! -d ${dir} ] || mount -t tmpfs -o ro,mode=0755,nosuid,nodev,size=4k labgrader-hidden ${dir}; }`),
     ...options.readOnly.map(quote).flatMap((dir) => [`mount --bind ${dir} ${dir}`, `mount -o remount,bind,ro ${dir}`]),
   ].join(" && ");
+  const limits = `ulimit -c 0${options.maxFileKiB ? `; ulimit -f ${options.maxFileKiB}` : ""}`;
   const drop = [options.setpriv, `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"];
+  const net = options.network;
+  const relay = net
+    ? [
+        // The relay listens as the sandbox uid, on the API server's own port, whatever its number.
+        ` && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && ${quote(net.ip)} link set lo up && { ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(`TCP-LISTEN:${net.port},bind=${net.host},fork,reuseaddr`)} ${quote(`UNIX-CONNECT:${net.socket}`)} </dev/null >/dev/null 2>&1 & }`,
+        // The command starts once the relay listens (a manager's first request would otherwise be refused).
+        ` && i=0 && until ${quote(net.ss)} -Hltn ${quote(`sport = :${net.port}`)} | grep -q .; do i=$((i+1)); [ $i -lt 200 ] || exit 125; sleep 0.05; done`,
+      ].join("")
+    : "";
   return {
     command: "/bin/sh",
     args: [
       "-c",
-      `${join}; ulimit -c 0; exec "$@"`,
+      `${join}; ${limits}; exec "$@"`,
       "sh",
       options.unshare,
       "--mount",
       "--propagation",
       "private",
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--ipc",
+      ...(net ? ["--net"] : []),
       "--",
       "/bin/sh",
       "-c",
-      `${mounts} || exit 125; exec "$@"`,
+      // This shell stays, as the namespace's first process, and waits: how the command ended (a
+      // signal shows as 128 + its number) then passes through unshare, which would turn a death by
+      // SIGKILL into a plain exit code 1.
+      `${mounts}${relay} || exit 125; "$@"; exit $?`,
       "sh",
       ...drop,
       options.command,

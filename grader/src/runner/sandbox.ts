@@ -1,12 +1,15 @@
 import { access, chmod, chown, constants, copyFile, lstat, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { execFile } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import type { GraderConfig } from "../config.ts";
 import type { ManagerSandbox } from "./manager.ts";
-import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents } from "./sandbox-cgroup.ts";
+import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents, type CgroupLimits } from "./sandbox-cgroup.ts";
+import { INSTALL_DIR } from "./reference.ts";
 import { launchCommand } from "./sandbox-launch.ts";
-import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules } from "./sandbox-firewall.ts";
+import { startRelay } from "./sandbox-relay.ts";
+import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules, type Endpoint } from "./sandbox-firewall.ts";
 import { allocateUid, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
 
 /** How each learner's manager is confined (GradeOptions.sandbox); built from GraderConfig by sandboxSettings(). */
@@ -27,6 +30,18 @@ export const SandboxSettingsSchema = z.object({
   cgroupMount: z.string().min(1).default("/sys/fs/cgroup"),
   /** Folders of ours (cache, workspaces) the probe checks a sandbox cannot read. */
   protectedPaths: z.array(z.string()).default([]),
+  /** Folders that look empty inside a sandbox: labgrader's install (reference operator, labs, mutants), caches, workspaces. */
+  hiddenPaths: z.array(z.string()).default([]),
+  /** What a learner's build may use (it runs sandboxed too). */
+  build: z
+    .object({
+      memoryBytes: z.number().int().positive(),
+      pids: z.number().int().positive(),
+      cpuCores: z.number().positive(),
+      scratchBytes: z.number().int().positive(),
+      maxFileBytes: z.number().int().positive(),
+    })
+    .default({ memoryBytes: 3 * 1024 ** 3, pids: 1024, cpuCores: availableParallelism(), scratchBytes: 2 * 1024 ** 3, maxFileBytes: 512 * 1024 ** 2 }),
 });
 export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
 
@@ -41,11 +56,18 @@ export function sandboxSettings(config: GraderConfig, protectedPaths: string[] =
     cpuCores: config.sandboxCpus,
     wallClockMs: Math.round(config.sandboxWallClockMinutes * 60_000),
     protectedPaths: [config.cacheDir, ...protectedPaths],
+    hiddenPaths: [INSTALL_DIR, config.cacheDir, ...protectedPaths],
   });
 }
 
-const TOOL_CANDIDATES = { setpriv: ["/usr/bin/setpriv", "/bin/setpriv"], unshare: ["/usr/bin/unshare", "/bin/unshare"] };
-type Tools = Record<keyof typeof TOOL_CANDIDATES, string>;
+const TOOL_CANDIDATES = {
+  setpriv: ["/usr/bin/setpriv", "/bin/setpriv"],
+  unshare: ["/usr/bin/unshare", "/bin/unshare"],
+  socat: ["/usr/bin/socat", "/bin/socat"],
+  ip: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"],
+  ss: ["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss", "/sbin/ss"],
+};
+export type Tools = Record<keyof typeof TOOL_CANDIDATES, string>;
 const sandboxName = (uid: number) => `lg-${uid}`;
 const homeOf = (settings: SandboxSettings, uid: number) => join(settings.root, "home", sandboxName(uid));
 const duration = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
@@ -65,11 +87,12 @@ async function findTools(): Promise<Partial<Tools>> {
   return found;
 }
 
-async function mountNamespaceProblem(unshare: string): Promise<string | undefined> {
+async function namespaceProblem(unshare: string): Promise<string | undefined> {
   const probe = await new Promise<string | undefined>((resolve) => {
-    execFile(unshare, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp"], { timeout: 10_000 }, (error, _out, stderr) => resolve(error ? stderr.trim() || error.message : undefined));
+    const args = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc", "--net", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp && test $$ = 1 && ip link set lo up"];
+    execFile(unshare, args, { timeout: 10_000 }, (error, _out, stderr) => resolve(error ? stderr.trim() || error.message : undefined));
   });
-  return probe && `a private mount namespace cannot be made (${probe}), so the operator would see the host's unix sockets`;
+  return probe && `private mount, PID, IPC and network namespaces cannot be made (${probe}), so the operator would see the host's processes, unix sockets, shared memory and network`;
 }
 
 /** The first folder on the way to path (path itself included) that denies others (the sandbox uids) search, if any. */
@@ -91,8 +114,8 @@ export async function sandboxProblems(settings: SandboxSettings): Promise<string
   const problems = [...(await cgroupProblems(settings.cgroupMount)), ...(await firewallProblems())];
   if (process.getuid?.() !== 0) problems.push("the grader is not running as root, so it cannot switch to sandbox uids");
   const tools = await findTools();
-  for (const name of ["setpriv", "unshare"] as const) if (!tools[name]) problems.push(`${name} (util-linux) is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
-  const mountProblem = tools.unshare && process.getuid?.() === 0 ? await mountNamespaceProblem(tools.unshare) : undefined;
+  for (const name of ["setpriv", "unshare", "socat", "ip", "ss"] as const) if (!tools[name]) problems.push(`${name} is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
+  const mountProblem = tools.unshare && process.getuid?.() === 0 ? await namespaceProblem(tools.unshare) : undefined;
   if (mountProblem) problems.push(mountProblem);
   if (settings.uids.last < settings.uids.first) problems.push(`the sandbox uid range ${settings.uids.first}-${settings.uids.last} is empty`);
   const accounts = (await readFile("/etc/passwd", "utf8").catch(() => ""))
@@ -198,31 +221,80 @@ async function installFile(from: string, to: string, uid: number, mode: number):
   await chmod(to, mode);
 }
 
-/** Confines one manager: its own uid, home, cgroups and firewall rules, all released by dispose(). */
-export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
-  const started = Date.now();
-  const { settings } = options;
+/** What one confinement is for: its limits, where it may connect, and what it finds in its home. */
+export interface Confinement {
+  settings: SandboxSettings;
+  limits: CgroupLimits & { wallClockMs: number };
+  endpoints: Endpoint[];
+  /** Fills the home (owned by the uid, 0700) before anything runs. */
+  furnish(home: string, uid: number): Promise<void>;
+}
+
+export interface Confined {
+  uid: number;
+  name: string;
+  home: string;
+  /** The cgroup.procs files a process joins to be confined. */
+  procs: string[];
+  tools: Tools;
+  /** Kills what runs, removes cgroups, rules and home. */
+  cleanUp(): Promise<void>;
+  /** Hands the uid back; after cleanUp. */
+  release(): Promise<void>;
+}
+
+/** Memory and pids events of a confinement, e.g. to tell a build killed at its memory limit. */
+export function readBuildEvents(settings: SandboxSettings, name: string): Promise<CgroupEvents> {
+  return readEvents(settings.cgroupMount, name);
+}
+
+/** A uid of its own, a home, cgroups with the given limits and firewall rules that let it reach only `endpoints`. */
+export async function confine(c: Confinement): Promise<Confined> {
+  const { settings } = c;
   await prepareSandboxing(settings);
   const tools = (await findTools()) as Tools;
-  const endpoints = await apiServerEndpoints(options.apiServer);
   const uid = await allocateUid(settings.root, settings.uids, (u) => cleanUpUid(settings, u));
   const name = sandboxName(uid);
   const home = homeOf(settings, uid);
   const cleanUp = () => cleanUpUid(settings, uid);
-  let procs: string[];
   try {
     await cleanUp();
     await mkdir(home, { mode: 0o700 });
     await chown(home, uid, uid);
-    await installFile(options.binary, join(home, "manager"), uid, 0o500);
-    await installFile(options.kubeconfigPath, join(home, "kubeconfig"), uid, 0o400);
-    procs = await createCgroups(settings.cgroupMount, name, settings);
-    await addFirewallRules(uid, endpoints);
+    await c.furnish(home, uid);
+    const procs = await createCgroups(settings.cgroupMount, name, c.limits);
+    await addFirewallRules(uid, c.endpoints);
+    return { uid, name, home, procs, tools, cleanUp, release: () => releaseUid(settings.root, uid) };
   } catch (e) {
     await cleanUp().catch(() => undefined);
     await releaseUid(settings.root, uid);
     throw new Error(`while setting up sandbox ${name}`, { cause: e });
   }
+}
+
+/** Confines one manager: its own uid, home, cgroups and firewall rules, all released by dispose(). */
+export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
+  const started = Date.now();
+  const { settings } = options;
+  const api = new URL(options.apiServer);
+  const apiHost = api.hostname.replace(/^\[|\]$/g, "");
+  const apiPort = Number(api.port || 443);
+  const { uid, name, home, procs, tools, cleanUp } = await confine({
+    settings,
+    limits: settings,
+    endpoints: await apiServerEndpoints(options.apiServer),
+    furnish: async (dir, owner) => {
+      await installFile(options.binary, join(dir, "manager"), owner, 0o500);
+      await installFile(options.kubeconfigPath, join(dir, "kubeconfig"), owner, 0o400);
+    },
+  });
+  // Its own network namespace: the API server's address, relayed, is all there is.
+  const socket = join(home, "api.sock");
+  const relay = await startRelay(socket, { host: apiHost, port: apiPort }, uid).catch(async (e: unknown) => {
+    await cleanUp().catch(() => undefined);
+    await releaseUid(settings.root, uid);
+    throw new Error(`while relaying sandbox ${name}'s API server`, { cause: e });
+  });
   let wallClock: NodeJS.Timeout | undefined;
   let killedAtWallClock = false;
   const killAll = () => killCgroupTasks(settings.cgroupMount, name);
@@ -230,7 +302,8 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
 
   const manager: ManagerSandbox = {
     wrap(command, args, env) {
-      return { ...launchCommand({ cgroupProcs: procs, uid, readOnly: [home], setpriv: tools.setpriv, unshare: tools.unshare, command, args }), cwd: home, env: { ...env, HOME: home } };
+      const network = { host: apiHost, port: apiPort, socket, socat: tools.socat, ip: tools.ip, ss: tools.ss };
+      return { ...launchCommand({ cgroupProcs: procs, uid, readOnly: [home], hidden: settings.hiddenPaths, network, setpriv: tools.setpriv, unshare: tools.unshare, command, args }), cwd: home, env: { ...env, HOME: home } };
     },
     started() {
       wallClock = setTimeout(() => {
@@ -262,6 +335,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     dispose() {
       disposed ??= (async () => {
         clearTimeout(wallClock);
+        await relay.close();
         // Should cleaning up fail, the lock stays: the uid is reaped once this process is gone.
         await cleanUp();
         await releaseUid(settings.root, uid);

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { runChecked } from "../process/command.ts";
 import { buildManager, type BuildResult } from "./build.ts";
+import type { SandboxSettings } from "./sandbox.ts";
 
 /** One change to one reference file: `find` must occur exactly once. */
 export const MutantEditSchema = z.object({
@@ -16,32 +17,55 @@ export const MutantEditSchema = z.object({
 });
 export type MutantEdit = z.infer<typeof MutantEditSchema>;
 
-/** A broken variant of the reference operator: small edits built as a `go build -overlay`, and the checks it must fail. */
-export const MutantSchema = z.object({
-  /** The lab whose checks the mutant is graded on. */
+/** A variant of the reference operator: small edits built as a `go build -overlay`. */
+export const VariantSchema = z.object({
+  /** The lab whose checks the variant is graded on. */
   lab: z.string().min(1),
-  /** What the mutant breaks, as a learner would have broken it. */
+  /** What the variant does differently, as a learner would have written it. */
   description: z.string().min(1),
   /** The edits; files they touch are replaced at build time. */
   edits: z.array(MutantEditSchema).min(1),
-  /** Regenerate config/ with controller-gen from the mutated sources, as `make manifests` would. */
+  /** Regenerate config/ with controller-gen from the edited sources, as `make manifests` would. */
   manifests: z.boolean().default(false),
+});
+export type Variant = z.infer<typeof VariantSchema>;
+
+/** A broken variant (test/mutants/<name>/mutant.yaml): proof that each check it lists can fail. */
+export const MutantSchema = VariantSchema.extend({
   /** Check ids this mutant must fail; every other check must pass. */
   fails: z.array(z.string()).min(1),
 });
 export type Mutant = z.infer<typeof MutantSchema>;
 
-export async function loadMutant(dir: string): Promise<Mutant> {
-  const file = join(dir, "mutant.yaml");
+/**
+ * A correct variant written differently (test/controls/<name>/control.yaml): proof that the checks
+ * accept it. Without `score` it must get full marks; a score control (an idle operator, one with
+ * a controller missing) proves instead how little it may get.
+ */
+export const ControlSchema = VariantSchema.extend({
+  /** For a score control: the most points it may get, and the tasks whose every required check it must fail. */
+  score: z.strictObject({ atMost: z.number().int().min(0).optional(), losesTasks: z.array(z.string().min(1)).min(1).optional() }).optional(),
+});
+export type Control = z.infer<typeof ControlSchema>;
+
+async function loadVariantFile<T>(file: string, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;
   try {
     raw = parse(await readFile(file, "utf8"));
   } catch (e) {
     throw new Error(`${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const parsed = MutantSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
+}
+
+export function loadMutant(dir: string): Promise<Mutant> {
+  return loadVariantFile(join(dir, "mutant.yaml"), MutantSchema);
+}
+
+export function loadControl(dir: string): Promise<Control> {
+  return loadVariantFile(join(dir, "control.yaml"), ControlSchema);
 }
 
 /** Writes each edited file under outDir and returns the overlay map (project path -> edited file). */
@@ -65,7 +89,7 @@ export async function materializeEdits(projectDir: string, edits: MutantEdit[], 
 
 export type OperatorSource =
   | { kind: "project"; dir: string }
-  | { kind: "mutant"; referenceDir: string; mutantDir: string; mutant: Mutant };
+  | { kind: "variant"; referenceDir: string; variant: Variant };
 
 export interface PreparedOperator {
   /** Where config/crd/bases and config/rbac/role.yaml are read from. */
@@ -78,19 +102,21 @@ export interface PrepareOptions {
   goEnv: Record<string, string | undefined>;
   controllerGen: string;
   buildTimeoutMs?: number;
+  /** Build a submitted project as a sandbox uid (the reference and its variants are ours, and built as ourselves). */
+  sandbox?: SandboxSettings;
 }
 
 /** Builds the manager and settles where its CRDs and role come from. */
 export async function prepareOperator(source: OperatorSource, options: PrepareOptions): Promise<PreparedOperator> {
   const outDir = join(options.workDir, "build");
   if (source.kind === "project") {
-    const build = await buildManager({ projectDir: source.dir, outDir, env: options.goEnv, timeoutMs: options.buildTimeoutMs });
+    const build = await buildManager({ projectDir: source.dir, outDir, env: options.goEnv, timeoutMs: options.buildTimeoutMs, ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
     return { manifestsDir: source.dir, build };
   }
-  const overlay = await materializeEdits(source.referenceDir, source.mutant.edits, join(options.workDir, "overlay"));
+  const overlay = await materializeEdits(source.referenceDir, source.variant.edits, join(options.workDir, "overlay"));
   const build = await buildManager({ projectDir: source.referenceDir, outDir, overlay, env: options.goEnv, timeoutMs: options.buildTimeoutMs });
-  if (!source.mutant.manifests) return { manifestsDir: source.referenceDir, build };
-  // controller-gen has no overlay: regenerate from a copy with the mutant's files in place.
+  if (!source.variant.manifests) return { manifestsDir: source.referenceDir, build };
+  // controller-gen has no overlay: regenerate from a copy with the variant's files in place.
   const copy = join(options.workDir, "project");
   await cp(source.referenceDir, copy, { recursive: true, filter: (src) => !/\/(bin|cover\.out)$/.test(src) });
   for (const [target, file] of Object.entries(overlay)) await cp(file, join(copy, target));

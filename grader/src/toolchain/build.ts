@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { binarySpecs, type BinaryName, type BinarySpec } from "./binaries.ts";
+import { readLastBuild, recordLastBuild } from "./last-builds.ts";
+import { createProgress, formatDuration, type Progress } from "./progress.ts";
 import { loadVersions, toolchainModuleDir } from "./versions.ts";
 
 export interface ToolchainOptions {
@@ -11,6 +14,8 @@ export interface ToolchainOptions {
   /** The environment to consult for overrides (LABGRADER_<BINARY>, KUBEBUILDER_ASSETS, PATH). */
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
+  /** Tells how long a build has run and how long is left; unset, a plain line on `log` every 30 s. */
+  progress?: Progress;
 }
 
 export type BinarySource = "override" | "envtest-assets" | "cache" | "path";
@@ -79,35 +84,56 @@ export function resolveBinary(spec: BinarySpec, opts: ToolchainOptions): Resolve
   return undefined;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string | undefined>): Promise<void> {
+/** Lines of a failed command's output its error repeats: the log may be silent (--quiet). */
+const FAILURE_TAIL_LINES = 40;
+
+/** Runs a command, its output passed line by line to `log` (so it never lands in the middle of a live progress line). */
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string | undefined>, log: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const tail: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+        log(line);
+        tail.push(line);
+        if (tail.length > FAILURE_TAIL_LINES) tail.shift();
+      });
+    }
     child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited with ${signal ?? code}`)),
+    // "close", not "exit": the output's last lines are read by then.
+    child.on("close", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error([`${cmd} ${args.join(" ")} exited with ${signal ?? code}`, ...tail].join("\n"))),
     );
   });
 }
 
-async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions): Promise<void> {
+async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions, progress: Progress): Promise<void> {
   const first = specs[0];
   if (!first) return;
   const out = binDir(opts);
   const env = { ...opts.env, CGO_ENABLED: "0", GOBIN: out };
   const ldflags = ["-s", "-w", ...first.build.ldflags].join(" ");
-  const started = Date.now();
-  opts.log(`building ${specs.map((s) => s.name).join(", ")} ${first.version} (Go, from pinned modules; a cold build takes minutes)`);
-  if (first.build.kind === "module") {
-    const pkgs = specs.map((s) => s.build.pkg);
-    const target = pkgs.length === 1 && pkgs[0] === "." ? join(out, first.name) : `${out}/`;
-    await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", target, ...pkgs], join(toolchainModuleDir, first.build.module), env);
-  } else {
-    const version = first.build.version;
-    const pkgs = specs.map((s) => `${s.build.pkg}@${version}`);
-    await run("go", ["install", "-trimpath", `-ldflags=${ldflags}`, ...pkgs], toolchainModuleDir, env);
+  const what = `building ${specs.map((s) => s.name).join(", ")} ${first.version}`;
+  const last = readLastBuild(opts.cacheDir, first.group);
+  opts.log(`${what} (Go, from pinned modules; ${last ? `the last build took ${formatDuration(last.durationMs)}` : "a cold build takes minutes"})`);
+  const task = progress.start(what, last?.durationMs);
+  let durationMs: number;
+  try {
+    if (first.build.kind === "module") {
+      const pkgs = specs.map((s) => s.build.pkg);
+      const target = pkgs.length === 1 && pkgs[0] === "." ? join(out, first.name) : `${out}/`;
+      await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", target, ...pkgs], join(toolchainModuleDir, first.build.module), env, opts.log);
+    } else {
+      const version = first.build.version;
+      const pkgs = specs.map((s) => `${s.build.pkg}@${version}`);
+      await run("go", ["install", "-trimpath", `-ldflags=${ldflags}`, ...pkgs], toolchainModuleDir, env, opts.log);
+    }
+  } finally {
+    durationMs = task.end();
   }
   for (const spec of specs) writeFileSync(stampPath(opts, spec.name), buildKey(spec));
-  opts.log(`built ${specs.map((s) => s.name).join(", ")} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  recordLastBuild(opts.cacheDir, first.group, { durationMs, version: first.version, finishedAt: new Date().toISOString() });
+  opts.log(`built ${specs.map((s) => s.name).join(", ")} in ${formatDuration(durationMs)}`);
 }
 
 /**
@@ -152,7 +178,8 @@ export async function ensureToolchain(opts: ToolchainOptions, build = true): Pro
     throw new Error(`missing toolchain binaries: ${missing.map((s) => `${s.name} ${s.version}`).join(", ")}; run \`labgrader toolchain\` to build them, or point ${missing.map((s) => s.envOverride).join(", ")} at existing ones`);
   }
   const groups = Map.groupBy(missing, (s) => s.group);
-  for (const group of groups.values()) await buildGroup(group, opts);
+  const progress = opts.progress ?? createProgress({ log: opts.log });
+  for (const group of groups.values()) await buildGroup(group, opts, progress);
   const resolved = specs.map((s) => {
     const found = resolveBinary(s, opts);
     if (!found) throw new Error(`${s.name} is still missing after building it`);

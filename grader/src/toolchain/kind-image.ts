@@ -10,6 +10,7 @@ import { digestTree, nodeImageKey, sha256 } from "./kind-key.ts";
 import { nodeImageRefs, planImages } from "./kind-plan.ts";
 import { ensureRootfs, installedPackageVersion, isRootfsCurrent, kindToolchainDir, rootfsDir, rootfsNames } from "./kind-rootfs.ts";
 import { containerdSandboxImage, kindManifests, parseImageList } from "./kind-sources.ts";
+import { createProgress, type Progress } from "./progress.ts";
 import { loadVersions, toolchainModuleDir, type Versions } from "./versions.ts";
 
 export { kindBinaryPath } from "./kind-binaries.ts";
@@ -22,6 +23,8 @@ export interface KindImageOptions extends KindToolchainOptions {
   nodeImage: string;
   /** apt's configuration folder, naming the Debian mirror debootstrap uses. */
   aptDir?: string;
+  /** Tells how long each step has run; unset, a plain line on `log` every 30 s. */
+  progress?: Progress;
 }
 
 export interface StepTiming {
@@ -67,12 +70,12 @@ export function computeNodeImageKey(v: Versions, nodeImage: string): string {
   });
 }
 
-function timer(log: (line: string) => void, steps: StepTiming[]) {
+function timer(log: (line: string) => void, steps: StepTiming[], progress: Progress) {
   return async <T>(step: string, work: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
     log(`${step} …`);
-    const result = await work();
-    const seconds = (Date.now() - started) / 1000;
+    const task = progress.start(step);
+    const result = await work().finally(() => task.end());
+    const seconds = task.end() / 1000;
     steps.push({ step, seconds });
     log(`${step}: done in ${seconds.toFixed(1)} s`);
     return result;
@@ -90,13 +93,16 @@ async function requireDocker(opts: KindImageOptions): Promise<void> {
  */
 export async function ensureKindNodeImage(opts: KindImageOptions): Promise<KindImageResult> {
   mkdirSync(kindDir(opts.cacheDir), { recursive: true });
-  return withFileLock(join(kindDir(opts.cacheDir), "build.lock"), () => ensureLocked(opts), { timeoutMs: 90 * 60_000 });
+  const progress = opts.progress ?? createProgress({ log: opts.log });
+  return withFileLock(join(kindDir(opts.cacheDir), "build.lock"), () => ensureLocked({ ...opts, progress }), { timeoutMs: 90 * 60_000 });
 }
 
-async function ensureLocked(opts: KindImageOptions): Promise<KindImageResult> {
+type WithProgress = KindImageOptions & { progress: Progress };
+
+async function ensureLocked(opts: WithProgress): Promise<KindImageResult> {
   const v = loadVersions();
   const steps: StepTiming[] = [];
-  const timed = timer(opts.log, steps);
+  const timed = timer(opts.log, steps, opts.progress);
   await requireDocker(opts);
   const key = computeNodeImageKey(v, opts.nodeImage);
   const archive = archivePath(opts.cacheDir, opts.nodeImage, key);
@@ -135,12 +141,12 @@ async function ensureLocked(opts: KindImageOptions): Promise<KindImageResult> {
 
 type Timed = ReturnType<typeof timer>;
 
-async function build(v: Versions, key: string, opts: KindImageOptions, timed: Timed): Promise<void> {
+async function build(v: Versions, key: string, opts: WithProgress, timed: Timed): Promise<void> {
   const stepOpts: ImageStepOptions = { cacheDir: opts.cacheDir, env: opts.env, log: opts.log, key };
   // The Go builds are CPU-bound and the debootstraps wait on the network: run the two side by side.
   const [binaries] = await Promise.all([
     (async () => {
-      const toolchain = await timed("control plane and etcd (labgrader toolchain)", () => ensureToolchain({ cacheDir: opts.cacheDir, env: opts.env, log: opts.log }));
+      const toolchain = await timed("control plane and etcd (labgrader toolchain)", () => ensureToolchain({ cacheDir: opts.cacheDir, env: opts.env, log: opts.log, progress: opts.progress }));
       const node = await timed("node binaries (Go module proxy, gcc)", () => ensureKindBinaries(v, opts));
       return { ...toolchain.toolchain.binaries, ...node.paths } as Record<string, string>;
     })(),

@@ -38,7 +38,7 @@ export async function usersCommand(args: string[], ctx: UsersContext): Promise<n
     ctx.log("labgrader users: set DATABASE_URL to the gradebook's Postgres (e.g. postgres://postgres@127.0.0.1:5432/labgrader)");
     return 2;
   }
-  const db = createDb(databaseUrl, 2);
+  const db = createDb(databaseUrl, { log: ctx.log, maxConnections: 2 });
   try {
     await migrate(db);
     if (action === "add") {

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { CheckResult } from "../../../grader/src/contracts.ts";
 import type { Db } from "./connect.ts";
 import { appendEvent, type StoredEvent } from "./events.ts";
+import { lockKey } from "./locks.ts";
 import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
 
 export const FINAL_STATUSES = ["graded", "not_gradable", "superseded"] as const;
@@ -24,12 +25,37 @@ export interface Run {
   events: StoredEvent[];
 }
 
+/** A queued attempt not started because its learner already has `limit` attempts running. */
+export interface LearnerBusy {
+  busy: true;
+  running: number;
+  limit: number;
+}
+
 /**
  * Starts a run of an attempt, or says it needs none: an attempt already finished (or superseded)
- * is never graded again, which keeps a re-delivered job from grading twice.
+ * is never graded again, which keeps a re-delivered job from grading twice. With a limit of
+ * attempts running per learner, a queued attempt whose learner is at the limit is not started
+ * (it stays queued). The count is taken under a lock on the learner, so workers starting two of
+ * their attempts at once never both take the last place. A run started again after its worker
+ * died keeps the place it already holds.
  */
-export async function startRun(db: Db, attemptId: string): Promise<Run | undefined> {
+export function startRun(db: Db, attemptId: string): Promise<Run | undefined>;
+export function startRun(db: Db, attemptId: string, runningPerLearner: number): Promise<Run | LearnerBusy | undefined>;
+export async function startRun(db: Db, attemptId: string, runningPerLearner = Number.POSITIVE_INFINITY): Promise<Run | LearnerBusy | undefined> {
   return db.transaction().execute(async (tx) => {
+    const current = await tx.selectFrom("attempts").select(["user_id", "status"]).where("id", "=", attemptId).executeTakeFirst();
+    if (!current || (current.status !== "queued" && current.status !== "running")) return undefined;
+    if (current.status === "queued" && Number.isFinite(runningPerLearner)) {
+      await lockKey(tx, "running-attempts", current.user_id);
+      const { running } = await tx
+        .selectFrom("attempts")
+        .select((eb) => eb.fn.countAll<string>().as("running"))
+        .where("user_id", "=", current.user_id)
+        .where("status", "=", "running")
+        .executeTakeFirstOrThrow();
+      if (Number(running) >= runningPerLearner) return { busy: true, running: Number(running), limit: runningPerLearner } satisfies LearnerBusy;
+    }
     const attempt = await tx
       .updateTable("attempts")
       .set((eb) => ({ status: "running", phase: "building", runs: eb("runs", "+", 1), building_at: new Date() }))
@@ -158,6 +184,16 @@ export async function markNotGradable(db: Db, attemptId: string, reason: string)
     if (!updated) return undefined;
     return [await appendEvent(tx, attemptId, updated.runs, "done", { status: "not_gradable", reason })];
   });
+}
+
+/**
+ * Tells the attempt's live page, once, that it waits for its learner's other attempts: a
+ * postponed attempt asks again and again, and the page needs the reason only the first time.
+ */
+export async function noteLearnerBusy(db: Db, attemptId: string, busy: LearnerBusy): Promise<StoredEvent | undefined> {
+  const told = await db.selectFrom("attempt_events").select("id").where("attempt_id", "=", attemptId).where("type", "=", "waiting").where(sql<string>`data->>'slot'`, "=", "learner").executeTakeFirst();
+  if (told) return undefined;
+  return appendEvent(db, attemptId, 0, "waiting", { slot: "learner", running: busy.running, limit: busy.limit });
 }
 
 /** Attempts accepted but still queued after `olderThanMs`: the sweeper makes sure each has a job. */

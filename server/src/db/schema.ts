@@ -8,7 +8,9 @@ type Json<T> = ColumnType<T, string, string>;
 
 export type Role = "learner" | "instructor" | "ci";
 export type SubmissionKind = "archive" | "image" | "reference";
-export type AttemptStatus = "queued" | "running" | "graded" | "not_gradable" | "superseded";
+/** Every status an attempt can have, in the order it passes through them (superseded only from queued). */
+export const ATTEMPT_STATUSES = ["queued", "running", "graded", "not_gradable", "superseded"] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export type AttemptPhase = "queued" | "building" | "provisioning" | "deploying" | "checking" | "reporting" | "done";
 
 export interface UsersTable {
@@ -34,6 +36,8 @@ export interface BlobsTable {
   size: number;
   content: Buffer;
   created_at: CreatedAt;
+  /** When these bytes were last stored (migration 0003): storing them again keeps them from the retention sweep. */
+  stored_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface LabsTable {
@@ -61,6 +65,8 @@ export interface SubmissionsTable {
   archive_sha256: string | null;
   image: string | null;
   created_at: CreatedAt;
+  /** When the retention sweep deleted the archive of this superseded submission (migration 0003). */
+  archive_deleted_at: Timestamp | null;
 }
 
 export interface AttemptsTable {
@@ -117,6 +123,22 @@ export interface AttemptEventsTable {
   created_at: CreatedAt;
 }
 
+/** One counted event of a sliding-window rate limit (a failed sign-in, a submission), until it expires. */
+export interface RateLimitHitsTable {
+  id: Generated<string>;
+  /** Which limit and whose: `sign-in:account:ada`, `sign-in:address:192.0.2.7`, `submissions:42`. */
+  bucket: string;
+  /** The hit stops counting at this time (its time plus the limit's window). */
+  expires_at: Timestamp;
+}
+
+/** An open event stream (SSE) of a user, renewed while it is open, so a server that dies frees its places. */
+export interface StreamLeasesTable {
+  id: Generated<string>;
+  user_id: number;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -126,6 +148,8 @@ export interface Database {
   attempts: AttemptsTable;
   check_results: CheckResultsTable;
   attempt_events: AttemptEventsTable;
+  rate_limit_hits: RateLimitHitsTable;
+  stream_leases: StreamLeasesTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -1,3 +1,4 @@
+import { deleteUnreferencedBlobs } from "./blobs.ts";
 import type { Db } from "./connect.ts";
 import type { AttemptPhase, SubmissionKind } from "./schema.ts";
 import { appendEvent, type EventSink } from "./events.ts";
@@ -74,4 +75,43 @@ export async function getSubmission(db: Db, id: string) {
 /** Attempts of a submission, newest first. */
 export async function attemptsOfSubmission(db: Db, submissionId: string) {
   return db.selectFrom("attempts").selectAll().where("submission_id", "=", submissionId).orderBy("queued_at", "desc").execute();
+}
+
+/**
+ * Deletes the archives of submissions that were superseded before `supersededBefore` and were
+ * never graded: every attempt of theirs was superseded (a graded or not-gradable attempt keeps
+ * its archive, for the record and for regrades). Each submission keeps its row and says when its
+ * archive went; an archive still referred to (the same bytes submitted again) is kept. Runs in
+ * batches; rows another sweep holds are skipped, so several workers may sweep at once.
+ */
+export async function deleteSupersededArchives(db: Db, supersededBefore: Date, batch = 200): Promise<{ submissions: number; blobs: number }> {
+  return db.transaction().execute(async (tx) => {
+    const candidates = await tx
+      .selectFrom("submissions as s")
+      .select(["s.id", "s.archive_sha256"])
+      .where("s.archive_sha256", "is not", null)
+      .where(({ exists, selectFrom }) => exists(selectFrom("attempts as a").select("a.id").whereRef("a.submission_id", "=", "s.id")))
+      .where(({ exists, not, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("attempts as a")
+              .select("a.id")
+              .whereRef("a.submission_id", "=", "s.id")
+              .where((eb) => eb.or([eb("a.status", "!=", "superseded"), eb("a.done_at", "is", null), eb("a.done_at", ">=", supersededBefore)])),
+          ),
+        ),
+      )
+      .limit(batch)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (candidates.length === 0) return { submissions: 0, blobs: 0 };
+    await tx
+      .updateTable("submissions")
+      .set({ archive_sha256: null, archive_deleted_at: new Date() })
+      .where("id", "in", candidates.map((c) => c.id))
+      .execute();
+    const hashes = [...new Set(candidates.map((c) => c.archive_sha256!))];
+    return { submissions: candidates.length, blobs: await deleteUnreferencedBlobs(tx, hashes, supersededBefore) };
+  });
 }

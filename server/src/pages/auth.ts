@@ -2,6 +2,8 @@ import { Router } from "express";
 import { z } from "zod";
 import type { Db } from "../db/connect.ts";
 import { userForPassword } from "../db/passwords.ts";
+import type { SignInGate } from "../limits/sign-in.ts";
+import { retryAfterSeconds } from "../limits/sliding-window.ts";
 import type { Renderer } from "./render.ts";
 import { signIn, signOut } from "./session.ts";
 
@@ -14,7 +16,7 @@ const SignInSchema = z.object({
 /** Only a path on this site: "/labs", never "//evil.example" or "https://…". */
 const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])[\w\-./?=&%]*$/.test(next) ? next : "/");
 
-export function authPages(db: Db, view: Renderer): Router {
+export function authPages(db: Db, view: Renderer, limits: SignInGate): Router {
   const router = Router();
 
   router.get("/", (req, res) => {
@@ -30,11 +32,18 @@ export function authPages(db: Db, view: Renderer): Router {
 
   router.post("/sign-in", async (req, res) => {
     const form = SignInSchema.safeParse(req.body);
-    const user = form.success ? await userForPassword(db, form.data.name, form.data.password) : undefined;
-    if (!form.success || !user) {
-      const model = { next: safeNext(form.data?.next), name: form.data?.name ?? "", error: "That account name and password do not match." };
-      return view.send(req, res, "auth/sign-in", { title: "Sign in" }, model, 401);
+    const refuse = (error: string, status: number) => view.send(req, res, "auth/sign-in", { title: "Sign in" }, { next: safeNext(form.data?.next), name: form.data?.name ?? "", error }, status);
+    const mismatch = "That account name and password do not match.";
+    if (!form.success) return refuse(mismatch, 401);
+    // Counted before the password is checked: the check (scrypt) is the cost to keep bounded.
+    const admission = await limits.admit(form.data.name, req.ip ?? req.socket.remoteAddress ?? "unknown");
+    if (!admission.admitted) {
+      res.set("retry-after", String(retryAfterSeconds(admission.retryAfterMs)));
+      return refuse(admission.message, 429);
     }
+    const user = await userForPassword(db, form.data.name, form.data.password);
+    if (!user) return refuse(mismatch, 401);
+    await limits.succeeded(form.data.name, admission);
     await signIn(req, user);
     res.redirect(303, safeNext(form.data.next));
   });

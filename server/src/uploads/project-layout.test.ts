@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_GO_POLICY as POLICY, writeProject, type ProjectFiles as Files } from "./archive-fixtures.ts";
 import { ArchiveRejected } from "./archive.ts";
 import { checkProjectLayout } from "./project-layout.ts";
 
@@ -21,23 +22,11 @@ afterAll(async () => {
   await rm(parent, { recursive: true, force: true });
 });
 
-/** Path → content; a value of { link } makes a symlink instead. */
-type Files = Record<string, string | { link: string }>;
-
-async function project(files: Files): Promise<string> {
-  const dir = join(parent, `p${counter++}`);
-  await mkdir(dir);
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    if (typeof content === "string") await writeFile(join(dir, path), content);
-    else await symlink(content.link, join(dir, path));
-  }
-  return dir;
-}
+const project = (files: Files) => writeProject(join(parent, `p${counter++}`), files);
 
 describe("checkProjectLayout", () => {
   it("accepts the reference kubebuilder project", async () => {
-    expect(await checkProjectLayout(OPERATOR)).toEqual({ module: "github.com/example/postgres-operator" });
+    expect(await checkProjectLayout(OPERATOR, POLICY)).toEqual({ module: "github.com/example/postgres-operator" });
   });
 
   it.each<{ name: string; files: Files; module: string }>([
@@ -45,7 +34,7 @@ describe("checkProjectLayout", () => {
     { name: "main package nested under cmd/manager", files: { "go.mod": GO_MOD, "cmd/manager/main.go": MAIN }, module: "github.com/you/postgres-operator" },
     { name: "quoted module path and comments", files: { "go.mod": '// the operator\nmodule "example.com/op" // quoted\n', "cmd/main.go": MAIN }, module: "example.com/op" },
   ])("accepts $name", async ({ files, module }) => {
-    expect(await checkProjectLayout(await project(files))).toEqual({ module });
+    expect(await checkProjectLayout(await project(files), POLICY)).toEqual({ module });
   });
 
   it.each<{ name: string; files: Files; mentions: string }>([
@@ -62,7 +51,7 @@ describe("checkProjectLayout", () => {
     { name: "package main only in a comment", files: { "go.mod": GO_MOD, "cmd/main.go": "/*\npackage main\n*/\npackage tools\n" }, mentions: "package main" },
     { name: "cmd is a symlink to a main package", files: { "go.mod": GO_MOD, "tools/main.go": MAIN, cmd: { link: "tools" } }, mentions: "package main" },
   ])("refuses $name, saying what is missing", async ({ files, mentions }) => {
-    const error = await checkProjectLayout(await project(files)).catch((e: unknown) => e);
+    const error = await checkProjectLayout(await project(files), POLICY).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArchiveRejected);
     expect(error).toMatchObject({ code: "not_a_project", status: 422 });
     expect((error as Error).message).toContain(mentions);

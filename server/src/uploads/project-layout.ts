@@ -1,10 +1,11 @@
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { checkGoContainment, readGoModFile, readHead, type GoPolicy } from "./go-containment.ts";
+import { GoModSyntaxError, goModString, parseGoMod, type GoModDirective } from "./go-mod.ts";
 import { ArchiveRejected } from "./limits.ts";
 
-// A go.mod or a Go file's header is tiny; reading more than this would only serve an attacker.
-const MAX_GO_MOD_BYTES = 256 * 1024;
+// A Go file's header is tiny; reading more than this would only serve an attacker.
 const MAX_GO_HEAD_BYTES = 64 * 1024;
 // cmd/ holds a handful of binaries; bound the walk so a crafted tree cannot keep us busy.
 const MAX_CMD_FILES = 500;
@@ -17,27 +18,32 @@ export const ModulePathSchema = z.string().min(1).max(300).regex(new RegExp(`^${
 
 const notAProject = (message: string) => new ArchiveRejected("not_a_project", message);
 
-async function readHead(path: string, max: number): Promise<string> {
-  const handle = await open(path, "r");
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(max), 0, max, 0);
-    return buffer.subarray(0, bytesRead).toString("utf8");
-  } finally {
-    await handle.close();
-  }
-}
 
 const stripGoComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/.*$/gm, "");
 
-async function moduleOf(dir: string): Promise<string> {
-  const path = join(dir, "go.mod");
-  const info = await lstat(path).catch(() => undefined);
-  if (!info?.isFile()) {
+/** The module path, once go.mod is known to build only the project (see checkGoContainment). */
+async function checkGoMod(dir: string, policy: GoPolicy): Promise<string> {
+  const tooLarge = () => notAProject("The project's go.mod is implausibly large; upload the go.mod that `kubebuilder init` created.");
+  const text = await readGoModFile(join(dir, "go.mod"), tooLarge);
+  if (text === undefined) {
     throw notAProject("The project has no go.mod at its root. Upload the folder where you ran `kubebuilder init` (the one containing go.mod, cmd/ and api/).");
   }
-  if (info.size > MAX_GO_MOD_BYTES) throw notAProject("The project's go.mod is implausibly large; upload the go.mod that `kubebuilder init` created.");
-  const declared = /^\s*module\s+(?:"([^"]*)"|`([^`]*)`|(\S+))\s*$/m.exec(stripGoComments(await readHead(path, MAX_GO_MOD_BYTES)));
-  const parsed = ModulePathSchema.safeParse(declared?.[1] ?? declared?.[2] ?? declared?.[3]);
+  try {
+    const directives = parseGoMod(text);
+    const module = moduleOf(directives);
+    await checkGoContainment(dir, text, directives, policy);
+    return module;
+  } catch (error) {
+    if (!(error instanceof GoModSyntaxError)) throw error;
+    throw notAProject(`The project's go.mod cannot be read (${error.message}); fix it (\`go mod edit -fmt\` finds what the go command rejects) and upload again.`);
+  }
+}
+
+function moduleOf(directives: GoModDirective[]): string {
+  const modules = directives.filter((d) => d.verb === "module");
+  const [only] = modules;
+  const declared = modules.length === 1 && only?.args.length === 1 ? goModString(only.args[0] as string, only.line) : undefined;
+  const parsed = ModulePathSchema.safeParse(declared);
   if (!parsed.success) throw notAProject("The project's go.mod has no valid `module` line; it should start with e.g. `module github.com/you/postgres-operator`.");
   return parsed.data;
 }
@@ -71,11 +77,12 @@ async function hasMainPackage(dir: string): Promise<boolean> {
 }
 
 /**
- * Requires go.mod at the project root and a `package main` under cmd/ (kubebuilder's cmd/main.go);
- * throws ArchiveRejected("not_a_project", 422) naming what is missing.
+ * Requires go.mod at the project root and a `package main` under cmd/ (kubebuilder's cmd/main.go),
+ * and a go.mod that builds only the project with the host's Go (see checkGoContainment); throws
+ * ArchiveRejected (422) naming what is wrong.
  */
-export async function checkProjectLayout(dir: string): Promise<{ module: string }> {
-  const module = await moduleOf(dir);
+export async function checkProjectLayout(dir: string, policy: GoPolicy): Promise<{ module: string }> {
+  const module = await checkGoMod(dir, policy);
   if (!(await hasMainPackage(dir))) {
     throw notAProject("The project has no `package main` under cmd/. kubebuilder puts the manager's entry point in cmd/main.go; upload the whole project folder.");
   }

@@ -27,12 +27,17 @@ export interface TreeSummary {
   topNames: Set<string>;
 }
 
+// Version control metadata, whatever the tool: with -buildvcs the go command runs that tool in
+// the project, and a Mercurial or Git config can run commands of its own (hooks, fsmonitor…).
+// Fossil's are files, the others folders; any entry with such a component is dropped.
+const VCS_NAMES = new Set([".git", ".hg", ".svn", ".bzr", "_fossil_", ".fslckout"]);
+
 // Editors, macOS and version control leave these behind; none of it is needed to grade.
 const isJunk = (parts: string[]): boolean => {
   const last = parts.at(-1) ?? "";
   return (
     parts[0] === "__MACOSX" ||
-    parts.includes(".git") ||
+    parts.some((part) => VCS_NAMES.has(part.toLowerCase())) ||
     last === ".DS_Store" ||
     last.startsWith("._") ||
     // kubebuilder's Makefile installs tools (tens of MiB, with absolute symlinks) into bin/,
@@ -41,6 +46,18 @@ const isJunk = (parts: string[]): boolean => {
     parts[1] === "bin"
   );
 };
+
+// The go command looks for go.work in every folder above the module and builds whatever its `use`
+// lines name: a workspace anywhere could bring in code from outside the project.
+const WORKSPACE_FILES = new Set(["go.work", "go.work.sum"]);
+
+function refuseWorkspace(name: string, parts: string[]): void {
+  if (!parts.some((part) => WORKSPACE_FILES.has(part.toLowerCase()))) return;
+  throw new ArchiveRejected(
+    "go_workspace",
+    `The archive contains ${showName(name)}. Go workspaces are not graded: the project must build on its own, from its go.mod alone. Remove go.work and go.work.sum and upload again.`,
+  );
+}
 
 /** Splits a stored name into components, refusing anything that could leave the tree. */
 export function safeParts(name: string, maxDepth: number): string[] {
@@ -86,6 +103,7 @@ export class TreeWriter {
       throw new ArchiveRejected("unsupported_entry", `The archive entry ${showName(entry.name)} is a ${entry.description ?? "special file"}; only files, folders and links are accepted.`);
     }
     if (parts.length === 0 || isJunk(parts)) return;
+    refuseWorkspace(entry.name, parts);
     const rel = parts.join("/");
     if (this.#kept.size >= this.#limits.maxEntries) this.#tooManyEntries();
     this.#kept.add(rel);

@@ -108,3 +108,21 @@ describe("deleted check following ownerReferences", () => {
     if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
   });
 });
+
+describe("deleted check over a namespace's children", () => {
+  const children = ParamsSchema.parse({ objects: [{ kind: "Database", name: "orders" }], owned: true, everyInNamespace: ["Secret", "StatefulSet", "Service"] });
+  const owner = (deleting = false) => kubeObject("Database", "orders", { metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) } });
+
+  it("fails on a child without an owner reference that stays behind", () => {
+    const t = createTraceBuilder().at(1).add(owner()).add(kubeObject("StatefulSet", "orders-pg", {}, "apps/v1")).at(50).delete(owner(true));
+    const verdict = evaluate(children, t.context({ final: true, now: 90_000 }));
+    expect(verdict.status).toBe("failed");
+    if (verdict.status === "failed") expect(verdict.actual).toMatch(/^StatefulSet orders-pg still exists/);
+  });
+
+  it("passes once every one of them is gone, and ignores other namespaces", () => {
+    const elsewhere = kubeObject("Secret", "other", { namespace: "other-ns" }, "v1");
+    const t = createTraceBuilder().at(1).add(owner()).add(kubeObject("Secret", "orders-auth", {}, "v1")).add(elsewhere).at(50).delete(owner(true)).at(52).delete(kubeObject("Secret", "orders-auth", {}, "v1"));
+    expect(evaluate(children, t.context({})).status).toBe("passed");
+  });
+});

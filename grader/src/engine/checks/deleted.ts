@@ -17,6 +17,12 @@ export const ParamsSchema = z.strictObject({
    * its name; PersistentVolumeClaims excepted (a StatefulSet's claims outlive it by default).
    */
   owned: z.boolean().default(false),
+  /**
+   * Every recorded object of these kinds in the scenario's namespace must be gone too, whatever its
+   * name and whether or not it names an owner: for a namespace that holds nothing but what the
+   * deleted objects made (a child without an owner reference is left behind by a garbage collector).
+   */
+  everyInNamespace: z.array(z.string().min(1)).optional(),
 });
 export type Params = z.infer<typeof ParamsSchema>;
 
@@ -55,11 +61,25 @@ function ownedBy(owners: Fate[], ctx: CheckContext): ObjectSelector[] {
   return [...found.values()];
 }
 
+/** Every recorded object of the given kinds in the scenario's namespace. */
+function inNamespace(kinds: string[], ctx: CheckContext): ObjectSelector[] {
+  const found = new Map<string, ObjectSelector>();
+  for (const { object } of ctx.trace.entries) {
+    if (kinds.includes(object.kind) && object.metadata.namespace === ctx.namespace) found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
+  }
+  return [...found.values()];
+}
+
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const owners = params.objects.map((selector) => fateOf(selector, ctx));
-  const fates = [...owners, ...(params.owned ? ownedBy(owners, ctx).map((selector) => fateOf(selector, ctx)) : [])];
+  const others = new Map<string, ObjectSelector>();
+  for (const selector of [...(params.owned ? ownedBy(owners, ctx) : []), ...inNamespace(params.everyInNamespace ?? [], ctx)]) {
+    if (!params.objects.some((o) => o.kind === selector.kind && o.name === selector.name)) others.set(`${selector.kind}/${selector.name}`, selector);
+  }
+  const fates = [...owners, ...[...others.values()].map((selector) => fateOf(selector, ctx))];
   const story = fates.flatMap((f) => f.history);
-  const names = [params.objects.map(describeSelector).join(", "), ...(params.owned ? ["everything they owned"] : [])].join(" and ");
+  const extra = params.owned || params.everyInNamespace ? ["everything they made"] : [];
+  const names = [params.objects.map(describeSelector).join(", "), ...extra].join(" and ");
   const remaining = fates.filter((f) => f.deletedAt === undefined);
   if (remaining.length === 0) {
     const at = Math.max(ctx.since, ...fates.map((f) => f.deletedAt ?? 0));

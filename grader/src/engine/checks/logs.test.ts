@@ -29,7 +29,9 @@ const cases: Case[] = [
     status: "failed",
     actual: /1 line\(s\), none matching/,
   },
-  { name: "ignores lines from before the window", params: waiting, build: (t) => t.at(5).log(line), ctx: { since: 10, now: 20 }, status: "pending" },
+  // The step before the check made the operator print it a moment before the check started.
+  { name: "counts a line printed just before the check started", params: waiting, build: (t) => t.at(5).log(line), ctx: { since: 10, now: 20 }, status: "passed", decidedAt: 10 },
+  { name: "absent: ignores lines from before its window", params: noForbidden, build: (t) => t.at(5).log('E1 "backups is forbidden: cannot list resource"'), ctx: { since: 10, now: 20, final: true }, status: "passed" },
   {
     name: "absent: fails the moment the line appears",
     params: noForbidden,

@@ -4,7 +4,11 @@ import { emptyEvidence, failed, formatMs, passed, pending } from "../evidence.ts
 import { RegexSchema, regexOf } from "../params.ts";
 import type { LogLine } from "../trace.ts";
 
-/** A line of the operator's output matches a pattern within the timeout (or, with `absent`, never does). */
+/**
+ * A line of the operator's output matches a pattern by the timeout — any line since the operator
+ * started, since the line may come the moment the step before the check acted, so make the pattern
+ * name the scenario's own objects — or, with `absent`, no line does during the check's window.
+ */
 export const ParamsSchema = z.strictObject({
   /** Regular expression a line must match, e.g. "Waiting for backup". */
   pattern: RegexSchema,
@@ -34,7 +38,8 @@ function logEvidence(lines: LogLine[]) {
 
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const regex = regexOf(params.pattern, params.ignoreCase);
-  const lines = ctx.trace.logs.filter((line) => line.at >= ctx.since && (!params.stream || line.stream === params.stream));
+  const from = params.absent ? ctx.since : Number.NEGATIVE_INFINITY;
+  const lines = ctx.trace.logs.filter((line) => line.at >= from && (!params.stream || line.stream === params.stream));
   const match = lines.find((line) => regex.test(line.text));
   const wanted = `/${params.pattern}/${params.ignoreCase ? "i" : ""}`;
 
@@ -50,7 +55,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     }
     return ctx.final ? passed(`no operator log line matched ${wanted}`, ctx.now, emptyEvidence) : pending();
   }
-  if (match) return passed(`the operator logged "${match.text}" after ${formatMs(match.at - ctx.since)}`, match.at, logEvidence([match]));
+  if (match) return passed(`the operator logged "${match.text}" at ${formatMs(match.at)}`, Math.max(match.at, ctx.since), logEvidence([match]));
   if (!ctx.final) return pending();
   return failed({
     message: "the operator did not print the expected log line",

@@ -8,6 +8,7 @@ import type { EventSink } from "../../db/events.ts";
 import type { Attempt } from "../../db/schema.ts";
 import { addAttempt } from "../../db/submissions.ts";
 import { notFound } from "../../errors.ts";
+import type { StreamGate } from "../../limits/streams.ts";
 import type { LiveHub } from "../../live.ts";
 import { requireLab } from "../labs/labs.ts";
 import { enqueueAttempt } from "../submissions/submissions.ts";
@@ -19,6 +20,8 @@ export interface AttemptsDeps {
   db: Db;
   queue: Queue;
   live: LiveHub;
+  /** Open event streams per user. */
+  streams: StreamGate;
   notify: EventSink;
   log: (line: string) => void;
 }
@@ -43,7 +46,7 @@ export function attemptsRouter(deps: AttemptsDeps): Router {
 
   router.get("/attempts/:id/events", async (req, res) => {
     const attempt = await readableAttempt(req);
-    await streamAttemptEvents(req, res, db, deps.live, attempt.id);
+    await streamAttemptEvents(req, res, deps, attempt.id, currentUser(req).id);
   });
 
   router.get("/attempts/:id/checks/:checkId/evidence", async (req, res) => {

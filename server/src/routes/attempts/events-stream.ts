@@ -1,18 +1,31 @@
 import type { Request, Response } from "express";
 import type { Db } from "../../db/connect.ts";
 import { eventsAfter } from "../../db/events.ts";
+import { STREAM_RENEW_MS, type StreamGate } from "../../limits/streams.ts";
 import type { LiveHub } from "../../live.ts";
 
 /** A stream whose wake-up was lost (Redis restarting) still catches up at this pace. */
 const POLL_MS = 3_000;
-const HEARTBEAT_MS = 15_000;
+/** Also when the stream renews its place among the viewer's open streams. */
+const HEARTBEAT_MS = STREAM_RENEW_MS;
+
+export interface StreamDeps {
+  db: Db;
+  live: LiveHub;
+  streams: StreamGate;
+}
 
 /**
  * Server-Sent Events of one attempt: everything recorded so far, then each new event as it is
  * committed, in order; ends after the attempt's "done" (or "superseded") event. Resumes after
- * Last-Event-ID.
+ * Last-Event-ID. Each open stream holds one of the viewer's places (429 when none is left) until
+ * it ends or the client goes away.
  */
-export async function streamAttemptEvents(req: Request, res: Response, db: Db, live: LiveHub, attemptId: string): Promise<void> {
+export async function streamAttemptEvents(req: Request, res: Response, deps: StreamDeps, attemptId: string, viewerId: number): Promise<void> {
+  const { db, live } = deps;
+  const lease = await deps.streams.open(viewerId);
+  const release = () => void lease.release().catch(() => undefined);
+  if (req.socket.destroyed) return release();
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
   res.flushHeaders();
   let lastId = /^\d+$/.test(req.get("last-event-id") ?? "") ? req.get("last-event-id")! : "0";
@@ -26,6 +39,7 @@ export async function streamAttemptEvents(req: Request, res: Response, db: Db, l
     clearInterval(poll);
     clearInterval(heartbeat);
     res.end();
+    release();
   };
   const pumpOnce = async () => {
     for (;;) {
@@ -56,7 +70,10 @@ export async function streamAttemptEvents(req: Request, res: Response, db: Db, l
   };
   const unlisten = live.listen(attemptId, pump);
   const poll = setInterval(pump, POLL_MS);
-  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => {
+    res.write(": keep-alive\n\n");
+    void lease.renew().catch(() => undefined);
+  }, HEARTBEAT_MS);
   req.on("close", finish);
   pump();
 }

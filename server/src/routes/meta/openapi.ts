@@ -7,6 +7,7 @@ import { AcceptedSchema, JsonSubmissionSchema } from "../submissions/submissions
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "output", unrepresentable: "any" });
 const json = (s: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: schema(s) } } });
 const errors = { "401": { description: "no or unknown bearer token" }, "404": { description: "not found, or not yours" } };
+const tooMany = (what: string) => ({ "429": { description: `${what}; Retry-After says in how many seconds to ask again` } });
 const id = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 
 /** The API's OpenAPI document, built from the same zod schemas the handlers validate with. */
@@ -30,14 +31,14 @@ export function openApiDocument() {
               "application/json": { schema: schema(JsonSubmissionSchema) },
             },
           },
-          responses: { "202": json(AcceptedSchema, "accepted and queued"), "400": { description: "malformed or unsafe archive" }, "413": { description: "too large" }, "422": { description: "not a kubebuilder project" }, ...errors },
+          responses: { "202": json(AcceptedSchema, "accepted and queued"), "400": { description: "malformed or unsafe archive" }, "413": { description: "too large" }, "422": { description: "not a kubebuilder project" }, ...tooMany("this account's submissions reached the limit of its window"), ...errors },
         },
       },
       "/labs/{labId}/attempts": { get: { summary: "My attempts (instructors: everyone's, or ?user=)", parameters: [id("labId")], responses: { "200": { description: "attempts, newest first" }, ...errors } } },
       "/labs/{labId}/regrade": { post: { summary: "Regrade every submission of the lab (instructors)", parameters: [id("labId")], responses: { "202": { description: "new attempt ids" }, "403": { description: "not an instructor" }, ...errors } } },
       "/submissions/{id}": { get: { summary: "A submission and its attempts", parameters: [id("id")], responses: { "200": { description: "the submission" }, ...errors } } },
       "/attempts/{id}": { get: { summary: "An attempt: phase, status, score and every check", parameters: [id("id")], responses: { "200": json(AttemptSchema, "the attempt"), ...errors } } },
-      "/attempts/{id}/events": { get: { summary: "Server-Sent Events: phases and verdicts as they happen; resumes after Last-Event-ID", parameters: [id("id")], responses: { "200": { description: "text/event-stream" }, ...errors } } },
+      "/attempts/{id}/events": { get: { summary: "Server-Sent Events: phases and verdicts as they happen; resumes after Last-Event-ID", parameters: [id("id")], responses: { "200": { description: "text/event-stream" }, ...tooMany("this account already holds its most open event streams"), ...errors } } },
       "/attempts/{id}/checks/{checkId}/evidence": { get: { summary: "A check's evidence: objects, timeline, events, log lines", parameters: [id("id"), id("checkId")], responses: { "200": { description: "evidence JSON" }, ...errors } } },
       "/attempts/{id}/log": { get: { summary: "The operator's log (its end, size-capped)", parameters: [id("id")], responses: { "200": { description: "text" }, ...errors } } },
       "/attempts/{id}/regrade": { post: { summary: "Grade the attempt's submission again (instructors)", parameters: [id("id")], responses: { "202": { description: "the new attempt id" }, "403": { description: "not an instructor" }, ...errors } } },

@@ -7,6 +7,7 @@ import type { Db } from "../../db/connect.ts";
 import type { EventSink } from "../../db/events.ts";
 import { acceptSubmission, attemptsOfSubmission, getSubmission, type NewSubmission } from "../../db/submissions.ts";
 import { HttpError, notFound } from "../../errors.ts";
+import type { SubmissionGate } from "../../limits/submissions.ts";
 import { attemptSummary } from "../attempts/attempt-view.ts";
 import { requireLab } from "../labs/labs.ts";
 import { JsonSubmissionSchema, SubmissionIdParamsSchema } from "./submissions.schema.ts";
@@ -16,6 +17,8 @@ export interface SubmissionsDeps {
   db: Db;
   queue: Queue;
   notify: EventSink;
+  /** Submissions per account and window. */
+  submissions: SubmissionGate;
   upload: UploadOptions;
   /** Image submissions need workers that grade on kind. */
   acceptsImages: boolean;
@@ -38,6 +41,7 @@ export function submissionsRouter(deps: SubmissionsDeps): Router {
   router.post("/labs/:labId/submissions", async (req, res) => {
     const user = currentUser(req);
     const lab = await requireLab(deps.db, req.params);
+    await deps.submissions.admit(user.id);
     const base = { userId: user.id, labId: lab.id, labVersion: lab.versionHash };
     let submission: NewSubmission;
     if (req.is("multipart/form-data")) {
@@ -75,6 +79,7 @@ export function submissionsRouter(deps: SubmissionsDeps): Router {
       userId: submission.user_id,
       kind: submission.kind,
       ...(submission.image ? { image: submission.image } : {}),
+      ...(submission.archive_deleted_at ? { archiveDeletedAt: submission.archive_deleted_at.toISOString() } : {}),
       createdAt: submission.created_at.toISOString(),
       attempts: attempts.map(attemptSummary),
     });

@@ -10,6 +10,8 @@ import { checkProjectLayout } from "../../uploads/project-layout.ts";
 export interface UploadOptions {
   uploadDir: string;
   maxUploadBytes: number;
+  /** The Go that builds submissions (go1.26.8): an upload's go.mod may not ask for a newer one. */
+  goVersion: string;
 }
 
 /** Receives the multipart field `project` into a file of its own, within the size limit. */
@@ -41,7 +43,7 @@ export async function inspectArchive(file: string, options: UploadOptions): Prom
   try {
     const limits = { ...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: options.maxUploadBytes };
     const project = await extractProject(file, scratch, limits);
-    await checkProjectLayout(project.dir);
+    await checkProjectLayout(project.dir, { goVersion: options.goVersion });
     return await readFile(file);
   } catch (e) {
     if (e instanceof ArchiveRejected) throw new HttpError(e.status, e.message, { code: e.code });
