@@ -207,8 +207,11 @@ describe("a sandbox on its own", () => {
     const parent = tempDir("fresh");
     chmodSync(parent, 0o755);
     const root = join(parent, "a", "b", "sandbox");
-    await reapSandboxes({ ...settings, root }); // creates the root and its lock folder
-    await prepareSandboxing({ ...settings, root });
+    // Another root is another installation: it must have uids of its own, or its reaping would take
+    // the live sandboxes of this host's workers (other test files grade beside this one) for leftovers.
+    const own = { ...settings, root, uids: { first: settings.uids.first - 1, last: settings.uids.first - 1 } };
+    await reapSandboxes(own); // creates the root and its lock folder
+    await prepareSandboxing(own);
     for (const dir of [join(parent, "a"), join(parent, "a", "b")]) expect(statSync(dir).mode & 0o001).toBe(0o001);
   });
 

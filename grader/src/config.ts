@@ -19,7 +19,11 @@ export const GraderConfigSchema = z.object({
   sandbox: z.boolean(),
   /** Root-owned folder outside /root for sandbox uid locks and homes (LABGRADER_SANDBOX_DIR). */
   sandboxDir: z.string().min(1),
-  /** Uids handed to sandboxed managers, "first-last", unused by any account (LABGRADER_SANDBOX_UIDS). */
+  /**
+   * Uids handed to sandboxed managers, "first-last", unused by any account (LABGRADER_SANDBOX_UIDS).
+   * Their cgroups are host-wide: two installations on one host need disjoint ranges, or each reaps
+   * the other's live sandboxes as leftovers.
+   */
   sandboxUids: z.string().regex(/^\d+-\d+$/),
   /** Memory limit of one sandbox in MiB (LABGRADER_SANDBOX_MEMORY_MIB). */
   sandboxMemoryMiB: z.coerce.number().int().positive(),

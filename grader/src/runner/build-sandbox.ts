@@ -5,7 +5,7 @@ import { runCommand } from "../process/command.ts";
 import type { BuildResult } from "./build.ts";
 import type { Endpoint } from "./sandbox-firewall.ts";
 import { confine, readBuildEvents, type SandboxSettings } from "./sandbox.ts";
-import { launchCommand } from "./sandbox-launch.ts";
+import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
 
 /** What a learner's build may use: more memory than a manager (the linker wants ~1 GiB), no more disk than this. */
 export interface BuildLimits {
@@ -176,6 +176,8 @@ async function buildOnce(options: SandboxedBuildOptions, endpoints: Endpoint[], 
       await chmod(options.binary, 0o755);
       return { ok: true, binary: options.binary, durationMs };
     }
+    // The sandbox itself could not be entered (a cgroup, a mount): a platform fault, so the grade is not gradable, never the learner's zero.
+    if (result.code === SANDBOX_SETUP_FAILED) throw new Error(`the build's sandbox ${confined.name} could not be set up: ${output.split("\n").slice(0, 5).join("\n")}`);
     const timedOut = result.signal === "SIGKILL" && durationMs >= options.timeoutMs;
     const limit =
       seen.oomKills > 0

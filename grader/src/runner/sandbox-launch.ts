@@ -45,6 +45,9 @@ export interface LaunchOptions {
   args: string[];
 }
 
+/** The exit code of a sandboxed command whose confinement (cgroups, mounts, relay) could not be set up: the host's fault, never the command's. */
+export const SANDBOX_SETUP_FAILED = 125;
+
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
@@ -56,7 +59,7 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
  * capabilities and no way to gain privileges (setuid binaries included) before exec'ing it.
  */
 export function launchCommand(options: LaunchOptions): { command: string; args: string[] } {
-  const join = options.cgroupProcs.map((p) => `echo $$ > ${quote(p)} || exit 125`).join("; ");
+  const join = options.cgroupProcs.map((p) => `echo $$ > ${quote(p)} || exit ${SANDBOX_SETUP_FAILED}`).join("; ");
   const mounts = [
     ...PRIVATE_DIRS.map((d) => `mount -t tmpfs -o mode=${d.mode},nosuid,nodev,size=256m labgrader-sandbox ${d.path}`),
     ...(options.prepare ?? []),
@@ -74,7 +77,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
         // The relay listens as the sandbox uid, on the API server's own port, whatever its number.
         ` && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && ${quote(net.ip)} link set lo up && { ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(`TCP-LISTEN:${net.port},bind=${net.host},fork,reuseaddr`)} ${quote(`UNIX-CONNECT:${net.socket}`)} </dev/null >/dev/null 2>&1 & }`,
         // The command starts once the relay listens (a manager's first request would otherwise be refused).
-        ` && i=0 && until ${quote(net.ss)} -Hltn ${quote(`sport = :${net.port}`)} | grep -q .; do i=$((i+1)); [ $i -lt 200 ] || exit 125; sleep 0.05; done`,
+        ` && i=0 && until ${quote(net.ss)} -Hltn ${quote(`sport = :${net.port}`)} | grep -q .; do i=$((i+1)); [ $i -lt 200 ] || exit ${SANDBOX_SETUP_FAILED}; sleep 0.05; done`,
       ].join("")
     : "";
   return {
@@ -98,7 +101,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
       // This shell stays, as the namespace's first process, and waits: how the command ended (a
       // signal shows as 128 + its number) then passes through unshare, which would turn a death by
       // SIGKILL into a plain exit code 1.
-      `${mounts}${relay} || exit 125; "$@"; exit $?`,
+      `${mounts}${relay} || exit ${SANDBOX_SETUP_FAILED}; "$@"; exit $?`,
       "sh",
       ...drop,
       options.command,

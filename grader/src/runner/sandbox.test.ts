@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deletionsFor, firewallRules } from "./sandbox-firewall.ts";
-import { launchCommand } from "./sandbox-launch.ts";
+import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
 import { allocateUid, candidateUids, currentOwner, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
 
 const root = () => mkdtempSync(join(tmpdir(), "labgrader-sandbox-unit-"));
@@ -128,5 +129,23 @@ describe("sandbox launch", () => {
       "/usr/bin/setpriv", "--reuid=62001", "--regid=62001", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
       "/var/lib/labgrader/sandbox/home/lg-62001/manager", "--kubeconfig=/var/lib/labgrader/sandbox/home/lg-62001/kubeconfig",
     ]);
+  });
+
+  it("exits with its own code, before the command runs, when a cgroup it must join is gone", () => {
+    const dir = root();
+    const marker = join(dir, "ran");
+    const gone = launchCommand({
+      cgroupProcs: [join(dir, "lg-62001", "cgroup.procs")],
+      uid: 62001,
+      readOnly: [],
+      setpriv: "/usr/bin/setpriv",
+      unshare: "/usr/bin/unshare",
+      command: "/usr/bin/touch",
+      args: [marker],
+    });
+    const run = spawnSync(gone.command, gone.args, { encoding: "utf8" });
+    expect(run.status).toBe(SANDBOX_SETUP_FAILED);
+    expect(run.stderr).toMatch(/cgroup\.procs/);
+    expect(existsSync(marker)).toBe(false);
   });
 });
