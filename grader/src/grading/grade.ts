@@ -188,7 +188,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     progress({ type: "build", ok: prepared.build.ok, timedOut: !prepared.build.ok && prepared.build.timedOut, durationMs: prepared.build.durationMs, at: clock() });
     if (!prepared.build.ok && prepared.build.timedOut) {
       cluster = await provisioning.catch(() => undefined);
-      throw new PlatformError(`the operator's build did not finish within ${Math.round(prepared.build.durationMs / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
+      throw new PlatformError(`the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? prepared.build.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
     }
     if (!prepared.build.ok) {
       cluster = await provisioning.catch(() => undefined);
