@@ -35,6 +35,9 @@ export default defineConfig({
           exclude: ["test/kind.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          // expect.poll waits for a condition, not for a deadline: a page or API answers in seconds
+          // on a busy 2-core host (the default 1 s failed a sign-in page under CI's load).
+          expect: { poll: { timeout: 60_000, interval: 100 } },
           // A grade mostly waits on the lab's own timings (holds, 10 s polls, quiet windows), so
           // files run three at a time; within a file, grades already run side by side.
           fileParallelism: true,
@@ -49,6 +52,7 @@ export default defineConfig({
           include: ["test/kind.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          expect: { poll: { timeout: 60_000, interval: 100 } },
           sequence: { groupOrder: 1 },
         },
       },

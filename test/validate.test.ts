@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { GradeResult } from "../grader/src/contracts.ts";
 import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
 import { labgrader } from "./support/cli.ts";
 import { repoRoot, tempDir } from "./support/env.ts";
@@ -14,6 +15,7 @@ const controls = folders("test/controls").map((name) => `control/${name}`);
 // differently) loses no point. One test per operator, from one run.
 describe("labgrader validate", () => {
   const outcomes = new Map<string, ValidationOutcome>();
+  const results = new Map<string, GradeResult>();
   let code = -1;
   let stderr = "";
 
@@ -22,8 +24,9 @@ describe("labgrader validate", () => {
     const run = await labgrader(["validate", "--concurrency", "6", "--json", file], 1_800_000);
     code = run.code;
     stderr = run.stderr;
-    const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[] };
+    const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     for (const o of report.outcomes) outcomes.set(o.operator, o);
+    for (const r of report.results) results.set(r.operator, r);
   }, 1_800_000);
 
   it("exits 0 with every required check covered by a mutant", () => {
@@ -38,6 +41,10 @@ describe("labgrader validate", () => {
   it.each(["reference", ...mutants, ...controls])("%s is graded as expected", (name) => {
     const outcome = outcomes.get(name);
     expect(outcome, `no outcome for ${name}`).toBeDefined();
-    expect({ missed: outcome!.missed, unexpected: outcome!.unexpected, errors: outcome!.errors }).toEqual({ missed: [], unexpected: [], errors: [] });
+    // On a failure, say what each unexpected check saw, and when: the cause is in the message.
+    const result = results.get(name);
+    const seen = outcome!.unexpected.map((id) => result?.checks.find((c) => c.id === id)).map((c) => c && `${c.id} at ${(c.decidedAtMs / 1000).toFixed(1)} s: ${c.message}`);
+    const findings = result?.findings ?? [];
+    expect({ missed: outcome!.missed, unexpected: outcome!.unexpected, errors: outcome!.errors }, [...seen, ...findings].join("\n")).toEqual({ missed: [], unexpected: [], errors: [] });
   });
 });

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
+import { gradeUntilGradable, PLATFORM_RETRIES } from "../grading/retry.ts";
 import { allRequiredPassed, checkLine, textReport } from "../grading/report.ts";
 import { loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
@@ -11,8 +12,10 @@ import type { CliContext } from "./context.ts";
 import { gradingDeps } from "./grading-deps.ts";
 
 export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider kwok|kind|kubeconfig]
-                [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox]
+                [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox] [--retries N]
   Grades an operator project (a kubebuilder project folder) on a lab in a fresh cluster.
+  A grade the platform could not tell (not gradable: a busy host, a cluster that broke) is
+  run again, up to --retries times (default ${PLATFORM_RETRIES}).
   Exits 0 only when every required check passes. --manager-arg passes a flag to the
   manager (e.g. --manager-arg=--phase-delay=1s for the reference operator). --sandbox runs
   the manager under its own uid with memory/pids/cpu limits and no network but its API
@@ -29,25 +32,34 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
       junit: { type: "string" },
       "manager-arg": { type: "string", multiple: true },
       sandbox: { type: "boolean" },
+      retries: { type: "string" },
     },
   });
   if (!values.lab || !values.operator) throw new Error(`grade needs --lab and --operator\n${gradeHelp}`);
   const lab = await loadLab(values.lab);
   const deps = await gradingDeps(ctx, values.provider, values.sandbox);
   const dir = values.operator === "reference" ? REFERENCE_OPERATOR_DIR : resolve(values.operator);
-  const result = await gradeOperator({
-    lab,
-    source: { kind: "project", dir },
-    operatorName: values.operator,
-    ...deps,
-    workDir: await mkdtemp(join(tmpdir(), "labgrader-grade-")),
-    managerArgs: values["manager-arg"] ?? [],
-    onProgress: (p) => {
-      if (!ctx.isTty) return;
-      if (p.type === "phase") ctx.log(`… ${p.phase} (${(p.at / 1000).toFixed(1)} s)`);
-      if (p.type === "check") ctx.log(checkLine(p.result));
-    },
-  });
+  const retries = Number(values.retries ?? PLATFORM_RETRIES);
+  if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries wants a whole number, not ${values.retries}`);
+  const workRoot = await mkdtemp(join(tmpdir(), "labgrader-grade-"));
+  const result = await gradeUntilGradable(
+    (attempt) =>
+      gradeOperator({
+        lab,
+        source: { kind: "project", dir },
+        operatorName: values.operator!,
+        ...deps,
+        workDir: join(workRoot, String(attempt)),
+        managerArgs: values["manager-arg"] ?? [],
+        onProgress: (p) => {
+          if (!ctx.isTty) return;
+          if (p.type === "phase") ctx.log(`… ${p.phase} (${(p.at / 1000).toFixed(1)} s)`);
+          if (p.type === "check") ctx.log(checkLine(p.result));
+        },
+      }),
+    retries,
+    (r, attempt) => ctx.log(`not gradable (${r.reason ?? "the platform could not tell"}): grading again (${attempt + 1} of ${retries + 1})`),
+  );
   if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit([result]));
   ctx.out(textReport(result));

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { GradeResult } from "../contracts.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
+import { gradeUntilGradable, PLATFORM_RETRIES } from "../grading/retry.ts";
 import { compare, compareControl, loadControls, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
 import { listLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
@@ -17,11 +18,12 @@ export const MUTANTS_DIR = fileURLToPath(new URL("../../../test/mutants/", impor
 export const CONTROLS_DIR = fileURLToPath(new URL("../../../test/controls/", import.meta.url));
 
 export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--concurrency N] [--provider …]
-                   [--course-timings] [--json FILE] [--junit FILE]
+                   [--retries N] [--course-timings] [--json FILE] [--junit FILE]
   Grades the reference operator on every lab (it must get full marks), every mutant in
   test/mutants (each must fail exactly the checks it lists) and every control in test/controls
   (correct operators written differently: full marks, or for a score control at most its points).
-  Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.`;
+  A grade the platform could not tell (not gradable) is run again, up to --retries times
+  (default ${PLATFORM_RETRIES}). Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.`;
 
 export async function validateCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +32,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       lab: { type: "string" },
       only: { type: "string" },
       concurrency: { type: "string" },
+      retries: { type: "string" },
       provider: { type: "string" },
       "course-timings": { type: "boolean" },
       json: { type: "string" },
@@ -42,6 +45,8 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   const controls = await loadControls(CONTROLS_DIR);
   const started = Date.now();
   const only = values.only?.split(",").map((s) => s.trim());
+  const retries = Number(values.retries ?? PLATFORM_RETRIES);
+  if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-validate-"));
   const outcomes: ValidationOutcome[] = [];
@@ -68,14 +73,11 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       ...controls.filter((c) => c.control.lab === labId).map((c) => ({ name: `control/${c.name}`, source: variant(c.control), judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r) })),
     ].filter((j) => !only || only.includes(j.name));
     const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {
-      const result = await gradeOperator({
-        lab,
-        source: job.source,
-        operatorName: job.name,
-        ...deps,
-        workDir: join(workRoot, labId, job.name),
-        managerArgs,
-      });
+      const result = await gradeUntilGradable(
+        (attempt) => gradeOperator({ lab, source: job.source, operatorName: job.name, ...deps, workDir: join(workRoot, labId, job.name, String(attempt)), managerArgs }),
+        retries,
+        (r) => ctx.log(`again ${labId} ${job.name.padEnd(32)} not gradable: ${r.reason ?? "the platform could not tell"}`),
+      );
       const outcome = job.judge(result);
       ctx.log(`${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`);
       return { result, outcome };

@@ -6,7 +6,7 @@ import type { Toolchain } from "../toolchain/build.ts";
 import { createKubeClient } from "../kube/client.ts";
 import { runChecked, runCommand } from "../process/command.ts";
 import type { SlotPool } from "../process/host-slots.ts";
-import { terminate } from "../process/liveness.ts";
+import { isAlive, processStartTicks, terminate } from "../process/liveness.ts";
 import { reservePorts, type PortReservation } from "../process/ports.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
@@ -38,13 +38,40 @@ const CREATE_ATTEMPTS = 2;
 const PORT_OPTIONS = ["etcdPeerPort", "etcdPort", "kubeApiserverPort", "kwokControllerPort", "kubeControllerManagerPort", "kubeSchedulerPort"] as const;
 
 /**
+ * Components that would elect a leader by default. With one replica there is nothing to elect,
+ * and on a starved host a lease not renewed within its deadline makes the component exit for
+ * good (kwokctl's binary runtime restarts nothing): a cluster without its controller-manager
+ * never makes a StatefulSet's pods, and every Database in it stays unready.
+ */
+const SINGLE_REPLICA_COMPONENTS = ["kube-controller-manager", "kube-scheduler"] as const;
+
+/**
  * kwokctl's options for one cluster: every component listens on loopback only (kwokctl's
  * default is every address, etcd without authentication) on the ports reserved for it.
  */
 export function kwokctlConfiguration(ports: number[]): string {
   const options = Object.fromEntries(PORT_OPTIONS.map((option, i) => [option, ports[i]]));
-  return JSON.stringify({ apiVersion: "config.kwok.x-k8s.io/v1alpha1", kind: "KwokctlConfiguration", options: { bindAddress: "127.0.0.1", ...options } });
+  return JSON.stringify({
+    apiVersion: "config.kwok.x-k8s.io/v1alpha1",
+    kind: "KwokctlConfiguration",
+    options: { bindAddress: "127.0.0.1", ...options },
+    componentsPatches: SINGLE_REPLICA_COMPONENTS.map((name) => ({ name, extraArgs: [{ key: "leader-elect", value: "false" }] })),
+  });
 }
+
+export interface ComponentProcess {
+  component: string;
+  pid: number;
+  /** The process's start time (processStartTicks): with the pid, it names one process even after pid reuse. */
+  ticks?: string;
+}
+
+/** What is wrong with a running control plane: each component whose process is gone. */
+export function exitedComponents(started: ComponentProcess[], running: (p: ComponentProcess) => boolean): string[] {
+  return started.filter((p) => !running(p)).map((p) => `its ${p.component} exited`);
+}
+
+const stillRunning = (p: ComponentProcess) => isAlive(p.pid) && processStartTicks(p.pid) === p.ticks;
 
 export function newClusterName(): string {
   return `lg-${randomBytes(4).toString("hex")}`;
@@ -60,12 +87,17 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
   const env = { ...deps.env, KWOK_WORKDIR: workDir };
   const bin = deps.toolchain.binaries;
 
-  async function clusterPids(name: string): Promise<number[]> {
+  /** Each component's process, from kwokctl's pid files (named after the component's binary). */
+  async function componentPids(name: string): Promise<ComponentProcess[]> {
     const dir = join(clusterDir(name), "pids");
     const files = await readdir(dir).catch(() => [] as string[]);
     // A process's pid file can vanish between readdir and readFile (kwokctl removing it).
-    const pids = await Promise.all(files.map(async (f) => Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim())));
-    return pids.filter((p) => Number.isInteger(p) && p > 0);
+    const pids = await Promise.all(files.map(async (f) => ({ component: f.replace(/\.pid$/, ""), pid: Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim()) })));
+    return pids.filter((p) => Number.isInteger(p.pid) && p.pid > 0).map((p) => ({ ...p, ticks: processStartTicks(p.pid) }));
+  }
+
+  async function clusterPids(name: string): Promise<number[]> {
+    return (await componentPids(name)).map((p) => p.pid);
   }
 
   function remove(name: string): Promise<void> {
@@ -148,8 +180,11 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
       throw new Error(`while creating kwok cluster ${name}`, { cause: e });
     }
     const reserved = ports;
+    // Known once the cluster is up: a component whose process is gone later has exited.
+    const started = await componentPids(name);
     return {
       ...record,
+      problems: async () => exitedComponents(started, stillRunning),
       dispose: async () => {
         await remove(name);
         await reserved.release();

@@ -20,6 +20,12 @@ export type ClusterRecord = z.infer<typeof ClusterRecordSchema>;
 export interface Cluster extends ClusterRecord {
   /** Deletes the cluster and returns once none of its processes, ports or files remain. */
   dispose(): Promise<void>;
+  /**
+   * What has gone wrong with the cluster itself since it was made (a control-plane component
+   * that exited), as phrases a reader can follow "the cluster: …" with; empty while it is whole.
+   * Checks judged on a broken cluster say nothing about the operator.
+   */
+  problems?(): Promise<string[]>;
   /** Puts a locally built image into every node (clusters whose operatorMode is "in-cluster"). */
   loadImage?(image: string): Promise<void>;
 }

@@ -22,6 +22,7 @@ import { prepareOperator, type OperatorSource } from "../runner/source.ts";
 import type { SlotLease, SlotPool } from "../process/host-slots.ts";
 import type { HostCapacity } from "./capacity.ts";
 import { watchForStalls, type StallWatch, type StillRefused } from "./stalls.ts";
+import { unjudged, watchCluster, type ClusterWatch } from "./cluster-watch.ts";
 import { earned, toCheckResult, undecided } from "./results.ts";
 import { runScenario } from "./scenario.ts";
 import { liveCheck, type LiveVerdict } from "./live-check.ts";
@@ -91,6 +92,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
   let sandbox: Sandbox | undefined;
   let recorder: Recorder | undefined;
   let stalls: StallWatch | undefined;
+  let clusterWatch: ClusterWatch | undefined;
   let gradeSlot: SlotLease | undefined;
   const attemptVars = (scenario: string) => ({ namespace: `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, ""), attempt });
   const allChecks = options.lab.checks;
@@ -243,7 +245,10 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
       return answer.kind === "access" && !answer.allowed;
     };
     stalls = watchForStalls(manager, (finding) => findings.push(finding), stillRefused);
-    const abort = stalls.stalled;
+    const graded = cluster;
+    clusterWatch = graded.problems ? watchCluster(() => graded.problems?.() ?? Promise.resolve([])) : undefined;
+    // Pending checks are decided at once when waiting is pointless: the operator stalled, or the cluster broke.
+    const abort = Promise.race([stalls.stalled, ...(clusterWatch ? [clusterWatch.broken] : [])]);
 
     progress({ type: "phase", phase: "checking", at: clock() });
     const probe = async (check: RenderedCheck) => {
@@ -268,6 +273,11 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
       }
     });
     await Promise.all([...clusterLevel, ...scenarios]);
+    const broken = await clusterWatch?.check();
+    if (broken) {
+      for (const [id, result] of results) results.set(id, unjudged(result, broken));
+      throw new PlatformError(`${broken}; a busy host can cause this, so it is graded again`);
+    }
     progress({ type: "phase", phase: "reporting", at: clock() });
     return finish("graded");
   } catch (e) {
@@ -281,6 +291,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
     return finish("not_gradable", reason);
   } finally {
     stalls?.disarm();
+    clusterWatch?.stop();
     const stopping = clock();
     if (manager) {
       const exit = await manager.stop();
