@@ -24,6 +24,8 @@ describe("labgrader validate", () => {
     const run = await labgrader(["validate", "--concurrency", "6", "--json", file], 1_800_000);
     code = run.code;
     stderr = run.stderr;
+    // For the CI log: each operator's line (score, time) and any grade run again after a platform fault.
+    for (const line of `${run.stderr}\n${run.stdout}`.split("\n").filter((l) => /^(ok {2}|FAIL|again|validate:) /.test(l))) console.log(line);
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     for (const o of report.outcomes) outcomes.set(o.operator, o);
     for (const r of report.results) results.set(r.operator, r);
