@@ -126,7 +126,9 @@ describe.concurrent("the grading service", () => {
     const attempt = await waitForAttempt<Attempt>(stack, ci.token, attemptId);
     expect(attempt.status, why(attempt)).toBe("graded");
     expect(attempt.score, why(attempt)).toBe(50);
-    expect(attempt.runs).toBe(2);
+    // The killed run and the one after the restart; a platform fault (a cluster that broke on a
+    // busy host) adds a run of its own, announced by a "retrying" event.
+    expect(attempt.runs, why(attempt)).toBe(2 + events.filter((e) => e.event === "retrying").length);
     expect(events.filter((e) => e.event === "done")).toHaveLength(1);
     expect(events.filter((e) => e.event === "restarted")).toHaveLength(1);
     expect(new Set(attempt.checks.map((c) => c.id)).size).toBe(attempt.checks.length);

@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Toolchain } from "../toolchain/build.ts";
-import { createKubeClient } from "../kube/client.ts";
+import { createKubeClient, type KubeClient } from "../kube/client.ts";
+import { waitForObject } from "../kube/watch.ts";
 import { runChecked, runCommand } from "../process/command.ts";
 import type { SlotPool } from "../process/host-slots.ts";
 import { isAlive, processStartTicks, terminate } from "../process/liveness.ts";
@@ -66,10 +67,29 @@ export interface ComponentProcess {
   ticks?: string;
 }
 
-/** What is wrong with a running control plane: each component whose process is gone. */
-export function exitedComponents(started: ComponentProcess[], running: (p: ComponentProcess) => boolean): string[] {
-  return started.filter((p) => !running(p)).map((p) => `its ${p.component} exited`);
+/** What is wrong with a running control plane: each component whose process is gone, with its last error if its log has one. */
+export function exitedComponents(started: ComponentProcess[], running: (p: ComponentProcess) => boolean, lastError: (component: string) => string | undefined = () => undefined): string[] {
+  return started
+    .filter((p) => !running(p))
+    .map((p) => {
+      const error = lastError(p.component);
+      return `its ${p.component} exited${error ? ` (its log: ${error})` : ""}`;
+    });
 }
+
+/**
+ * Why a component exited, when its log says: its last line, if an error or fatal one, without
+ * klog's header (severity, date, time, pid, file:line). A process killed from outside ends on
+ * whatever it was doing, which is no reason.
+ */
+export function lastKlogError(log: string): string | undefined {
+  const line = log.trimEnd().split("\n").at(-1) ?? "";
+  if (!/^[EF]\d{4} /.test(line)) return undefined;
+  return line.replace(/^[EF]\d{4} [\d:.]+\s+\d+ [^\]]+\] /, "").slice(0, 300);
+}
+
+/** How long a new control plane may take to run its controllers (a busy host starts them slowly). */
+const SETTLE_TIMEOUT_MS = 90_000;
 
 const stillRunning = (p: ComponentProcess) => isAlive(p.pid) && processStartTicks(p.pid) === p.ticks;
 
@@ -94,6 +114,39 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     // A process's pid file can vanish between readdir and readFile (kwokctl removing it).
     const pids = await Promise.all(files.map(async (f) => ({ component: f.replace(/\.pid$/, ""), pid: Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim()) })));
     return pids.filter((p) => Number.isInteger(p.pid) && p.pid > 0).map((p) => ({ ...p, ticks: processStartTicks(p.pid) }));
+  }
+
+  function lastErrorOf(name: string, component: string): string | undefined {
+    try {
+      return lastKlogError(readFileSync(join(clusterDir(name), "logs", `${component}.log`), "utf8").slice(-64 * 1024));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * kwokctl reports a cluster ready once its API server answers, while the controller-manager may
+   * still be starting, and it exits for good if its start fails (an API server not healthy within
+   * its 10 s, discovery failing): a creation counts once the controllers run (the serviceaccount
+   * controller has made the default namespace's ServiceAccount) and every component still runs.
+   */
+  async function settled(name: string, admin: KubeClient, started: ComponentProcess[]): Promise<void> {
+    const exited = () => exitedComponents(started, stillRunning, (component) => lastErrorOf(name, component));
+    let look: NodeJS.Timeout | undefined;
+    const broken = new Promise<never>((_, reject) => {
+      look = setInterval(() => {
+        const problems = exited();
+        if (problems.length > 0) reject(new Error(`the control plane broke while starting: ${problems.join(", ")}`));
+      }, 500);
+    });
+    try {
+      const serviceAccount = { apiVersion: "v1", kind: "ServiceAccount", namespace: "default", name: "default" };
+      await Promise.race([waitForObject(admin, serviceAccount, () => true, SETTLE_TIMEOUT_MS, "the controller-manager to make the default ServiceAccount"), broken]);
+    } finally {
+      clearInterval(look);
+    }
+    const problems = exited();
+    if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
   }
 
   async function clusterPids(name: string): Promise<number[]> {
@@ -153,6 +206,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     // Written first, so a crash during creation still leaves a findable orphan.
     await records.save(record);
     let ports: PortReservation | undefined;
+    let started: ComponentProcess[] | undefined;
     try {
       ports = await reservePorts(portsDir, PORT_OPTIONS.length, `kwok cluster ${name}`);
       await mkdir(join(workDir, "configs"), { recursive: true });
@@ -173,18 +227,21 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
         ],
         { env, timeoutMs: (deps.createTimeoutMs ?? 60_000) + 30_000 },
       );
-      await bootstrapKwokCluster(createKubeClient(record.kubeconfigPath));
+      // Known as soon as kwokctl is done: a component whose process is gone later has exited.
+      started = await componentPids(name);
+      const admin = createKubeClient(record.kubeconfigPath);
+      await bootstrapKwokCluster(admin);
+      await settled(name, admin, started);
     } catch (e) {
       await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of ${name} failed: ${String(cleanup)}`));
       await ports?.release();
       throw new Error(`while creating kwok cluster ${name}`, { cause: e });
     }
     const reserved = ports;
-    // Known once the cluster is up: a component whose process is gone later has exited.
-    const started = await componentPids(name);
+    const components = started ?? [];
     return {
       ...record,
-      problems: async () => exitedComponents(started, stillRunning),
+      problems: async () => exitedComponents(components, stillRunning, (component) => lastErrorOf(name, component)),
       dispose: async () => {
         await remove(name);
         await reserved.release();
