@@ -27,7 +27,7 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
     return labs.get(id)!;
   };
   const variants = [
-    ...(await loadMutants(MUTANTS_DIR)).map((m) => ({ where: `test/mutants/${m.name}`, variant: m.mutant, checks: m.mutant.fails, tasks: [] as string[] })),
+    ...(await loadMutants(MUTANTS_DIR)).map((m) => ({ where: `test/mutants/${m.name}`, variant: m.mutant, checks: [...m.mutant.fails, ...m.mutant.mayFail], tasks: [] as string[] })),
     ...(await loadControls(CONTROLS_DIR)).map((c) => ({ where: `test/controls/${c.name}`, variant: c.control, checks: [] as string[], tasks: c.control.score?.losesTasks ?? [] })),
   ];
   for (const { where, variant, checks, tasks } of variants) {

@@ -58,7 +58,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
     const required = lab.checks.filter((c) => c.severity === "required").map((c) => c.id);
     const labMutants = mutants.filter((m) => m.mutant.lab === labId);
     for (const m of labMutants) {
-      const unknown = m.mutant.fails.filter((id) => !lab.checks.some((c) => c.id === id));
+      const unknown = [...m.mutant.fails, ...m.mutant.mayFail].filter((id) => !lab.checks.some((c) => c.id === id));
       if (unknown.length > 0) throw new Error(`mutant ${m.name} lists unknown checks: ${unknown.join(", ")}`);
     }
     const uncovered = uncoveredRequiredChecks(required, labMutants);
@@ -69,7 +69,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
     const variant = (v: Variant): OperatorSource => ({ kind: "variant", referenceDir: REFERENCE_OPERATOR_DIR, variant: v });
     const jobs: { name: string; source: OperatorSource; judge: (result: GradeResult) => ValidationOutcome }[] = [
       { name: "reference", source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR }, judge: (r: GradeResult) => compare({ operator: "reference", fails: [] }, r) },
-      ...labMutants.map((m) => ({ name: m.name, source: variant(m.mutant), judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails }, r) })),
+      ...labMutants.map((m) => ({ name: m.name, source: variant(m.mutant), judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails, mayFail: m.mutant.mayFail }, r) })),
       ...controls.filter((c) => c.control.lab === labId).map((c) => ({ name: `control/${c.name}`, source: variant(c.control), judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r) })),
     ].filter((j) => !only || only.includes(j.name));
     const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {

@@ -32,8 +32,13 @@ export type Variant = z.infer<typeof VariantSchema>;
 
 /** A broken variant (test/mutants/<name>/mutant.yaml): proof that each check it lists can fail. */
 export const MutantSchema = VariantSchema.extend({
-  /** Check ids this mutant must fail; every other check must pass. */
+  /** Check ids this mutant must fail; every other check must pass (but those in mayFail). */
   fails: z.array(z.string()).min(1),
+  /**
+   * Check ids this mutant fails or not depending on timing, each verdict right: a race its
+   * broken code loses only on a slow host. They prove nothing (not coverage) and are no mismatch.
+   */
+  mayFail: z.array(z.string()).default([]),
 });
 export type Mutant = z.infer<typeof MutantSchema>;
 
