@@ -131,12 +131,18 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
    * controller has made the default namespace's ServiceAccount) and every component still runs.
    */
   async function settled(name: string, admin: KubeClient, started: ComponentProcess[]): Promise<void> {
-    const exited = () => exitedComponents(started, stillRunning, (component) => lastErrorOf(name, component));
+    const throwIfExited = () => {
+      const problems = exitedOf(name, started);
+      if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
+    };
     let look: NodeJS.Timeout | undefined;
     const broken = new Promise<never>((_, reject) => {
       look = setInterval(() => {
-        const problems = exited();
-        if (problems.length > 0) reject(new Error(`the control plane broke while starting: ${problems.join(", ")}`));
+        try {
+          throwIfExited();
+        } catch (e) {
+          reject(e);
+        }
       }, 500);
     });
     try {
@@ -145,8 +151,12 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     } finally {
       clearInterval(look);
     }
-    const problems = exited();
-    if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
+    throwIfExited();
+  }
+
+  /** The components of a cluster that exited since they started, each with its log's last error. */
+  function exitedOf(name: string, started: ComponentProcess[]): string[] {
+    return exitedComponents(started, stillRunning, (component) => lastErrorOf(name, component));
   }
 
   async function clusterPids(name: string): Promise<number[]> {
@@ -241,7 +251,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     const components = started ?? [];
     return {
       ...record,
-      problems: async () => exitedComponents(components, stillRunning, (component) => lastErrorOf(name, component)),
+      problems: async () => exitedOf(name, components),
       dispose: async () => {
         await remove(name);
         await reserved.release();
