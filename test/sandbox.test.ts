@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -11,6 +12,7 @@ import { hostCapacity } from "../grader/src/grading/capacity.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { startManager } from "../grader/src/runner/manager.ts";
+import { hostGoSetup, runInBuildSandbox } from "../grader/src/runner/build-sandbox.ts";
 import { createSandbox, prepareSandboxing, reapSandboxes, sandboxProblems, sandboxSettings } from "../grader/src/runner/sandbox.ts";
 import { cgroupDir, CONTROLLERS } from "../grader/src/runner/sandbox-cgroup.ts";
 import { CHAIN, firewallRulesOf } from "../grader/src/runner/sandbox-firewall.ts";
@@ -193,10 +195,56 @@ describe("a sandbox on its own", () => {
     expect(await sandboxProblems(settings)).toEqual([]);
     const open = tempDir("world-readable");
     chmodSync(open, 0o755);
-    expect(await sandboxProblems({ ...settings, uids: { first: 65534, last: 65534 }, protectedPaths: [open] })).toEqual([
+    expect(await sandboxProblems({ ...settings, seccomp: join(open, "labgrader-seccomp"), uids: { first: 65534, last: 65534 }, protectedPaths: [open] })).toEqual([
+      `labgrader-seccomp is not built at ${join(open, "labgrader-seccomp")} (run \`labgrader toolchain\`), so a sandboxed command could make user namespaces`,
       "uid 65534 (nobody) is in the sandbox range: a sandbox would own that account's files",
       `${open} is readable by other users, so a sandboxed operator could read it`,
     ]);
+  });
+
+  it("gives a build a network namespace of its own, where the module proxy is the only way out, and no user namespaces", async () => {
+    const go = await hostGoSetup(process.env);
+    const proxy = new URL(go.proxies[0]!);
+    const hostAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+    expect(hostAddress, "a non-loopback IPv4 address of this host").toBeDefined();
+    // A stand-in for anything else on the host (the service, Redis, another cluster), on every address.
+    const seen: string[] = [];
+    const marker = createServer((s) => {
+      seen.push(String(s.remoteAddress));
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => marker.listen(0, "0.0.0.0", resolve));
+    const port = (marker.address() as AddressInfo).port;
+    const project = tempDir("build-probe");
+    const script = [
+      'dial() { if (exec 3<>"/dev/tcp/$1/$2") 2>/tmp/err; then echo "PROBE dial $1:$2: connected"; else echo "PROBE dial $1:$2: $(sed "s/.*: //" /tmp/err)"; fi; }',
+      `dial ${proxy.hostname} ${proxy.port || 443}`,
+      `dial 127.0.0.1 ${port}`,
+      `dial ${hostAddress} ${port}`,
+      "dial 127.0.0.1 6379",
+      'for ip in /usr/sbin/ip /sbin/ip /usr/bin/ip; do [ -x $ip ] && break; done; echo "PROBE interfaces: $($ip -o link show | cut -d: -f2 | tr -d " " | tr "\\n" " ")"',
+      'echo "PROBE unshare: $(unshare --user --map-root-user true 2>&1 || true)"',
+      'echo "PROBE uid: $(id -u)"',
+    ].join("\n");
+    let run: Awaited<ReturnType<typeof runInBuildSandbox>>;
+    try {
+      run = await runInBuildSandbox({ settings, limits: settings.build, go, projectDir: project, binary: join(project, "unused"), timeoutMs: 60_000 }, "/bin/bash", ["-c", script]);
+    } finally {
+      marker.close();
+    }
+    const lines = run.output.split("\n").filter((l) => l.startsWith("PROBE "));
+    console.log(lines.join("\n"));
+    expect(run.code, run.output).toBe(0);
+    expect(lines).toContain(`PROBE dial ${proxy.hostname}:${proxy.port || 443}: connected`);
+    expect(lines).toContain(`PROBE dial 127.0.0.1:${port}: Connection refused`);
+    expect(lines).toContain(`PROBE dial ${hostAddress}:${port}: Network is unreachable`);
+    expect(lines).toContain("PROBE dial 127.0.0.1:6379: Connection refused");
+    expect(lines).toContain("PROBE interfaces: lo ");
+    expect(lines).toContain("PROBE unshare: unshare: unshare failed: Operation not permitted");
+    const uid = Number(/^PROBE uid: (\d+)$/m.exec(run.output)?.[1]);
+    expect(uid).toBeGreaterThanOrEqual(settings.uids.first);
+    expect(seen).toEqual([]);
+    await expectNothingLeft(uid);
   });
 
   it("refuses a sandbox root that the sandbox uids could not reach, and creates a fresh one they can", async () => {

@@ -85,7 +85,7 @@ describe("a hostile submission", () => {
   });
 
   test(
-    "a manager looking around sees none of labgrader's folders and no other process, keeps no shared memory, and the API server refuses it proxies, webhooks, CRDs and tokens; its build ran no hg and wrote nothing to the shared cache; nothing is left",
+    "a manager looking around sees none of labgrader's folders and no other process, keeps no shared memory, makes no user namespace, and the API server refuses it proxies, webhooks, CRDs and tokens; its build ran no hg and wrote nothing to the shared cache; nothing is left",
     async () => {
       const marker = `hostile-cache-marker-${Date.now()}`;
       const project = hostileProject("recon", (dir) => {
@@ -125,6 +125,9 @@ describe("a hostile submission", () => {
       // Its own PID namespace: itself, the shell that started it, and the relay to its API server.
       expect(log).toMatch(/^HOSTILE processes visible: 3, besides this one and the sandbox's first: \["\S*socat -T 86400 TCP-LISTEN:\d+,bind=127\.0\.0\.1,fork,reuseaddr UNIX-CONNECT:\S+\/api\.sock "\]$/m);
       expect(log).toMatch(/^HOSTILE shmget: segment \d+ kept$/m);
+      // The seccomp filter: no user namespace, whichever way it is asked for.
+      expect(log).toMatch(/^HOSTILE unshare a user namespace: exit status 1: unshare: unshare failed: Operation not permitted$/m);
+      expect(log).toMatch(/^HOSTILE clone into a user namespace: fork\/exec \/bin\/true: operation not permitted$/m);
       for (const what of ["proxy through a pod", "proxy through a service", "create webhook configuration", "create CRD", "mint a kube-system token"]) {
         expect(log).toMatch(new RegExp(`^HOSTILE ${what}: HTTP 403 .*forbidden`, "m"));
       }

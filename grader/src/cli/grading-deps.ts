@@ -21,6 +21,6 @@ export async function gradingDeps(ctx: CliContext, provider: string | undefined,
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),
     capacity: hostCapacity(ctx.config),
-    ...(sandbox || ctx.config.sandbox ? { sandbox: sandboxSettings(ctx.config) } : {}),
+    ...(sandbox || ctx.config.sandbox ? { sandbox: sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] }) } : {}),
   };
 }

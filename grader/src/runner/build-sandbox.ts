@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { runCommand } from "../process/command.ts";
 import type { BuildResult } from "./build.ts";
 import type { Endpoint } from "./sandbox-firewall.ts";
-import { confine, readBuildEvents, type SandboxSettings } from "./sandbox.ts";
+import { confine, installedSeccomp, readBuildEvents, type SandboxSettings } from "./sandbox.ts";
+import { startRelays } from "./sandbox-relay.ts";
 import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
 
 /** What a learner's build may use: more memory than a manager (the linker wants ~1 GiB), no more disk than this. */
@@ -69,7 +70,8 @@ async function resolveTargets(targets: { host: string; port: number }[]): Promis
     // A checksum database with no address of its own is reached through the proxy (its /sumdb/ endpoint).
     const addresses = await lookup(t.host, { all: true }).catch(() => []);
     for (const a of addresses) {
-      endpoints.push({ address: a.address, port: t.port });
+      // The proxy and the checksum database may share an address: one relay listens on it.
+      if (!endpoints.some((e) => e.address === a.address && e.port === t.port)) endpoints.push({ address: a.address, port: t.port });
       lines.push(`${a.address} ${t.host}`);
     }
   }
@@ -88,24 +90,71 @@ async function chownTree(dir: string, uid: number): Promise<void> {
 /**
  * Builds a learner's manager as a sandbox uid: in its own cgroup (memory, pids, CPU), namespaces
  * and mounts (labgrader's install, caches and other attempts hidden), with an environment of its
- * own and no network but the module proxies and the checksum database. The shared build cache is
- * the lower layer of an overlay whose upper layer is scratch space of this build alone, so warm
- * builds stay fast and no entry a learner's build writes can reach another build; modules come
- * from the shared download cache as a read-only local proxy, the network proxies after it.
+ * own, and in a network namespace whose only ways out are the module proxies and the checksum
+ * database. The shared build cache is the lower layer of an overlay whose upper layer is scratch
+ * space of this build alone, so warm builds stay fast and no entry a learner's build writes can
+ * reach another build; modules come from the shared download cache as a read-only local proxy,
+ * the network proxies after it.
  */
 export async function buildSandboxed(options: SandboxedBuildOptions): Promise<BuildResult> {
-  const { endpoints, hosts } = await resolveTargets(networkTargets(options.go));
+  const network = await resolveTargets(networkTargets(options.go));
   // Most projects need only the modules the shared cache already has: it is then used as it is,
   // read-only. A project that needs another module gets a private module cache, filled from the
   // shared downloads (a local proxy) and the network proxies.
-  const shared = await buildOnce(options, endpoints, hosts, "shared");
+  const shared = await buildOnce(options, network, "shared");
   if (shared.ok || !/read-only file system/.test(shared.output)) return shared;
-  const own = await buildOnce(options, endpoints, hosts, "private");
+  const own = await buildOnce(options, network, "private");
   return { ...own, durationMs: shared.durationMs + own.durationMs };
 }
 
-async function buildOnce(options: SandboxedBuildOptions, endpoints: Endpoint[], hosts: string, modules: "shared" | "private"): Promise<BuildResult> {
+type Network = Awaited<ReturnType<typeof resolveTargets>>;
+
+async function buildOnce(options: SandboxedBuildOptions, network: Network, modules: "shared" | "private"): Promise<BuildResult> {
+  const { settings, limits } = options;
+  const started = Date.now();
+  const args = ["build", "-ldflags=-s -w", "-o", "../out/manager", "./cmd"];
+  return inBuildSandbox(options, network, modules, options.go.go, args, async ({ code, signal, output, home, name }) => {
+    const durationMs = Date.now() - started;
+    if (code === 0) {
+      await copyFile(join(home, "out", "manager"), options.binary);
+      await chmod(options.binary, 0o755);
+      return { ok: true, binary: options.binary, durationMs };
+    }
+    const seen = await readBuildEvents(settings, name);
+    const timedOut = signal === "SIGKILL" && durationMs >= options.timeoutMs;
+    const limit =
+      seen.oomKills > 0
+        ? `the build was killed at its memory limit (${Math.round(limits.memoryBytes / 1024 / 1024)} MiB)`
+        : /file size limit exceeded|file too large/i.test(output) || signal === "SIGXFSZ"
+          ? `the build wrote a file over its size limit (${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB)`
+          : undefined;
+    return { ok: false, output: limit ? `${limit}\n${output}` : output, durationMs, timedOut };
+  });
+}
+
+/** How a command in a build's sandbox ended, for the caller to read before the sandbox is gone. */
+export interface SandboxedRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  /** The sandbox's home (the project is in src/) and name, both gone once the callback returns. */
+  home: string;
+  name: string;
+}
+
+/**
+ * Runs `go build` of the project as a build's sandbox runs it: `go` with the build's arguments.
+ * The probes of the hostile tests run other commands the same way (exported for them): the uid,
+ * cgroup, namespaces, mounts, network and environment are exactly a build's.
+ */
+export async function runInBuildSandbox(options: SandboxedBuildOptions, command: string, args: string[]): Promise<Omit<SandboxedRun, "home" | "name">> {
+  const network = await resolveTargets(networkTargets(options.go));
+  return inBuildSandbox(options, network, "shared", command, args, async ({ code, signal, output }) => ({ code, signal, output }));
+}
+
+async function inBuildSandbox<T>(options: SandboxedBuildOptions, network: Network, modules: "shared" | "private", command: string, args: string[], read: (run: SandboxedRun) => Promise<T>): Promise<T> {
   const { settings, limits, go } = options;
+  const { endpoints, hosts } = network;
   const confined = await confine({
     settings,
     limits: { ...limits, wallClockMs: options.timeoutMs },
@@ -148,44 +197,38 @@ async function buildOnce(options: SandboxedBuildOptions, endpoints: Endpoint[], 
     GOTELEMETRY: "off",
     CGO_ENABLED: "0",
   };
-  const launch = launchCommand({
-    cgroupProcs: procs,
-    uid,
-    readOnly: [],
-    hidden: settings.hiddenPaths,
-    prepare,
-    overlays: [{ lower: go.cache, upper, work: join(scratch, "work"), target: join(home, "cache") }],
-    binds: [
-      { source: go.modules, target: join(home, "modules") },
-      { source: go.downloads, target: join(home, "downloads") },
-    ],
-    maxFileKiB: Math.floor(limits.maxFileBytes / 1024),
-    setpriv: tools.setpriv,
-    unshare: tools.unshare,
-    command: go.go,
-    args: ["build", "-ldflags=-s -w", "-o", join(home, "out", "manager"), "./cmd"],
-  });
-  const started = Date.now();
+  // The proxies' addresses, each relayed from inside the build's network namespace through a socket in its home.
+  const relays = endpoints.map((e, i) => ({ host: e.address, port: e.port, socket: join(home, `net-${i}.sock`) }));
   try {
-    const result = await runCommand(launch.command, launch.args, { cwd: join(home, "src"), env, timeoutMs: options.timeoutMs });
-    const durationMs = Date.now() - started;
-    const seen = await readBuildEvents(settings, confined.name);
-    const output = (result.stderr + result.stdout).trim();
-    if (result.code === 0) {
-      await copyFile(join(home, "out", "manager"), options.binary);
-      await chmod(options.binary, 0o755);
-      return { ok: true, binary: options.binary, durationMs };
+    const relay = await startRelays(relays, uid);
+    try {
+      const launch = launchCommand({
+        cgroupProcs: procs,
+        uid,
+        readOnly: [],
+        hidden: settings.hiddenPaths,
+        prepare,
+        overlays: [{ lower: go.cache, upper, work: join(scratch, "work"), target: join(home, "cache") }],
+        binds: [
+          { source: go.modules, target: join(home, "modules") },
+          { source: go.downloads, target: join(home, "downloads") },
+        ],
+        network: { relays, socat: tools.socat, ip: tools.ip, ss: tools.ss },
+        seccomp: installedSeccomp(settings),
+        maxFileKiB: Math.floor(limits.maxFileBytes / 1024),
+        setpriv: tools.setpriv,
+        unshare: tools.unshare,
+        command,
+        args,
+      });
+      const result = await runCommand(launch.command, launch.args, { cwd: join(home, "src"), env, timeoutMs: options.timeoutMs });
+      const output = (result.stderr + result.stdout).trim();
+      // The sandbox itself could not be entered (a cgroup, a mount, a relay): a platform fault, so the grade is not gradable, never the learner's zero.
+      if (result.code === SANDBOX_SETUP_FAILED) throw new Error(`the build's sandbox ${confined.name} could not be set up: ${output.split("\n").slice(0, 5).join("\n")}`);
+      return await read({ code: result.code, signal: result.signal, output, home, name: confined.name });
+    } finally {
+      await relay.close();
     }
-    // The sandbox itself could not be entered (a cgroup, a mount): a platform fault, so the grade is not gradable, never the learner's zero.
-    if (result.code === SANDBOX_SETUP_FAILED) throw new Error(`the build's sandbox ${confined.name} could not be set up: ${output.split("\n").slice(0, 5).join("\n")}`);
-    const timedOut = result.signal === "SIGKILL" && durationMs >= options.timeoutMs;
-    const limit =
-      seen.oomKills > 0
-        ? `the build was killed at its memory limit (${Math.round(limits.memoryBytes / 1024 / 1024)} MiB)`
-        : /file size limit exceeded|file too large/i.test(output) || result.signal === "SIGXFSZ"
-          ? `the build wrote a file over its size limit (${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB)`
-          : undefined;
-    return { ok: false, output: limit ? `${limit}\n${output}` : output, durationMs, timedOut };
   } finally {
     await cleanUp();
     await confined.release();

@@ -29,11 +29,18 @@ export interface LaunchOptions {
   /** Limits set with `ulimit` before the command starts (file size in 1 KiB blocks, for one). */
   maxFileKiB?: number;
   /**
-   * A network namespace of its own whose only way out is one TCP address: inside, `socat` (as the
-   * sandbox uid) listens on it on loopback and relays each connection to a unix socket, which the
-   * grader relays on to the real address. No other address, interface or abstract socket is reachable.
+   * A network namespace of its own whose only ways out are a few TCP addresses: inside, each
+   * address is put on the loopback interface, where `socat` (as the sandbox uid) listens on it and
+   * relays each connection to a unix socket, which the grader relays on to the real address. The
+   * command connects to the address it would anyway (TLS names still match); no other address,
+   * interface or abstract socket is reachable.
    */
-  network?: { host: string; port: number; socket: string; socat: string; ip: string; ss: string };
+  network?: { relays: NetworkRelay[]; socat: string; ip: string; ss: string };
+  /**
+   * labgrader-seccomp, run as the uid between setpriv and the command: it and everything it starts
+   * cannot make user namespaces.
+   */
+  seccomp?: string;
   /**
    * Mounted read-only in the manager's namespace (its home): with /tmp and the rest private tmpfs,
    * it can then write nowhere on disk, only into memory its limit counts.
@@ -43,6 +50,23 @@ export interface LaunchOptions {
   unshare: string;
   command: string;
   args: string[];
+}
+
+/** One address a sandbox may connect to, and the unix socket the grader relays it through. */
+export interface NetworkRelay {
+  host: string;
+  port: number;
+  socket: string;
+}
+
+/** The shell commands that, as root in the new network namespace, put one relay in place. */
+function relayCommands(relay: NetworkRelay, net: NonNullable<LaunchOptions["network"]>, drop: string[]): string {
+  const v6 = relay.host.includes(":");
+  const loopback = relay.host === "127.0.0.1" || relay.host === "::1";
+  const address = loopback ? [] : [`${quote(net.ip)} ${v6 ? "-6 " : ""}addr add ${quote(`${relay.host}/${v6 ? 128 : 32}`)} dev lo${v6 ? " nodad" : ""}`];
+  const listen = v6 ? `TCP6-LISTEN:${relay.port},bind=[${relay.host}],fork,reuseaddr` : `TCP-LISTEN:${relay.port},bind=${relay.host},fork,reuseaddr`;
+  const socat = `{ ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(listen)} ${quote(`UNIX-CONNECT:${relay.socket}`)} </dev/null >/dev/null 2>&1 & }`;
+  return [...address, socat].join(" && ");
 }
 
 /** The exit code of a sandboxed command whose confinement (cgroups, mounts, relay) could not be set up: the host's fault, never the command's. */
@@ -74,10 +98,11 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
   const net = options.network;
   const relay = net
     ? [
-        // The relay listens as the sandbox uid, on the API server's own port, whatever its number.
-        ` && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && ${quote(net.ip)} link set lo up && { ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(`TCP-LISTEN:${net.port},bind=${net.host},fork,reuseaddr`)} ${quote(`UNIX-CONNECT:${net.socket}`)} </dev/null >/dev/null 2>&1 & }`,
-        // The command starts once the relay listens (a manager's first request would otherwise be refused).
-        ` && i=0 && until ${quote(net.ss)} -Hltn ${quote(`sport = :${net.port}`)} | grep -q .; do i=$((i+1)); [ $i -lt 200 ] || exit ${SANDBOX_SETUP_FAILED}; sleep 0.05; done`,
+        // The relays listen as the sandbox uid, on their addresses' own ports, whatever their numbers.
+        ` && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && ${quote(net.ip)} link set lo up`,
+        ...net.relays.map((r) => ` && ${relayCommands(r, net, drop)}`),
+        // The command starts once every relay listens (its first connection would otherwise be refused).
+        ` && i=0 && until [ "$(${quote(net.ss)} -Hltn | grep -c .)" -ge ${net.relays.length} ]; do i=$((i+1)); [ $i -lt 200 ] || exit ${SANDBOX_SETUP_FAILED}; sleep 0.05; done`,
       ].join("")
     : "";
   return {
@@ -104,6 +129,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
       `${mounts}${relay} || exit ${SANDBOX_SETUP_FAILED}; "$@"; exit $?`,
       "sh",
       ...drop,
+      ...(options.seccomp ? [options.seccomp] : []),
       options.command,
       ...options.args,
     ],

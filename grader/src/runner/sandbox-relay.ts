@@ -41,3 +41,18 @@ export async function startRelay(socket: string, target: { host: string; port: n
     },
   };
 }
+
+/** One relay per address, each on its own socket; closing the result closes them all. */
+export async function startRelays(relays: { socket: string; host: string; port: number }[], uid: number): Promise<Relay> {
+  const started: Relay[] = [];
+  const close = async () => {
+    await Promise.all(started.map((r) => r.close()));
+  };
+  try {
+    for (const r of relays) started.push(await startRelay(r.socket, { host: r.host, port: r.port }, uid));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { close };
+}

@@ -131,6 +131,41 @@ describe("sandbox launch", () => {
     ]);
   });
 
+  it("relays each allowed address from the loopback of its own network namespace, and runs the command under the seccomp helper", () => {
+    const relayed = launchCommand({
+      cgroupProcs: [],
+      uid: 62001,
+      readOnly: [],
+      network: {
+        relays: [
+          { host: "127.0.0.1", port: 6443, socket: "/h/api.sock" },
+          { host: "203.0.113.80", port: 443, socket: "/h/net-0.sock" },
+          { host: "2001:db8::1", port: 443, socket: "/h/net-1.sock" },
+        ],
+        socat: "/usr/bin/socat",
+        ip: "/usr/sbin/ip",
+        ss: "/usr/bin/ss",
+      },
+      seccomp: "/var/lib/labgrader/sandbox/bin/labgrader-seccomp",
+      setpriv: "/usr/bin/setpriv",
+      unshare: "/usr/bin/unshare",
+      command: "/usr/local/go/bin/go",
+      args: ["build"],
+    });
+    expect(relayed.args).toContain("--net");
+    const inside = relayed.args[relayed.args.indexOf("/bin/sh") + 2]!;
+    expect(inside).toContain("'/usr/sbin/ip' addr add '203.0.113.80/32' dev lo");
+    expect(inside).toContain("'/usr/sbin/ip' -6 addr add '2001:db8::1/128' dev lo nodad");
+    expect(inside).not.toContain("127.0.0.1/32");
+    expect(inside).toContain("'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr' 'UNIX-CONNECT:/h/api.sock'");
+    expect(inside).toContain("'TCP-LISTEN:443,bind=203.0.113.80,fork,reuseaddr' 'UNIX-CONNECT:/h/net-0.sock'");
+    expect(inside).toContain("'TCP6-LISTEN:443,bind=[2001:db8::1],fork,reuseaddr' 'UNIX-CONNECT:/h/net-1.sock'");
+    expect(inside).toContain("-ge 3 ]");
+    // Every socat runs as the uid; the command runs as the uid under the filter.
+    expect(inside.match(/'--reuid=62001'/g)).toHaveLength(3);
+    expect(relayed.args.slice(-4)).toEqual(["--", "/var/lib/labgrader/sandbox/bin/labgrader-seccomp", "/usr/local/go/bin/go", "build"]);
+  });
+
   it("exits with its own code, before the command runs, when a cgroup it must join is gone", () => {
     const dir = root();
     const marker = join(dir, "ran");

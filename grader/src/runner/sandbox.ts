@@ -1,4 +1,4 @@
-import { access, chmod, chown, constants, copyFile, lstat, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { access, chmod, chown, constants, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -8,7 +8,7 @@ import type { ManagerSandbox } from "./manager.ts";
 import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents, type CgroupLimits } from "./sandbox-cgroup.ts";
 import { INSTALL_DIR } from "./reference.ts";
 import { launchCommand } from "./sandbox-launch.ts";
-import { startRelay } from "./sandbox-relay.ts";
+import { startRelays } from "./sandbox-relay.ts";
 import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules, type Endpoint } from "./sandbox-firewall.ts";
 import { allocateUid, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
 
@@ -32,6 +32,11 @@ export const SandboxSettingsSchema = z.object({
   protectedPaths: z.array(z.string()).default([]),
   /** Folders that look empty inside a sandbox: labgrader's install (reference operator, labs, mutants), caches, workspaces. */
   hiddenPaths: z.array(z.string()).default([]),
+  /**
+   * labgrader-seccomp as the toolchain built it (in the cache, which sandboxes cannot read): each
+   * host installs a root-owned copy under root/bin, which every sandboxed command runs under.
+   */
+  seccomp: z.string().min(1),
   /** What a learner's build may use (it runs sandboxed too). */
   build: z
     .object({
@@ -45,8 +50,13 @@ export const SandboxSettingsSchema = z.object({
 });
 export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
 
-/** The settings a grader's configuration asks for; the cache (toolchain, clusters' admin kubeconfigs) must stay closed to sandboxes. */
-export function sandboxSettings(config: GraderConfig, protectedPaths: string[] = []): SandboxSettings {
+/**
+ * The settings a grader's configuration asks for; the cache (toolchain, clusters' admin kubeconfigs)
+ * must stay closed to sandboxes. `seccomp` is the toolchain's labgrader-seccomp (by default where
+ * `labgrader toolchain` builds it), `protectedPaths` more folders to keep closed (workspaces).
+ */
+export function sandboxSettings(config: GraderConfig, more: { protectedPaths?: string[]; seccomp?: string } = {}): SandboxSettings {
+  const protectedPaths = more.protectedPaths ?? [];
   const [first, last] = config.sandboxUids.split("-").map(Number) as [number, number];
   return SandboxSettingsSchema.parse({
     root: config.sandboxDir,
@@ -55,6 +65,7 @@ export function sandboxSettings(config: GraderConfig, protectedPaths: string[] =
     pids: config.sandboxPids,
     cpuCores: config.sandboxCpus,
     wallClockMs: Math.round(config.sandboxWallClockMinutes * 60_000),
+    seccomp: more.seccomp ?? join(config.cacheDir, "toolchain", "bin", "labgrader-seccomp"),
     protectedPaths: [config.cacheDir, ...protectedPaths],
     hiddenPaths: [INSTALL_DIR, config.cacheDir, ...protectedPaths],
   });
@@ -95,6 +106,26 @@ async function namespaceProblem(unshare: string): Promise<string | undefined> {
   return probe && `private mount, PID, IPC and network namespaces cannot be made (${probe}), so the operator would see the host's processes, unix sockets, shared memory and network`;
 }
 
+/** Where prepareSandboxing installs its root-owned copy of labgrader-seccomp, which sandboxed commands run under. */
+export const installedSeccomp = (settings: SandboxSettings) => join(settings.root, "bin", "labgrader-seccomp");
+
+const run = (file: string, args: string[]) =>
+  new Promise<{ ok: boolean; output: string }>((resolve) => {
+    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stderr}${stdout}`.trim() || (error?.message ?? "") }));
+  });
+
+/** Whether labgrader-seccomp exists and does its job: a command under it runs, and cannot make a user namespace. */
+async function seccompProblem(helper: string, unshare: string): Promise<string | undefined> {
+  if (!(await access(helper, constants.X_OK).then(() => true, () => false))) {
+    return `labgrader-seccomp is not built at ${helper} (run \`labgrader toolchain\`), so a sandboxed command could make user namespaces`;
+  }
+  const plain = await run(helper, ["/bin/true"]);
+  if (!plain.ok) return `labgrader-seccomp cannot run a command (${plain.output})`;
+  const userns = await run(helper, [unshare, "--user", "/bin/true"]);
+  if (userns.ok || !/not permitted/i.test(userns.output)) return `labgrader-seccomp let a command make a user namespace (${userns.output || "it succeeded"})`;
+  return undefined;
+}
+
 /** The first folder on the way to path (path itself included) that denies others (the sandbox uids) search, if any. */
 async function firstClosedToOthers(path: string): Promise<string | undefined> {
   for (let p = path; ; p = dirname(p)) {
@@ -117,6 +148,8 @@ export async function sandboxProblems(settings: SandboxSettings): Promise<string
   for (const name of ["setpriv", "unshare", "socat", "ip", "ss"] as const) if (!tools[name]) problems.push(`${name} is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
   const mountProblem = tools.unshare && process.getuid?.() === 0 ? await namespaceProblem(tools.unshare) : undefined;
   if (mountProblem) problems.push(mountProblem);
+  const seccomp = tools.unshare ? await seccompProblem(settings.seccomp, tools.unshare) : undefined;
+  if (seccomp) problems.push(seccomp);
   if (settings.uids.last < settings.uids.first) problems.push(`the sandbox uid range ${settings.uids.first}-${settings.uids.last} is empty`);
   const accounts = (await readFile("/etc/passwd", "utf8").catch(() => ""))
     .split("\n")
@@ -147,6 +180,13 @@ export function prepareSandboxing(settings: SandboxSettings): Promise<void> {
     await chmod(join(settings.root, "home"), 0o711);
     const owner = await lstat(settings.root);
     if (owner.uid !== 0 || !owner.isDirectory()) throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
+    // The toolchain's copy sits in the cache, which sandboxes cannot read: theirs is root's, beside their homes.
+    // Copied then renamed, so a worker starting beside a running one never replaces a file being executed.
+    await mkdir(join(settings.root, "bin"), { recursive: true, mode: 0o755 });
+    const copy = `${installedSeccomp(settings)}.${process.pid}`;
+    await copyFile(settings.seccomp, copy);
+    await chmod(copy, 0o755);
+    await rename(copy, installedSeccomp(settings));
     await reapSandboxes(settings);
   })();
   prepared.set(key, preparing);
@@ -290,7 +330,8 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   });
   // Its own network namespace: the API server's address, relayed, is all there is.
   const socket = join(home, "api.sock");
-  const relay = await startRelay(socket, { host: apiHost, port: apiPort }, uid).catch(async (e: unknown) => {
+  const relays = [{ host: apiHost, port: apiPort, socket }];
+  const relay = await startRelays(relays, uid).catch(async (e: unknown) => {
     await cleanUp().catch(() => undefined);
     await releaseUid(settings.root, uid);
     throw new Error(`while relaying sandbox ${name}'s API server`, { cause: e });
@@ -302,8 +343,9 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
 
   const manager: ManagerSandbox = {
     wrap(command, args, env) {
-      const network = { host: apiHost, port: apiPort, socket, socat: tools.socat, ip: tools.ip, ss: tools.ss };
-      return { ...launchCommand({ cgroupProcs: procs, uid, readOnly: [home], hidden: settings.hiddenPaths, network, setpriv: tools.setpriv, unshare: tools.unshare, command, args }), cwd: home, env: { ...env, HOME: home } };
+      const network = { relays, socat: tools.socat, ip: tools.ip, ss: tools.ss };
+      const launch = launchCommand({ cgroupProcs: procs, uid, readOnly: [home], hidden: settings.hiddenPaths, network, seccomp: installedSeccomp(settings), setpriv: tools.setpriv, unshare: tools.unshare, command, args });
+      return { ...launch, cwd: home, env: { ...env, HOME: home } };
     },
     started() {
       wallClock = setTimeout(() => {

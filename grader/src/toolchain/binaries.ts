@@ -1,4 +1,7 @@
-import type { Versions } from "./versions.ts";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { toolchainModuleDir, type Versions } from "./versions.ts";
 
 /** The binaries labgrader needs; each is built from a pinned Go module when not found elsewhere. */
 export type BinaryName =
@@ -8,7 +11,8 @@ export type BinaryName =
   | "etcd"
   | "kwok"
   | "kwokctl"
-  | "controller-gen";
+  | "controller-gen"
+  | "labgrader-seccomp";
 
 export type GoBuild =
   /** `go build` inside one of grader/toolchain's modules. */
@@ -39,7 +43,14 @@ function envName(name: BinaryName): string {
   return `LABGRADER_${name.toUpperCase().replaceAll("-", "_")}`;
 }
 
+/** The sandbox's seccomp helper is ours: its version is a digest of its source, so a changed filter is rebuilt. */
+function seccompVersion(): string {
+  const source = readFileSync(join(toolchainModuleDir, "seccomp", "main.go"));
+  return `src-${createHash("sha256").update(source).digest("hex").slice(0, 12)}`;
+}
+
 export function binarySpecs(v: Versions): BinarySpec[] {
+  const seccomp = seccompVersion();
   const kube = (name: BinaryName): BinarySpec => ({
     name,
     version: v.kubernetes,
@@ -75,6 +86,14 @@ export function binarySpecs(v: Versions): BinarySpec[] {
       group: "controller-tools",
       build: { kind: "install", pkg: "sigs.k8s.io/controller-tools/cmd/controller-gen", version: v.controllerTools, ldflags: [] },
       envOverride: envName("controller-gen"),
+      envtestAsset: false,
+    },
+    {
+      name: "labgrader-seccomp",
+      version: seccomp,
+      group: "sandbox",
+      build: { kind: "module", module: "seccomp", pkg: ".", ldflags: [`-X main.version=${seccomp}`] },
+      envOverride: "LABGRADER_SECCOMP",
       envtestAsset: false,
     },
   ];

@@ -1,0 +1,3 @@
+module labgrader.local/toolchain/seccomp
+
+go 1.26.0
