@@ -1,8 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { kindNetworkRulesOf } from "../grader/src/clusters/kind-network.ts";
 import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
 import type { GradeResult } from "../grader/src/contracts.ts";
 import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
@@ -15,7 +18,7 @@ import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolcha
 const LAB = "composing-operators";
 const MUTANT = "trusts-phase";
 
-/** Names of Docker objects (containers, volumes, networks) that kind labelled with one of these clusters. */
+/** Names of Docker objects (containers, volumes, networks) of one of these clusters. */
 function kindLeftovers(names: string[]): string[] {
   const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
   const containers = docker(["ps", "-a", "--format", "{{.Names}}"]);
@@ -64,12 +67,31 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     expect(run.code).toBe(0);
   });
 
-  it("refuses a hostile operator's privileged and hostPath pods, writes to kube-system and a privileged namespace", { timeout: 900_000 }, async () => {
+  it("keeps a hostile operator's pod off the host and other networks, and refuses its privileged and hostPath pods, writes to kube-system and a privileged namespace", { timeout: 900_000 }, async () => {
+    // A marker on every address of the host, and a container on another Docker network standing in for another cluster's node.
+    const seen: string[] = [];
+    const marker = createServer((socket) => {
+      seen.push(String(socket.remoteAddress));
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => marker.listen(0, "0.0.0.0", resolve));
+    const port = (marker.address() as AddressInfo).port;
+    // The host's own address, not one of Docker's bridges.
+    const hostAddress = Object.entries(networkInterfaces())
+      .filter(([name]) => !/^(docker|br-|lgk-|veth)/.test(name))
+      .flatMap(([, addresses]) => addresses ?? [])
+      .find((i) => i.family === "IPv4" && !i.internal)?.address;
+    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+    const bridgeAddress = docker(["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    const standIn = docker(["run", "-d", "--rm", "--entrypoint", "sleep", "postgres:14", "900"]);
+    const standInAddress = docker(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", standIn]);
+    const targets = [`${bridgeAddress}:${port}`, ...(hostAddress ? [`${hostAddress}:${port}`] : []), `${standInAddress}:5432`, "169.254.169.254:80"];
     const project = join(tempDir("hostile-kind"), "postgres-operator");
     cpSync(referenceOperatorDir, project, { recursive: true, filter: (src) => !src.includes("/bin") });
     cpSync(join(repoRoot, "test/fixtures/hostile-operator"), project, { recursive: true });
     const toolchain = await testToolchain();
     const workDir = tempDir("hostile-kind-grade");
+    let cluster = "";
     const result = await gradeOperator({
       // Without the lab's allow-list, so that the hostile role reaches the cluster's admission: this
       // proves the backstop (Pod Security, labgrader's policies) holds on its own.
@@ -77,9 +99,10 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       source: { kind: "project", dir: project },
       operatorName: "hostile pods",
       provider: { ...prepared.provider, create: async (options) => {
-        const cluster = await prepared.provider.create(options);
-        made.push(cluster.name);
-        return cluster;
+        const created = await prepared.provider.create(options);
+        made.push(created.name);
+        cluster = created.name;
+        return created;
       } },
       ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
       workDir,
@@ -87,9 +110,16 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       goEnv: goEnv(),
       managerEnv: managerEnvironment(process.env),
       capacity: hostCapacity(testConfig()),
-      managerArgs: ["--hostile=pods"],
+      managerArgs: ["--hostile=pods", `--dial=${targets.join(",")}`],
+    }).finally(() => {
+      marker.close();
+      docker(["rm", "-f", standIn]);
     });
     const log = readFileSync(join(workDir, "manager.log"), "utf8");
+    // Refused by the cluster's host rules, answered at once: the host's addresses, another network, the metadata range.
+    for (const target of targets) expect(log).toMatch(new RegExp(`^HOSTILE dial ${target.replaceAll(".", "\\.")}: dial tcp .*: connect: no route to host$`, "m"));
+    expect(seen).toEqual([]);
+    expect(await kindNetworkRulesOf(cluster)).toEqual([]);
     expect(result.status, result.reason).toBe("graded");
     expect(log).toMatch(/^HOSTILE start pods uid=65532/m);
     expect(log).toMatch(/^HOSTILE create privileged pod: pods "hostile-privileged" is forbidden: violates PodSecurity "baseline:latest": .*privileged/m);

@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { admissionConfiguration, kindClusterConfig, NODE_CONFIG_DIR } from "./kind-config.ts";
 import { hardeningObjects } from "./kind-hardening.ts";
+import { kindNetwork, kindNetworkCommands, kindNetworkRules } from "./kind-network.ts";
 import { createKindProvider, kindCommands, kindFailure, parseKindClusters } from "./kind.ts";
 
 /** A fake `kind` + `docker`: remembers clusters, records every call. */
@@ -12,9 +13,18 @@ function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {})
   const calls: string[][] = [];
   const clusters = new Set<string>();
   const hardened: string[] = [];
-  const run = async (cmd: string, args: string[]) => {
+  const networks = new Set<string>();
+  const rules = new Set<string>();
+  const envs: Record<string, string>[] = [];
+  const run = async (cmd: string, args: string[], env: Record<string, string> = {}) => {
     calls.push([cmd, ...args]);
-    if (cmd === "docker") return args[0] === "ps" && options.leftover ? options.leftover : "";
+    envs.push(env);
+    if (cmd === "docker") {
+      if (args[0] === "network" && args[1] === "create") networks.add(args.at(-1)!);
+      if (args[0] === "network" && args[1] === "rm") networks.delete(args[2]!);
+      if (args[0] === "network" && args[1] === "ls") return [...networks].filter((n) => args.includes(`name=^${n}$`)).join("\n");
+      return args[0] === "ps" && options.leftover ? options.leftover : "";
+    }
     if (args[0] === "create") {
       if (options.failCreate) throw new Error("docker: cannot connect");
       clusters.add(args[3]!);
@@ -22,7 +32,8 @@ function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {})
     if (args[0] === "delete") clusters.delete(args[3]!);
     return args[0] === "get" ? [...clusters].join("\n") : "";
   };
-  return { calls, clusters, hardened, run, harden: async (kubeconfig: string) => void hardened.push(kubeconfig) };
+  const firewall = { add: async (c: string) => void rules.add(c), remove: async (c: string) => void rules.delete(c) };
+  return { calls, envs, clusters, networks, rules, hardened, run, firewall, harden: async (kubeconfig: string) => void hardened.push(kubeconfig) };
 }
 
 describe("kind provider", () => {
@@ -38,10 +49,15 @@ describe("kind provider", () => {
   it("creates with our node image, its own kubeconfig and config, hardens it, and deletes all of it", async () => {
     const fake = fakeCommands();
     const cacheDir = mkdtempSync(join(tmpdir(), "kind-test-"));
-    const provider = createKindProvider({ kind: "/opt/kind", nodeImage: "local/kind-node:v1.36.3", cacheDir, env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
+    const provider = createKindProvider({ kind: "/opt/kind", nodeImage: "local/kind-node:v1.36.3", cacheDir, env: {}, log: () => undefined, run: fake.run, harden: fake.harden, firewall: fake.firewall });
     const cluster = await provider.create({ name: "lg-test", labels: { "labgrader.dev/attempt": "abc" } });
     const dir = join(cacheDir, "kind", "clusters", "lg-test");
-    expect(fake.calls[0]).toEqual(["/opt/kind", ...kindCommands.create("lg-test", "local/kind-node:v1.36.3", join(dir, "kubeconfig"), join(dir, "kind.yaml"))]);
+    // Its own network and host rules first, then kind, told to use that network.
+    expect(fake.calls[0]).toEqual(["docker", ...kindNetworkCommands.create("lg-test")]);
+    expect(fake.calls[1]).toEqual(["/opt/kind", ...kindCommands.create("lg-test", "local/kind-node:v1.36.3", join(dir, "kubeconfig"), join(dir, "kind.yaml"))]);
+    expect(fake.envs[1]).toEqual({ KIND_EXPERIMENTAL_DOCKER_NETWORK: "lg-test" });
+    expect([...fake.networks]).toEqual(["lg-test"]);
+    expect([...fake.rules]).toEqual(["lg-test"]);
     expect(cluster.kubeconfigPath).toBe(join(dir, "kubeconfig"));
     expect(cluster.labels).toMatchObject({ "app.kubernetes.io/managed-by": "labgrader", "labgrader.dev/attempt": "abc" });
     expect(fake.hardened).toEqual([join(dir, "kubeconfig")]);
@@ -49,14 +65,15 @@ describe("kind provider", () => {
     expect(admission).toEqual(admissionConfiguration());
     expect((await provider.list()).map((r) => r.name)).toEqual(["lg-test"]);
     await cluster.dispose();
-    expect(fake.calls.slice(-3).map((c) => c.slice(0, 2))).toEqual([["/opt/kind", "delete"], ["docker", "ps"], ["docker", "volume"]]);
+    expect(fake.calls.slice(-5).map((c) => c.slice(0, 3))).toEqual([["/opt/kind", "delete", "cluster"], ["docker", "ps", "-a"], ["docker", "volume", "ls"], ["docker", "network", "ls"], ["docker", "network", "rm"]]);
+    expect(fake.networks.size + fake.rules.size).toBe(0);
     expect(await provider.list()).toEqual([]);
   });
 
   it("tries a failed create once more, then reports it, removing what each try left", async () => {
     const fake = fakeCommands({ failCreate: true });
     const logged: string[] = [];
-    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: (l) => logged.push(l), run: fake.run, harden: fake.harden });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: (l) => logged.push(l), run: fake.run, harden: fake.harden, firewall: fake.firewall });
     await expect(provider.create({ name: "lg-x" })).rejects.toThrow(/while creating kind cluster lg-x/);
     expect(fake.calls.filter((c) => c[0] === "kind").map((c) => c[1])).toEqual(["create", "delete", "create", "delete"]);
     expect(logged).toEqual([expect.stringMatching(/^retrying kind cluster creation: .*docker: cannot connect/)]);
@@ -82,7 +99,7 @@ describe("kind provider", () => {
 
   it("refuses to call a cluster deleted while a container of it is left", async () => {
     const fake = fakeCommands({ leftover: "lg-y-control-plane\n" });
-    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden, firewall: fake.firewall });
     const cluster = await provider.create({ name: "lg-y" });
     await expect(cluster.dispose()).rejects.toThrow(/left containers \[lg-y-control-plane\]/);
   });
@@ -99,10 +116,33 @@ describe("kind provider", () => {
       running -= 1;
       return fake.run(cmd, args);
     };
-    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run, harden: fake.harden, maxParallelCreates: 2 });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run, harden: fake.harden, firewall: fake.firewall, maxParallelCreates: 2 });
     await Promise.all(["lg-1", "lg-2", "lg-3", "lg-4", "lg-5"].map((name) => provider.create({ name })));
     expect(peak).toBe(2);
     expect(fake.clusters.size).toBe(5);
+  });
+});
+
+describe("kind cluster network", () => {
+  it("names a bridge per cluster that Linux accepts, and lets its traffic answer the host and stay inside, nothing more", () => {
+    const { name, bridge } = kindNetwork("lg-0123abcd");
+    expect(name).toBe("lg-0123abcd");
+    expect(bridge).toMatch(/^lgk-[0-9a-f]{11}$/);
+    expect(kindNetwork("lg-0123abce").bridge).not.toBe(bridge);
+    expect(kindNetworkCommands.create("lg-0123abcd")).toContain(`com.docker.network.bridge.name=${bridge}`);
+    expect(kindNetworkCommands.create("lg-0123abcd")).toContain("com.docker.network.bridge.enable_ip_masquerade=false");
+    const rules = kindNetworkRules("lg-0123abcd").map((r) => `${r.family} ${r.chain} ${r.rule.join(" ")}`);
+    const tag = "-m comment --comment labgrader-kind-lg-0123abcd";
+    expect(rules).toEqual([
+      `4 LABGRADER-KIND-IN -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `4 LABGRADER-KIND-IN -i ${bridge} ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
+      `6 LABGRADER-KIND-IN -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `6 LABGRADER-KIND-IN -i ${bridge} ${tag} -j REJECT --reject-with icmp6-adm-prohibited`,
+      `4 LABGRADER-KIND-FWD -i ${bridge} -o ${bridge} ${tag} -j RETURN`,
+      `4 LABGRADER-KIND-FWD -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `4 LABGRADER-KIND-FWD -i ${bridge} ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
+      `4 LABGRADER-KIND-FWD -o ${bridge} -m conntrack --ctstate NEW ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { runCommand } from "../process/command.ts";
 import { createLimiter } from "../process/limiter.ts";
 import { admissionConfiguration, admissionFileName, kindClusterConfig } from "./kind-config.ts";
 import { hardenKindCluster } from "./kind-hardening.ts";
+import { addKindNetworkRules, kindNetwork, kindNetworkCommands, removeKindNetworkRules } from "./kind-network.ts";
 import { newClusterName } from "./kwok.ts";
 import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
@@ -21,8 +22,10 @@ export interface KindProviderDeps {
   log: (line: string) => void;
   /** Clusters this process creates at once (default 1): each start keeps both cores busy for ~30 s (kubeadm, etcd, image unpacking). */
   maxParallelCreates?: number;
-  /** Runs a command and returns its stdout; injectable so command construction can be tested without Docker. */
-  run?: (cmd: string, args: string[]) => Promise<string>;
+  /** Runs a command (with more environment) and returns its stdout; injectable so command construction can be tested without Docker. */
+  run?: (cmd: string, args: string[], env?: Record<string, string>) => Promise<string>;
+  /** Puts a cluster's host rules in place and takes them away (kind-network.ts); injectable for the same reason. */
+  firewall?: { add(cluster: string): Promise<void>; remove(cluster: string): Promise<void> };
   /** Applies labgrader's admission policies to a new cluster; injectable for the same reason. */
   harden?: (kubeconfigPath: string) => Promise<void>;
 }
@@ -58,7 +61,7 @@ export function kindFailure(output: string): string {
 /** A failed creation is tried once more, from scratch: on a busy host kubeadm can miss its own deadlines. */
 const CREATE_ATTEMPTS = 2;
 
-/** Clusters of real nodes in Docker, from our node image, each hardened so the learner's pods stay inside. */
+/** Clusters of real nodes in Docker, from our node image, each on a network of its own and hardened so the learner's pods stay inside. */
 export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   const records = createRecordStore(join(deps.cacheDir, "clusters"));
   const workDir = join(deps.cacheDir, "kind", "clusters");
@@ -66,12 +69,13 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
   const kubeconfigOf = (name: string) => join(dirOf(name), "kubeconfig");
   const run =
     deps.run ??
-    (async (cmd: string, args: string[]) => {
-      const result = await runCommand(cmd, args, { env: deps.env, timeoutMs: 420_000 });
+    (async (cmd: string, args: string[], env?: Record<string, string>) => {
+      const result = await runCommand(cmd, args, { env: { ...deps.env, ...env }, timeoutMs: 420_000 });
       if (result.code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(" ")} failed (${result.signal ?? `exit ${result.code}`}):\n${kindFailure(result.stderr || result.stdout)}`);
       return result.stdout;
     });
   const harden = deps.harden ?? ((kubeconfig: string) => hardenKindCluster(createKubeClient(kubeconfig)));
+  const firewall = deps.firewall ?? { add: addKindNetworkRules, remove: removeKindNetworkRules };
   const limit = createLimiter(deps.maxParallelCreates ?? 1);
 
   function remove(name: string): Promise<void> {
@@ -83,6 +87,9 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
     const containers = parseKindClusters(await run("docker", kindCommands.leftovers(name)));
     const volumes = parseKindClusters(await run("docker", kindCommands.leftoverVolumes(name)));
     if (containers.length + volumes.length > 0) throw new Error(`kind delete left containers [${containers.join(", ")}] and volumes [${volumes.join(", ")}] of ${name}`);
+    // The cluster's own network (kind leaves a network it did not make), then its host rules.
+    if (parseKindClusters(await run("docker", kindNetworkCommands.exists(name))).length > 0) await run("docker", kindNetworkCommands.remove(name));
+    await firewall.remove(name);
     await rm(dirOf(name), { recursive: true, force: true });
     await records.remove(name);
   }
@@ -104,7 +111,10 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       await mkdir(join(dir, "node"), { recursive: true });
       await writeFile(join(dir, "node", admissionFileName), stringify(admissionConfiguration()));
       await writeFile(join(dir, "kind.yaml"), kindClusterConfig({ hostConfigDir: join(dir, "node") }));
-      await limit(() => run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath, join(dir, "kind.yaml"))));
+      // Its network and host rules come first: the node is never on a network that reaches out.
+      await run("docker", kindNetworkCommands.create(name));
+      await firewall.add(name);
+      await limit(() => run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath, join(dir, "kind.yaml")), { KIND_EXPERIMENTAL_DOCKER_NETWORK: kindNetwork(name).name }));
       await harden(record.kubeconfigPath);
     } catch (e) {
       await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of kind cluster ${name} failed: ${String(cleanup)}`));

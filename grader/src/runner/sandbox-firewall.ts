@@ -1,12 +1,9 @@
 import { lookup } from "node:dns/promises";
 import { isIPv4, isIPv6 } from "node:net";
-import { messageChain } from "../errors.ts";
-import { runCommand } from "../process/command.ts";
+import { deletionsByComment, ensureChainJump, IPTABLES as TOOLS, removeRulesByComment, runIptables, runIptablesChecked as runChecked, type Family } from "../process/iptables.ts";
 
 /** The chain every sandbox's rules live in, jumped to from OUTPUT; it matches only sandbox uids. */
 export const CHAIN = "LABGRADER-SANDBOX";
-const TOOLS = { 4: "iptables", 6: "ip6tables" } as const;
-type Family = keyof typeof TOOLS;
 
 /** A TCP endpoint the sandbox may connect to: its own cluster's API server. */
 export interface Endpoint {
@@ -15,38 +12,6 @@ export interface Endpoint {
 }
 
 export type RuleSet = Record<Family, string[][]>;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runOnce(tool: string, args: string[]): Promise<Run> {
-  const result = await runCommand(tool, args, { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: -1, stdout: "", stderr: e instanceof Error ? messageChain(e) : String(e) }));
-  return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-/**
- * iptables-nft reads the table while other programs (dockerd, kube-proxy, another worker) commit
- * changes to it, and then may answer that a chain "is incompatible" or that the resource is busy:
- * a torn read, not a broken table. Such answers are tried again.
- */
-const TORN_READ = /is incompatible|Resource temporarily unavailable/;
-
-async function runIptables(tool: string, args: string[]): Promise<Run> {
-  for (let attempt = 1; ; attempt++) {
-    const result = await runOnce(tool, args);
-    if (result.code === 0 || attempt === 5 || !TORN_READ.test(result.stderr)) return result;
-    await new Promise((r) => setTimeout(r, 100 * attempt));
-  }
-}
-
-async function runChecked(tool: string, args: string[]): Promise<Run> {
-  const result = await runIptables(tool, args);
-  if (result.code !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr.trim()}`);
-  return result;
-}
 
 const commentFor = (uid: number) => `labgrader-uid-${uid}`;
 
@@ -75,17 +40,7 @@ export async function apiServerEndpoints(server: string): Promise<Endpoint[]> {
   return addresses.map((a) => ({ address: a.address, port }));
 }
 
-async function ensureChain(family: Family): Promise<void> {
-  const tool = TOOLS[family];
-  const listed = await runIptables(tool, ["-w", "-S", CHAIN]);
-  if (listed.code !== 0) {
-    const created = await runIptables(tool, ["-w", "-N", CHAIN]);
-    // Another worker may have created it in between.
-    if (created.code !== 0 && !/exists/i.test(created.stderr)) throw new Error(`${tool} -N ${CHAIN} failed: ${created.stderr.trim()}`);
-  }
-  const jumps = await runIptables(tool, ["-w", "-C", "OUTPUT", "-j", CHAIN]);
-  if (jumps.code !== 0) await runChecked(tool, ["-w", "-I", "OUTPUT", "1", "-j", CHAIN]);
-}
+const ensureChain = (family: Family) => ensureChainJump(family, CHAIN, "OUTPUT");
 
 export async function addFirewallRules(uid: number, allowed: Endpoint[]): Promise<void> {
   const rules = firewallRules(uid, allowed);
@@ -97,21 +52,12 @@ export async function addFirewallRules(uid: number, allowed: Endpoint[]): Promis
 
 /** The rules of one uid as `iptables -S` prints them, turned into the arguments that delete them. */
 export function deletionsFor(uid: number, listing: string): string[][] {
-  const marker = `--comment ${commentFor(uid)}`;
-  return listing
-    .split("\n")
-    .filter((line) => line.startsWith(`-A ${CHAIN} `) && (line.endsWith(` ${marker}`) || line.includes(` ${marker} `)))
-    .map((line) => ["-D", ...line.split(" ").slice(1)]);
+  return deletionsByComment(CHAIN, commentFor(uid), listing);
 }
 
 /** Removes every rule of this uid; the chain and the jump stay for other sandboxes. */
 export async function removeFirewallRules(uid: number): Promise<void> {
-  for (const family of [4, 6] as const) {
-    const tool = TOOLS[family];
-    const listed = await runIptables(tool, ["-w", "-S", CHAIN]);
-    if (listed.code !== 0) continue;
-    for (const rule of deletionsFor(uid, listed.stdout)) await runChecked(tool, ["-w", ...rule]);
-  }
+  for (const family of [4, 6] as const) await removeRulesByComment(family, CHAIN, commentFor(uid));
 }
 
 /** Rules of this uid still in place (for tests and the reaper). */
