@@ -9,7 +9,7 @@ import { kindNetwork, kindNetworkCommands, kindNetworkRules } from "./kind-netwo
 import { createKindProvider, kindCommands, kindFailure, parseKindClusters } from "./kind.ts";
 
 /** A fake `kind` + `docker`: remembers clusters, records every call. */
-function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {}) {
+function fakeCommands(options: { failCreate?: boolean; leftover?: string; nodeState?: string } = {}) {
   const calls: string[][] = [];
   const clusters = new Set<string>();
   const hardened: string[] = [];
@@ -23,6 +23,10 @@ function fakeCommands(options: { failCreate?: boolean; leftover?: string } = {})
       if (args[0] === "network" && args[1] === "create") networks.add(args.at(-1)!);
       if (args[0] === "network" && args[1] === "rm") networks.delete(args[2]!);
       if (args[0] === "network" && args[1] === "ls") return [...networks].filter((n) => args.includes(`name=^${n}$`)).join("\n");
+      if (args[0] === "inspect") {
+        if (options.nodeState === "gone") throw new Error(`docker inspect failed (exit 1):\nError: No such object: ${args.at(-1)}`);
+        return `${options.nodeState ?? "running"}\n`;
+      }
       return args[0] === "ps" && options.leftover ? options.leftover : "";
     }
     if (args[0] === "create") {
@@ -102,6 +106,17 @@ describe("kind provider", () => {
     const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden, firewall: fake.firewall });
     const cluster = await provider.create({ name: "lg-y" });
     await expect(cluster.dispose()).rejects.toThrow(/left containers \[lg-y-control-plane\]/);
+  });
+
+  it.each([
+    ["running", []],
+    ["exited", ["its node container lg-w-control-plane is exited"]],
+    ["gone", ["its node container lg-w-control-plane is gone"]],
+  ])("names a node container that is %s as the cluster's problem", async (nodeState, problems) => {
+    const fake = fakeCommands({ nodeState });
+    const provider = createKindProvider({ kind: "kind", nodeImage: "img", cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")), env: {}, log: () => undefined, run: fake.run, harden: fake.harden, firewall: fake.firewall });
+    const cluster = await provider.create({ name: "lg-w" });
+    expect(await cluster.problems!()).toEqual(problems);
   });
 
   it("creates at most maxParallelCreates clusters at once", async () => {

@@ -39,6 +39,8 @@ export const kindCommands = {
   /** Containers and volumes kind labels with the cluster's name; none may remain after delete. */
   leftovers: (name: string) => ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Names}}"],
   leftoverVolumes: (name: string) => ["volume", "ls", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Name}}"],
+  /** The state of the cluster's one node container ("running" while it is whole). */
+  nodeState: (name: string) => ["inspect", "--format", "{{.State.Status}}", `${name}-control-plane`],
 };
 
 /** `kind get clusters` prints one name per line, or "No kind clusters found." on stderr. */
@@ -121,7 +123,15 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       throw new Error(`while creating kind cluster ${name}`, { cause: e });
     }
     deps.log(`kind cluster ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return { ...record, dispose: () => remove(name), loadImage: async (image: string) => void (await run(deps.kind, kindCommands.load(name, image))) };
+    // A node container that stopped (killed, out of memory) takes the control plane with it: no check can be judged after that.
+    const problems = async (): Promise<string[]> => {
+      const state = await run("docker", kindCommands.nodeState(name)).then(
+        (out) => out.trim(),
+        (e: unknown) => (/No such (object|container)/i.test(String(e)) ? "gone" : "running"),
+      );
+      return state === "running" ? [] : [`its node container ${name}-control-plane is ${state}`];
+    };
+    return { ...record, problems, dispose: () => remove(name), loadImage: async (image: string) => void (await run(deps.kind, kindCommands.load(name, image))) };
   }
 
   return {
