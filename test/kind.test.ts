@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -127,8 +127,48 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     expect(log).toMatch(/^HOSTILE create privileged statefulset in kube-system: .*labgrader: an operator may not write to kube-system/m);
     expect(log).toMatch(/^HOSTILE create privileged namespace: .*labgrader: an operator may not make a namespace privileged/m);
     expect(log).toMatch(/^HOSTILE label namespace default privileged: namespaces "default" is forbidden/m);
+    for (const what of ["mint a kube-proxy token", "exec into kube-proxy", "add an ephemeral container to kube-proxy", "delete a policy binding"]) {
+      expect(log).toMatch(new RegExp(`^HOSTILE ${what}: HTTP 403 .*forbidden`, "m"));
+    }
     expect(log).toMatch(/^HOSTILE pods: done$/m);
     expect(log.split("\n").filter((l) => l.endsWith(": succeeded"))).toEqual([]);
     expect(result.findings.join("\n")).toContain('Your role asks for "patch", "update" on namespaces (core)');
+  });
+
+  it("refuses manifests that put the manager in kube-system, without a name prefix, beside a role named system:basic-user that aggregates everyone's", { timeout: 900_000 }, async () => {
+    const project = join(tempDir("hostile-kind-manifests"), "postgres-operator");
+    cpSync(referenceOperatorDir, project, { recursive: true, filter: (src) => !src.includes("/bin") });
+    cpSync(join(repoRoot, "test/fixtures/hostile-operator"), project, { recursive: true });
+    const kustomization = join(project, "config/default/kustomization.yaml");
+    const edited = readFileSync(kustomization, "utf8").replace(/^namespace: .*$/m, "namespace: kube-system").replace(/^namePrefix: .*$/m, "").replace(/^resources:$/m, "resources:\n- aggregate.yaml");
+    writeFileSync(kustomization, edited);
+    writeFileSync(
+      join(project, "config/default/aggregate.yaml"),
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \"system:basic-user\"}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {rbac.authorization.k8s.io/aggregate-to-admin: \"true\"}}]\nrules: []\n",
+    );
+    const toolchain = await testToolchain();
+    const workDir = tempDir("hostile-kind-manifests-grade");
+    const result = await gradeOperator({
+      lab: await loadLab(LAB),
+      source: { kind: "project", dir: project },
+      operatorName: "hostile manifests",
+      provider: { ...prepared.provider, create: async (options) => {
+        const created = await prepared.provider.create(options);
+        made.push(created.name);
+        return created;
+      } },
+      ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
+      workDir,
+      controllerGen: toolchain.binaries["controller-gen"],
+      goEnv: goEnv(),
+      managerEnv: managerEnvironment(process.env),
+      capacity: hostCapacity(testConfig()),
+      managerArgs: ["--hostile=pods"],
+    });
+    // The learner's failure, with the reason; nothing of the project reached the cluster, and no manager ran.
+    expect(result.status, result.reason).toBe("graded");
+    expect(result.score).toBe(0);
+    expect(result.findings.join("\n")).toMatch(/The operator could not be deployed: config\/default puts the manager in the namespace kube-system, which belongs to the cluster/);
+    expect(existsSync(join(workDir, "manager.log")) ? readFileSync(join(workDir, "manager.log"), "utf8") : "").not.toMatch(/^HOSTILE start/m);
   });
 });
