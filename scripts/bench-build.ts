@@ -1,7 +1,9 @@
 // Builds the reference operator as labgrader builds our own code (go build as root, the shared
 // cache) and as it builds a learner's project (sandboxed: its own uid, cgroup, namespaces, network,
 // the shared cache as the read-only lower layer of an overlay), N times each, and prints each time
-// and the medians. With --cold, every build starts from an empty Go build cache of its own.
+// and the medians. With --cold, every build starts from an empty Go build cache: a plain build from
+// one of its own, the sandboxed ones from an empty shared cache, which the process's first
+// sandboxed build warms (as a worker does) before it builds.
 // Usage: bench-build.ts [runs] [--cold]
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,9 +35,11 @@ async function once(sandboxed: boolean): Promise<number> {
   try {
     const env = { ...process.env, ...(cache ? { GOCACHE: cache } : {}) };
     const outDir = mkdtempSync(join(tmpdir(), "labgrader-bench-out-"));
+    const started = Date.now();
     const result = await buildManager({ projectDir: project, outDir, env, ...(sandboxed ? { sandbox } : {}), timeoutMs: 1_800_000 });
     if (!result.ok) throw new Error(`the ${sandboxed ? "sandboxed" : "plain"} build failed:\n${result.output}`);
-    return result.durationMs;
+    // Wall-clock time: a process's first sandboxed build includes warming the shared cache.
+    return Date.now() - started;
   } finally {
     if (cache) rmSync(cache, { recursive: true, force: true });
   }
@@ -48,7 +52,8 @@ for (let i = 0; i < runs; i++) {
   for (const kind of ["plain", "sandboxed"] as const) {
     const ms = await once(kind === "sandboxed");
     times[kind].push(ms);
-    console.log(`${values.cold ? "cold" : "warm"} ${kind} build ${i + 1}: ${fmt(ms)}`);
+    const note = values.cold && kind === "sandboxed" && i === 0 ? " (warming the empty shared cache first, as a worker's first sandboxed build does)" : "";
+    console.log(`${values.cold ? "cold" : "warm"} ${kind} build ${i + 1}: ${fmt(ms)}${note}`);
   }
 }
 if (values.cold) rmSync(process.env.GOCACHE!, { recursive: true, force: true });

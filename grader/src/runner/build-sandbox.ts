@@ -127,7 +127,9 @@ async function buildOnce(options: SandboxedBuildOptions, network: Network, modul
         ? `the build was killed at its memory limit (${Math.round(limits.memoryBytes / 1024 / 1024)} MiB)`
         : /file size limit exceeded|file too large/i.test(output) || signal === "SIGXFSZ"
           ? `the build wrote a file over its size limit (${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB)`
-          : undefined;
+          : /no space left on device/i.test(output)
+            ? `the build filled its scratch space (${Math.round(limits.scratchBytes / 1024 / 1024)} MiB: the compiled packages labgrader's shared cache does not already hold, the binary and the linker's files)`
+            : undefined;
     return { ok: false, output: limit ? `${limit}\n${output}` : output, durationMs, timedOut };
   });
 }

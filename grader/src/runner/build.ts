@@ -1,7 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runCommand } from "../process/command.ts";
 import { buildSandboxed, hostGoSetup } from "./build-sandbox.ts";
+import { REFERENCE_OPERATOR_DIR } from "./reference.ts";
 import type { SandboxSettings } from "./sandbox.ts";
 
 export interface BuildOptions {
@@ -20,6 +22,29 @@ export type BuildResult =
   | { ok: true; binary: string; durationMs: number }
   | { ok: false; output: string; durationMs: number; timedOut: boolean };
 
+let warming: Promise<void> | undefined;
+
+/**
+ * A sandboxed build reads the shared Go build cache and writes only its own scratch space (2 GiB by
+ * default), far less than a cold build of an operator's dependencies takes. So before its first
+ * sandboxed build, each process builds the reference operator as itself into the shared cache,
+ * as `labgrader toolchain` does: a couple of seconds when the cache is warm, and a learner's build
+ * then never fails for a cache that someone emptied.
+ */
+function warmSharedCache(env: Record<string, string | undefined>): Promise<void> {
+  warming ??= (async () => {
+    const outDir = await mkdtemp(join(tmpdir(), "labgrader-warm-"));
+    try {
+      const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir, env, timeoutMs: 30 * 60_000 });
+      if (!warm.ok) throw new Error(`the reference operator, built to warm Go's build cache, did not build:\n${warm.output}`);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  })();
+  warming.catch(() => (warming = undefined));
+  return warming;
+}
+
 /**
  * Builds the manager like `make build` does (`go build -o bin/manager cmd/main.go`), without running
  * make. How many builds run at once is the caller's budget (see grading/capacity.ts); the time
@@ -32,6 +57,7 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   if (options.sandbox) {
     if (options.overlay) throw new Error("a sandboxed build takes a project as it is, without an overlay");
     const go = await hostGoSetup(options.env);
+    await warmSharedCache(options.env);
     return buildSandboxed({ settings: options.sandbox, limits: options.sandbox.build, go, projectDir: options.projectDir, binary, timeoutMs });
   }
   // Every build of ours uses the flags a sandboxed build uses, so that they share one build cache.
