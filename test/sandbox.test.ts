@@ -17,6 +17,7 @@ import { createSandbox, prepareSandboxing, reapSandboxes, sandboxProblems, sandb
 import { cgroupDir, CONTROLLERS } from "../grader/src/runner/sandbox-cgroup.ts";
 import { CHAIN, firewallRulesOf } from "../grader/src/runner/sandbox-firewall.ts";
 import { labgrader } from "./support/cli.ts";
+import { startMarker } from "./support/marker.ts";
 import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 const settings = sandboxSettings(testConfig());
@@ -208,13 +209,8 @@ describe("a sandbox on its own", () => {
     const hostAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
     expect(hostAddress, "a non-loopback IPv4 address of this host").toBeDefined();
     // A stand-in for anything else on the host (the service, Redis, another cluster), on every address.
-    const seen: string[] = [];
-    const marker = createServer((s) => {
-      seen.push(String(s.remoteAddress));
-      s.destroy();
-    });
-    await new Promise<void>((resolve) => marker.listen(0, "0.0.0.0", resolve));
-    const port = (marker.address() as AddressInfo).port;
+    const marker = await startMarker();
+    const port = marker.port;
     const project = tempDir("build-probe");
     const script = [
       'dial() { if (exec 3<>"/dev/tcp/$1/$2") 2>/tmp/err; then echo "PROBE dial $1:$2: connected"; else echo "PROBE dial $1:$2: $(sed "s/.*: //" /tmp/err)"; fi; }',
@@ -243,7 +239,7 @@ describe("a sandbox on its own", () => {
     expect(lines).toContain("PROBE unshare: unshare: unshare failed: Operation not permitted");
     const uid = Number(/^PROBE uid: (\d+)$/m.exec(run.output)?.[1]);
     expect(uid).toBeGreaterThanOrEqual(settings.uids.first);
-    expect(seen).toEqual([]);
+    expect(marker.seen).toEqual([]);
     await expectNothingLeft(uid);
   });
 

@@ -43,22 +43,28 @@ export const kindNetworkCommands = {
   exists: (cluster: string) => ["network", "ls", "--filter", `name=^${kindNetwork(cluster).name}$`, "--format", "{{.Name}}"],
 };
 
-/** The rules of one cluster, per family and chain, in order. Refusals are answered (not dropped), so a probe learns at once. */
-export function kindNetworkRules(cluster: string): { family: Family; chain: string; rule: string[] }[] {
+type Rule = { family: Family; chain: string; rule: string[] };
+
+/**
+ * The rules of one cluster, per family and chain, in order. Refusals are answered, not dropped: a
+ * TCP connection is reset (resets are not rate-limited, so a probe learns at once even while the
+ * cluster's DNS retries fill the host's ICMP budget), anything else gets an ICMP "prohibited".
+ */
+export function kindNetworkRules(cluster: string): Rule[] {
   const { bridge } = kindNetwork(cluster);
   const tag = ["-m", "comment", "--comment", comment(cluster)];
   const answered = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED"];
-  const refuse = (family: Family) => ["-j", "REJECT", "--reject-with", family === 4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited"];
+  const refuse = (family: Family, chain: string, match: string[]): Rule[] => [
+    { family, chain, rule: [...match, "-p", "tcp", ...tag, "-j", "REJECT", "--reject-with", "tcp-reset"] },
+    { family, chain, rule: [...match, ...tag, "-j", "REJECT", "--reject-with", family === 4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited"] },
+  ];
   return [
-    ...([4, 6] as const).flatMap((family) => [
-      { family, chain: INPUT_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] },
-      { family, chain: INPUT_CHAIN, rule: ["-i", bridge, ...tag, ...refuse(family)] },
-    ]),
+    ...([4, 6] as const).flatMap((family) => [{ family, chain: INPUT_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] }, ...refuse(family, INPUT_CHAIN, ["-i", bridge])]),
     { family: 4, chain: FORWARD_CHAIN, rule: ["-i", bridge, "-o", bridge, ...tag, "-j", "RETURN"] },
     { family: 4, chain: FORWARD_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] },
-    { family: 4, chain: FORWARD_CHAIN, rule: ["-i", bridge, ...tag, ...refuse(4)] },
+    ...refuse(4, FORWARD_CHAIN, ["-i", bridge]),
     // Nothing outside starts a connection into the cluster either (the API server is published on loopback, not forwarded).
-    { family: 4, chain: FORWARD_CHAIN, rule: ["-o", bridge, "-m", "conntrack", "--ctstate", "NEW", ...tag, ...refuse(4)] },
+    ...refuse(4, FORWARD_CHAIN, ["-o", bridge, "-m", "conntrack", "--ctstate", "NEW"]),
   ];
 }
 

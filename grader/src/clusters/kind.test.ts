@@ -150,12 +150,16 @@ describe("kind cluster network", () => {
     const tag = "-m comment --comment labgrader-kind-lg-0123abcd";
     expect(rules).toEqual([
       `4 LABGRADER-KIND-IN -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `4 LABGRADER-KIND-IN -i ${bridge} -p tcp ${tag} -j REJECT --reject-with tcp-reset`,
       `4 LABGRADER-KIND-IN -i ${bridge} ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
       `6 LABGRADER-KIND-IN -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `6 LABGRADER-KIND-IN -i ${bridge} -p tcp ${tag} -j REJECT --reject-with tcp-reset`,
       `6 LABGRADER-KIND-IN -i ${bridge} ${tag} -j REJECT --reject-with icmp6-adm-prohibited`,
       `4 LABGRADER-KIND-FWD -i ${bridge} -o ${bridge} ${tag} -j RETURN`,
       `4 LABGRADER-KIND-FWD -i ${bridge} -m conntrack --ctstate ESTABLISHED,RELATED ${tag} -j RETURN`,
+      `4 LABGRADER-KIND-FWD -i ${bridge} -p tcp ${tag} -j REJECT --reject-with tcp-reset`,
       `4 LABGRADER-KIND-FWD -i ${bridge} ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
+      `4 LABGRADER-KIND-FWD -o ${bridge} -m conntrack --ctstate NEW -p tcp ${tag} -j REJECT --reject-with tcp-reset`,
       `4 LABGRADER-KIND-FWD -o ${bridge} -m conntrack --ctstate NEW ${tag} -j REJECT --reject-with icmp-admin-prohibited`,
     ]);
   });

@@ -37,8 +37,21 @@ export async function runIptablesChecked(tool: string, args: string[]): Promise<
   return result;
 }
 
-/** Creates `chain` (if another process has not) and makes `parent` jump to it first. */
-export async function ensureChainJump(family: Family, chain: string, parent: string): Promise<void> {
+const ensuring = new Map<string, Promise<void>>();
+
+/**
+ * Creates `chain` (if another process has not) and makes `parent` jump to it first. Checked on
+ * every call (a flushed table loses the jump), one call at a time per process: grades starting
+ * together would otherwise each find no jump and each insert one.
+ */
+export function ensureChainJump(family: Family, chain: string, parent: string): Promise<void> {
+  const key = `${family} ${chain} ${parent}`;
+  const next = (ensuring.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => ensureChainJumpNow(family, chain, parent));
+  ensuring.set(key, next);
+  return next;
+}
+
+async function ensureChainJumpNow(family: Family, chain: string, parent: string): Promise<void> {
   const tool = IPTABLES[family];
   const listed = await runIptables(tool, ["-w", "-S", chain]);
   if (listed.code !== 0) {
