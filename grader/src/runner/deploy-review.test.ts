@@ -304,6 +304,11 @@ describe("the manager's pod", () => {
     expect(() => planDeployment(rendered, options)).toThrow(error);
   });
 
+  it("names, with a refusal, what it had already found: a manager in kube-system beside a role named system:basic-user", () => {
+    const rendered = [...hostile((d) => (d.metadata.namespace = "kube-system")), obj("ClusterRole", "system:basic-user", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] } }, null)];
+    expect(() => planDeployment(rendered, options)).toThrow(/puts the manager in the namespace kube-system, which belongs to the cluster[^]*\nAlso:\nClusterRole system:basic-user has a name reserved for Kubernetes itself/);
+  });
+
   it("refuses manifests with no Deployment", () => {
     expect(() => planDeployment(stock().filter((o) => o.kind !== "Deployment"), options)).toThrow(/renders no Deployment/);
   });

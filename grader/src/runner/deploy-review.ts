@@ -139,9 +139,21 @@ function operatorNamespaceObject(name: string, asked: KubeObject | undefined, le
   return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, [POD_SECURITY_ENFORCE]: stricter ? wanted : level } } };
 }
 
-/** Reviews kustomize's output of config/default and returns what labgrader will create. */
+/**
+ * Reviews kustomize's output of config/default and returns what labgrader will create. A refusal
+ * also names what the review had found before it, so the learner sees every problem at once.
+ */
 export function planDeployment(rendered: KubeObject[], options: DeployReviewOptions): DeployPlan {
   const findings: string[] = [];
+  try {
+    return reviewRendered(rendered, options, findings);
+  } catch (e) {
+    if (!(e instanceof DeployManifestError) || findings.length === 0) throw e;
+    throw new DeployManifestError([e.message, "Also:", ...findings].join("\n"), { cause: e });
+  }
+}
+
+function reviewRendered(rendered: KubeObject[], options: DeployReviewOptions, findings: string[]): DeployPlan {
   // A system: name is Kubernetes' own (system:basic-user, system:node…): a role of that name would be everyone's.
   const named = rendered.filter((o) => {
     if (!/^system:/i.test(o.metadata.name)) return true;
