@@ -145,9 +145,9 @@ export interface SandboxedRun {
 }
 
 /**
- * Runs `go build` of the project as a build's sandbox runs it: `go` with the build's arguments.
- * The probes of the hostile tests run other commands the same way (exported for them): the uid,
- * cgroup, namespaces, mounts, network and environment are exactly a build's.
+ * Runs any command where a learner's build runs: the same uid, cgroup, namespaces, mounts, network
+ * and environment, the project in the working folder. The hostile tests' probes use it to see what
+ * a build could reach.
  */
 export async function runInBuildSandbox(options: SandboxedBuildOptions, command: string, args: string[]): Promise<Omit<SandboxedRun, "home" | "name">> {
   const network = await resolveTargets(networkTargets(options.go));
