@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -254,9 +254,14 @@ describe("a sandbox on its own", () => {
     // Another root is another installation: it must have uids of its own, or its reaping would take
     // the live sandboxes of this host's workers (other test files grade beside this one) for leftovers.
     const own = { ...settings, root, uids: { first: settings.uids.first - 1, last: settings.uids.first - 1 } };
-    await reapSandboxes(own); // creates the root and its lock folder
-    await prepareSandboxing(own);
-    for (const dir of [join(parent, "a"), join(parent, "a", "b")]) expect(statSync(dir).mode & 0o001).toBe(0o001);
+    try {
+      await reapSandboxes(own); // creates the root and its lock folder
+      await prepareSandboxing(own);
+      for (const dir of [join(parent, "a"), join(parent, "a", "b")]) expect(statSync(dir).mode & 0o001).toBe(0o001);
+    } finally {
+      // Gone, this installation's claim on its uid is forgotten by the next one to look (sandbox-uids.ts).
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it("kills a manager at its wall-clock limit, with everything it started, and says so", async () => {

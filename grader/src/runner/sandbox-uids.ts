@@ -1,4 +1,5 @@
-import { mkdir, readdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLock, currentOwner, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeAbandonedReaping as removeReaping, removeLock } from "../process/owned-locks.ts";
 
@@ -70,4 +71,37 @@ export async function reapUid(root: string, uid: number, cleanUp: (uid: number) 
 
 export async function removeAbandonedReaping(root: string, now = Date.now()): Promise<void> {
   await removeReaping(lockDir(root), now);
+}
+
+/** Where each installation on this host says which uids its sandboxes use (tmpfs: gone at reboot, as the sandboxes are). */
+export const RANGE_CLAIMS_DIR = "/run/labgrader/sandbox-ranges";
+
+/**
+ * Claims a uid range for the installation whose sandbox root is `root`. Sandbox cgroups, firewall
+ * rules and processes are named by uid host-wide, so two installations with overlapping ranges
+ * would take each other's live sandboxes for leftovers and kill them: that is refused, naming the
+ * other installation. A claim whose root no longer exists is an installation that is gone, and is
+ * removed.
+ */
+export async function claimUidRange(root: string, range: UidRange, claimsDir = RANGE_CLAIMS_DIR): Promise<void> {
+  await mkdir(claimsDir, { recursive: true, mode: 0o755 });
+  const own = `${createHash("sha256").update(root).digest("hex").slice(0, 16)}.json`;
+  for (const name of await readdir(claimsDir)) {
+    if (name === own || !name.endsWith(".json")) continue;
+    const file = join(claimsDir, name);
+    const claim = await readFile(file, "utf8").then((t) => JSON.parse(t) as { root: string } & UidRange, () => undefined);
+    if (!claim || typeof claim.root !== "string" || claim.root === root) continue;
+    if (!(await stat(claim.root).then(() => true, () => false))) {
+      await rm(file, { force: true });
+      continue;
+    }
+    if (claim.first <= range.last && range.first <= claim.last) {
+      throw new Error(
+        `the sandbox uids ${range.first}-${range.last} overlap ${claim.first}-${claim.last}, those of the installation whose sandbox root is ${claim.root}; give each installation on a host a range of its own (LABGRADER_SANDBOX_UIDS), or delete ${file} if that installation is gone`,
+      );
+    }
+  }
+  const temporary = join(claimsDir, `${own}.${process.pid}.tmp`);
+  await writeFile(temporary, JSON.stringify({ root, first: range.first, last: range.last }));
+  await rename(temporary, join(claimsDir, own));
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deletionsFor, firewallRules } from "./sandbox-firewall.ts";
 import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
-import { allocateUid, candidateUids, currentOwner, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
+import { allocateUid, candidateUids, claimUidRange, currentOwner, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
 
 const root = () => mkdtempSync(join(tmpdir(), "labgrader-sandbox-unit-"));
 const dead = { pid: 2 ** 22 + 17, startTime: "1" };
@@ -182,5 +182,22 @@ describe("sandbox launch", () => {
     expect(run.status).toBe(SANDBOX_SETUP_FAILED);
     expect(run.stderr).toMatch(/cgroup\.procs/);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("sandbox uid ranges across installations", () => {
+  it("refuses a range that overlaps another installation's, names it, and forgets installations that are gone", async () => {
+    const claims = root();
+    const [a, b, gone] = [root(), root(), join(root(), "removed")];
+    await claimUidRange(a, { first: 62000, last: 62999 }, claims);
+    await claimUidRange(a, { first: 62000, last: 62999 }, claims); // the same installation again
+    await claimUidRange(b, { first: 63000, last: 63999 }, claims); // beside it
+    await expect(claimUidRange(b, { first: 62900, last: 63100 }, claims)).rejects.toThrow(
+      new RegExp(`the sandbox uids 62900-63100 overlap 62000-62999, those of the installation whose sandbox root is ${a}; give each installation`),
+    );
+    await claimUidRange(gone, { first: 64000, last: 64999 }, claims);
+    expect(readdirSync(claims)).toHaveLength(3);
+    await claimUidRange(b, { first: 64500, last: 64600 }, claims); // the root of "gone" does not exist: its claim goes
+    expect(readdirSync(claims)).toHaveLength(2);
   });
 });

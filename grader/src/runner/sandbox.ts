@@ -10,7 +10,7 @@ import { INSTALL_DIR } from "./reference.ts";
 import { launchCommand } from "./sandbox-launch.ts";
 import { startRelays } from "./sandbox-relay.ts";
 import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules, type Endpoint } from "./sandbox-firewall.ts";
-import { allocateUid, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
+import { allocateUid, claimUidRange, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
 
 /** How each learner's manager is confined (GradeOptions.sandbox); built from GraderConfig by sandboxSettings(). */
 export const SandboxSettingsSchema = z.object({
@@ -209,6 +209,8 @@ async function cleanUpUid(settings: SandboxSettings, uid: number): Promise<void>
 /** For a worker at start: frees every uid whose owner died, and whatever is left of it. Returns the uids freed. */
 export async function reapSandboxes(settings: SandboxSettings): Promise<number[]> {
   await prepareLockDir(settings.root);
+  // Leftovers are found by uid, host-wide: first make sure no other installation uses these uids.
+  await claimUidRange(settings.root, settings.uids);
   await removeAbandonedReaping(settings.root);
   const reaped: number[] = [];
   for (const uid of await staleUids(settings.root)) if (await reapUid(settings.root, uid, (u) => cleanUpUid(settings, u))) reaped.push(uid);
