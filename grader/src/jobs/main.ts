@@ -13,6 +13,7 @@ import { managerEnvironment } from "../cli/environment.ts";
 import { messageChain } from "../errors.ts";
 import { LABS_DIR } from "../labs/load.ts";
 import { hostGoSetup } from "../runner/build-sandbox.ts";
+import { warmSharedCache } from "../runner/build.ts";
 import { reapSandboxes, sandboxProblems, sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import { WorkerConfigSchema } from "./config.ts";
@@ -67,6 +68,10 @@ if (confinement) {
   if (problems.length > 0) throw new Error(`this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`);
   const freed = await reapSandboxes(confinement);
   if (freed.length > 0) log(`reaped ${freed.length} sandbox(es) left by dead workers: uids ${freed.join(", ")}`);
+  // Learners' builds read the shared Go build cache and write only their own scratch: it must hold the operators' dependencies.
+  const warming = Date.now();
+  await warmSharedCache(env);
+  log(`Go build cache warm for sandboxed builds (${((Date.now() - warming) / 1000).toFixed(1)} s)`);
 } else if (provider.operatorMode === "host") {
   log("learners' operators run WITHOUT a sandbox (LABGRADER_SANDBOX=0)");
 }

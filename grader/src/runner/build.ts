@@ -29,9 +29,10 @@ let warming: Promise<void> | undefined;
  * default), far less than a cold build of an operator's dependencies takes. So before its first
  * sandboxed build, each process builds the reference operator as itself into the shared cache,
  * as `labgrader toolchain` does: a couple of seconds when the cache is warm, and a learner's build
- * then never fails for a cache that someone emptied.
+ * then never fails for a cache that someone emptied. A worker calls it before taking jobs, so no
+ * grade waits for it.
  */
-function warmSharedCache(env: Record<string, string | undefined>): Promise<void> {
+export function warmSharedCache(env: Record<string, string | undefined>): Promise<void> {
   warming ??= (async () => {
     const outDir = await mkdtemp(join(tmpdir(), "labgrader-warm-"));
     try {
