@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { managerEnvironment } from "../grader/src/cli/environment.ts";
@@ -89,13 +89,13 @@ function processesOf(uid: number): string[] {
     });
 }
 
-async function expectNothingLeft(uid: number): Promise<void> {
-  expect(uid).toBeGreaterThanOrEqual(settings.uids.first);
+async function expectNothingLeft(uid: number, of = settings): Promise<void> {
+  expect(uid).toBeGreaterThanOrEqual(of.uids.first);
   expect(processesOf(uid)).toEqual([]);
-  for (const controller of CONTROLLERS) expect(existsSync(cgroupDir(settings.cgroupMount, controller, `lg-${uid}`))).toBe(false);
+  for (const controller of CONTROLLERS) expect(existsSync(cgroupDir(of.cgroupMount, controller, `lg-${uid}`))).toBe(false);
   expect(await firewallRulesOf(uid)).toEqual([]);
-  expect(existsSync(join(settings.root, "home", `lg-${uid}`))).toBe(false);
-  expect(existsSync(join(settings.root, "locks", String(uid)))).toBe(false);
+  expect(existsSync(join(of.root, "home", `lg-${uid}`))).toBe(false);
+  expect(existsSync(join(of.root, "locks", String(uid)))).toBe(false);
 }
 
 describe("sandboxed grades", () => {
@@ -292,53 +292,62 @@ describe("a sandbox on its own", () => {
 
   it("reaps what a worker that died left behind: its manager, cgroups, rules, home and uid lock", async () => {
     const dir = tempDir("dead-worker");
-    const script = join(dir, "manager");
-    writeFileSync(script, "#!/bin/sh\nexec sleep 300\n");
-    chmodSync(script, 0o755);
-    writeFileSync(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\n");
-    const worker = join(dir, "worker.ts");
-    writeFileSync(
-      worker,
-      `import { createSandbox, sandboxSettings } from ${JSON.stringify(join(repoRoot, "grader/src/runner/sandbox.ts"))};
-import { startManager } from ${JSON.stringify(join(repoRoot, "grader/src/runner/manager.ts"))};
-import { graderConfigFromEnv } from ${JSON.stringify(join(repoRoot, "grader/src/config.ts"))};
-const sandbox = await createSandbox({ settings: sandboxSettings(graderConfigFromEnv(process.env)), binary: ${JSON.stringify(script)}, kubeconfigPath: ${JSON.stringify(join(dir, "kubeconfig"))}, apiServer: "https://127.0.0.1:1" });
-startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(join(dir, "log"))}, clock: () => 0, env: {}, sandbox: sandbox.manager });
-console.log(sandbox.uid);
-setInterval(() => undefined, 1000);
-`,
-    );
-    // Its output is piped, not inherited: a worker left running must not hold the test runner's streams open.
-    const child = spawn(process.execPath, [worker], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    let uid: number;
+    // An installation of its own (root and uids): the workers other test files start reap this
+    // host's leftovers too, and would otherwise race this test for the ones it leaves.
+    // Not below /tmp, which a sandbox sees as a private tmpfs: its home would not be there.
+    const own = { ...settings, root: join(dirname(settings.root), `sandbox-dead-worker-${process.pid}`), uids: { first: 61990, last: 61995 } };
     try {
-      uid = await new Promise<number>((resolve, reject) => {
-        child.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
-        child.once("exit", (code) => reject(new Error(`the worker exited with ${code}: ${stderr}`)));
-      });
-      // The manager, and the relay to its API server in its network namespace.
-      await vi.waitFor(() => expect(processesOf(uid)).toHaveLength(2), { timeout: 10_000, interval: 50 });
+      const script = join(dir, "manager");
+      writeFileSync(script, "#!/bin/sh\nexec sleep 300\n");
+      chmodSync(script, 0o755);
+      writeFileSync(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\n");
+      const worker = join(dir, "worker.ts");
+      writeFileSync(
+        worker,
+        `import { createSandbox, sandboxSettings } from ${JSON.stringify(join(repoRoot, "grader/src/runner/sandbox.ts"))};
+  import { startManager } from ${JSON.stringify(join(repoRoot, "grader/src/runner/manager.ts"))};
+  import { graderConfigFromEnv } from ${JSON.stringify(join(repoRoot, "grader/src/config.ts"))};
+  const sandbox = await createSandbox({ settings: sandboxSettings(graderConfigFromEnv({ ...process.env, LABGRADER_SANDBOX_DIR: ${JSON.stringify(own.root)}, LABGRADER_SANDBOX_UIDS: "61990-61995" })), binary: ${JSON.stringify(script)}, kubeconfigPath: ${JSON.stringify(join(dir, "kubeconfig"))}, apiServer: "https://127.0.0.1:1" });
+  startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(join(dir, "log"))}, clock: () => 0, env: {}, sandbox: sandbox.manager });
+  console.log(sandbox.uid);
+  setInterval(() => undefined, 1000);
+  `,
+      );
+      // Its output is piped, not inherited: a worker left running must not hold the test runner's streams open.
+      const child = spawn(process.execPath, [worker], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      let uid: number;
+      try {
+        uid = await new Promise<number>((resolve, reject) => {
+          child.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
+          child.once("exit", (code) => reject(new Error(`the worker exited with ${code}: ${stderr}`)));
+        });
+        // The manager, and the relay to its API server in its network namespace.
+        await vi.waitFor(() => expect(processesOf(uid)).toHaveLength(2), { timeout: 10_000, interval: 50 });
+      } finally {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      // The worker's manager (and its relay) outlives it, in its own process group.
+      expect(processesOf(uid)).toHaveLength(2);
+      expect(existsSync(join(own.root, "locks", String(uid)))).toBe(true);
+      expect(await firewallRulesOf(uid)).not.toEqual([]);
+
+      // And leftovers whose lock is gone altogether, under a uid no one holds (the worker's uid is
+      // picked at random, and other files' sandboxes hold theirs).
+      const lockless = [...Array(own.uids.last - own.uids.first + 1).keys()]
+        .map((i) => own.uids.last - i)
+        .find((u) => u !== uid && !existsSync(join(own.root, "locks", String(u))))!;
+      for (const controller of CONTROLLERS) mkdirSync(cgroupDir(own.cgroupMount, controller, `lg-${lockless}`), { recursive: true });
+
+      expect((await reapSandboxes(own)).sort()).toEqual([uid, lockless].sort());
+      await expectNothingLeft(uid, own);
+      await expectNothingLeft(lockless, own);
     } finally {
-      child.kill("SIGKILL");
-      await exited;
+      // Gone, this installation's claim on its uids is forgotten by the next one to look.
+      rmSync(own.root, { recursive: true, force: true });
     }
-    // The worker's manager (and its relay) outlives it, in its own process group.
-    expect(processesOf(uid)).toHaveLength(2);
-    expect(existsSync(join(settings.root, "locks", String(uid)))).toBe(true);
-    expect(await firewallRulesOf(uid)).not.toEqual([]);
-
-    // And leftovers whose lock is gone altogether, under a uid no one holds (the worker's uid is
-    // picked at random, and other files' sandboxes hold theirs).
-    const lockless = [...Array(settings.uids.last - settings.uids.first + 1).keys()]
-      .map((i) => settings.uids.last - i)
-      .find((u) => u !== uid && !existsSync(join(settings.root, "locks", String(u))))!;
-    for (const controller of CONTROLLERS) mkdirSync(cgroupDir(settings.cgroupMount, controller, `lg-${lockless}`), { recursive: true });
-
-    expect((await reapSandboxes(settings)).sort()).toEqual([uid, lockless].sort());
-    await expectNothingLeft(uid);
-    await expectNothingLeft(lockless);
   });
 });
