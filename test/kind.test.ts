@@ -151,6 +151,37 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     expect(result.findings.join("\n")).toContain('Your role asks for "patch", "update" on namespaces (core)');
   });
 
+  it("ends a grade whose node container stops as not gradable, naming it, with no check failed", { timeout: 900_000 }, async () => {
+    const toolchain = await testToolchain();
+    let node: string | undefined;
+    const result = await gradeOperator({
+      lab: await loadLab(LAB),
+      source: { kind: "project", dir: referenceOperatorDir },
+      operatorName: "reference, its node killed",
+      provider: { ...prepared.provider, create: async (options) => {
+        const created = await prepared.provider.create(options);
+        made.push(created.name);
+        node = `${created.name}-control-plane`;
+        return created;
+      } },
+      ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
+      workDir: tempDir("kind-node-killed"),
+      controllerGen: toolchain.binaries["controller-gen"],
+      goEnv: goEnv(),
+      managerEnv: managerEnvironment(process.env),
+      capacity: hostCapacity(testConfig()),
+      managerArgs: ["--phase-delay=1s"],
+      onProgress: (p) => {
+        // As an out-of-memory kill or a Docker restart would.
+        if (p.type === "phase" && p.phase === "checking" && node) execFileSync("docker", ["kill", node]);
+      },
+    });
+    expect(node).toBeDefined();
+    expect(result.status, JSON.stringify({ reason: result.reason, findings: result.findings })).toBe("not_gradable");
+    expect(result.reason).toMatch(new RegExp(`^the cluster broke during the grade: its node container ${node} is exited`));
+    expect(result.checks.filter((c) => c.status === "failed").map((c) => c.id)).toEqual([]);
+  });
+
   it("refuses manifests that put the manager in kube-system, without a name prefix, beside a role named system:basic-user that aggregates everyone's", { timeout: 900_000 }, async () => {
     const project = hostileProject();
     const kustomization = join(project, "config/default/kustomization.yaml");
