@@ -4,9 +4,7 @@ import { ensureToolchain } from "../toolchain/build.ts";
 import { ensureKindNodeImage, kindImageStatus } from "../toolchain/kind-image.ts";
 import { readLastBuild, recordLastBuild } from "../toolchain/last-builds.ts";
 import { createProgress, formatDuration, type Progress } from "../toolchain/progress.ts";
-import { join } from "node:path";
-import { buildManager } from "../runner/build.ts";
-import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
+import { warmBuildCache } from "../runner/build.ts";
 
 export const toolchainHelp = `labgrader toolchain [--check] [--quiet] [--json]
   Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kwokctl and
@@ -95,7 +93,7 @@ export async function toolchainCommand(args: string[], ctx: CliContext): Promise
     const last = readLastBuild(ctx.config.cacheDir, REFERENCE_BUILD);
     log(`building the reference operator, to warm Go's build cache for grades${last ? ` (the last build took ${formatDuration(last.durationMs)})` : ""}`);
     const task = progress.start("building the reference operator", last?.durationMs);
-    const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir: join(ctx.config.cacheDir, "reference-build"), env: ctx.env, timeoutMs: 30 * 60_000 }).finally(() => task.end());
+    const warm = await warmBuildCache(ctx.env).finally(() => task.end());
     if (!warm.ok) {
       ctx.log(`the reference operator did not build${warm.timedOut ? " (timed out)" : ""}:\n${warm.output}`);
       return 1;

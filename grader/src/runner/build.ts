@@ -22,25 +22,32 @@ export type BuildResult =
   | { ok: true; binary: string; durationMs: number }
   | { ok: false; output: string; durationMs: number; timedOut: boolean };
 
+/**
+ * Builds the reference operator as ourselves, into the shared Go build cache: what a learner's
+ * sandboxed build reads (and never writes) then holds an operator's dependencies.
+ */
+export async function warmBuildCache(env: Record<string, string | undefined>): Promise<BuildResult> {
+  const outDir = await mkdtemp(join(tmpdir(), "labgrader-warm-"));
+  try {
+    return await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir, env, timeoutMs: 30 * 60_000 });
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
 let warming: Promise<void> | undefined;
 
 /**
  * A sandboxed build reads the shared Go build cache and writes only its own scratch space (2 GiB by
  * default), far less than a cold build of an operator's dependencies takes. So before its first
- * sandboxed build, each process builds the reference operator as itself into the shared cache,
- * as `labgrader toolchain` does: a couple of seconds when the cache is warm, and a learner's build
- * then never fails for a cache that someone emptied. A worker calls it before taking jobs, so no
- * grade waits for it.
+ * sandboxed build, each process warms the cache once, as `labgrader toolchain` does: a couple of
+ * seconds when the cache is warm, and a learner's build then never fails for a cache that someone
+ * emptied. A worker calls it before taking jobs, so no grade waits for it.
  */
 export function warmSharedCache(env: Record<string, string | undefined>): Promise<void> {
   warming ??= (async () => {
-    const outDir = await mkdtemp(join(tmpdir(), "labgrader-warm-"));
-    try {
-      const warm = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir, env, timeoutMs: 30 * 60_000 });
-      if (!warm.ok) throw new Error(`the reference operator, built to warm Go's build cache, did not build:\n${warm.output}`);
-    } finally {
-      await rm(outDir, { recursive: true, force: true });
-    }
+    const warm = await warmBuildCache(env);
+    if (!warm.ok) throw new Error(`the reference operator, built to warm Go's build cache, did not build:\n${warm.output}`);
   })();
   warming.catch(() => (warming = undefined));
   return warming;

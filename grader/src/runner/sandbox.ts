@@ -98,21 +98,20 @@ async function findTools(): Promise<Partial<Tools>> {
   return found;
 }
 
-async function namespaceProblem(unshare: string): Promise<string | undefined> {
-  const probe = await new Promise<string | undefined>((resolve) => {
-    const args = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc", "--net", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp && test $$ = 1 && ip link set lo up"];
-    execFile(unshare, args, { timeout: 10_000 }, (error, _out, stderr) => resolve(error ? stderr.trim() || error.message : undefined));
-  });
-  return probe && `private mount, PID, IPC and network namespaces cannot be made (${probe}), so the operator would see the host's processes, unix sockets, shared memory and network`;
-}
-
-/** Where prepareSandboxing installs its root-owned copy of labgrader-seccomp, which sandboxed commands run under. */
-export const installedSeccomp = (settings: SandboxSettings) => join(settings.root, "bin", "labgrader-seccomp");
-
+/** Runs a probe command for at most 10 s: whether it succeeded, and what it said (or why it failed). */
 const run = (file: string, args: string[]) =>
   new Promise<{ ok: boolean; output: string }>((resolve) => {
     execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stderr}${stdout}`.trim() || (error?.message ?? "") }));
   });
+
+async function namespaceProblem(unshare: string): Promise<string | undefined> {
+  const args = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc", "--net", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp && test $$ = 1 && ip link set lo up"];
+  const probe = await run(unshare, args);
+  return probe.ok ? undefined : `private mount, PID, IPC and network namespaces cannot be made (${probe.output}), so the operator would see the host's processes, unix sockets, shared memory and network`;
+}
+
+/** Where prepareSandboxing installs its root-owned copy of labgrader-seccomp, which sandboxed commands run under. */
+export const installedSeccomp = (settings: SandboxSettings) => join(settings.root, "bin", "labgrader-seccomp");
 
 /** Whether labgrader-seccomp exists and does its job: a command under it runs, and cannot make a user namespace. */
 async function seccompProblem(helper: string, unshare: string): Promise<string | undefined> {
