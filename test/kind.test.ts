@@ -14,7 +14,7 @@ import { hostCapacity } from "../grader/src/grading/capacity.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { labgrader } from "./support/cli.ts";
-import { startMarker } from "./support/marker.ts";
+import { hostAddress, startMarker } from "./support/marker.ts";
 import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 const LAB = "composing-operators";
@@ -108,11 +108,6 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     // A marker on every address of the host, and a container on another Docker network standing in for another cluster's node.
     const marker = await startMarker();
     const port = marker.port;
-    // The host's own address, not one of Docker's bridges.
-    const hostAddress = Object.entries(networkInterfaces())
-      .filter(([name]) => !/^(docker|br-|lgk-|veth)/.test(name))
-      .flatMap(([, addresses]) => addresses ?? [])
-      .find((i) => i.family === "IPv4" && !i.internal)?.address;
     // The host's address on Docker's default bridge, another bridge than the cluster's.
     const bridgeAddress = networkInterfaces().docker0?.find((i) => i.family === "IPv4")?.address;
     const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
@@ -123,7 +118,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       this.destroy();
       resolve();
     }).once("error", reject)), { timeout: 120_000, interval: 500 });
-    const targets = [...[bridgeAddress, hostAddress].filter(Boolean).map((a) => `${a}:${port}`), `${standInAddress}:5432`, "169.254.169.254:80"];
+    const targets = [...[bridgeAddress, hostAddress()].filter(Boolean).map((a) => `${a}:${port}`), `${standInAddress}:5432`, "169.254.169.254:80"];
     // Without the lab's allow-list, so that the hostile role reaches the cluster's admission: this
     // proves the backstop (Pod Security, labgrader's policies) holds on its own.
     const lab = { ...(await loadLab(LAB)), permissions: undefined };

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
-import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -17,7 +16,7 @@ import { createSandbox, prepareSandboxing, reapSandboxes, sandboxProblems, sandb
 import { cgroupDir, CONTROLLERS } from "../grader/src/runner/sandbox-cgroup.ts";
 import { CHAIN, firewallRulesOf } from "../grader/src/runner/sandbox-firewall.ts";
 import { labgrader } from "./support/cli.ts";
-import { startMarker } from "./support/marker.ts";
+import { hostAddress, startMarker } from "./support/marker.ts";
 import { goEnv, referenceOperatorDir, repoRoot, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 const settings = sandboxSettings(testConfig());
@@ -206,8 +205,8 @@ describe("a sandbox on its own", () => {
   it("gives a build a network namespace of its own, where the module proxy is the only way out, and no user namespaces", async () => {
     const go = await hostGoSetup(process.env);
     const proxy = new URL(go.proxies[0]!);
-    const hostAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
-    expect(hostAddress, "a non-loopback IPv4 address of this host").toBeDefined();
+    const host = hostAddress();
+    expect(host, "a non-loopback IPv4 address of this host").toBeDefined();
     // A stand-in for anything else on the host (the service, Redis, another cluster), on every address.
     const marker = await startMarker();
     const port = marker.port;
@@ -216,7 +215,7 @@ describe("a sandbox on its own", () => {
       'dial() { if (exec 3<>"/dev/tcp/$1/$2") 2>/tmp/err; then echo "PROBE dial $1:$2: connected"; else echo "PROBE dial $1:$2: $(sed "s/.*: //" /tmp/err)"; fi; }',
       `dial ${proxy.hostname} ${proxy.port || 443}`,
       `dial 127.0.0.1 ${port}`,
-      `dial ${hostAddress} ${port}`,
+      `dial ${host} ${port}`,
       "dial 127.0.0.1 6379",
       'for ip in /usr/sbin/ip /sbin/ip /usr/bin/ip; do [ -x $ip ] && break; done; echo "PROBE interfaces: $($ip -o link show | cut -d: -f2 | tr -d " " | tr "\\n" " ")"',
       'echo "PROBE unshare: $(unshare --user --map-root-user true 2>&1 || true)"',
@@ -233,7 +232,7 @@ describe("a sandbox on its own", () => {
     expect(run.code, run.output).toBe(0);
     expect(lines).toContain(`PROBE dial ${proxy.hostname}:${proxy.port || 443}: connected`);
     expect(lines).toContain(`PROBE dial 127.0.0.1:${port}: Connection refused`);
-    expect(lines).toContain(`PROBE dial ${hostAddress}:${port}: Network is unreachable`);
+    expect(lines).toContain(`PROBE dial ${host}:${port}: Network is unreachable`);
     expect(lines).toContain("PROBE dial 127.0.0.1:6379: Connection refused");
     expect(lines).toContain("PROBE interfaces: lo ");
     expect(lines).toContain("PROBE unshare: unshare: unshare failed: Operation not permitted");
@@ -305,13 +304,13 @@ describe("a sandbox on its own", () => {
       writeFileSync(
         worker,
         `import { createSandbox, sandboxSettings } from ${JSON.stringify(join(repoRoot, "grader/src/runner/sandbox.ts"))};
-  import { startManager } from ${JSON.stringify(join(repoRoot, "grader/src/runner/manager.ts"))};
-  import { graderConfigFromEnv } from ${JSON.stringify(join(repoRoot, "grader/src/config.ts"))};
-  const sandbox = await createSandbox({ settings: sandboxSettings(graderConfigFromEnv({ ...process.env, LABGRADER_SANDBOX_DIR: ${JSON.stringify(own.root)}, LABGRADER_SANDBOX_UIDS: "61990-61995" })), binary: ${JSON.stringify(script)}, kubeconfigPath: ${JSON.stringify(join(dir, "kubeconfig"))}, apiServer: "https://127.0.0.1:1" });
-  startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(join(dir, "log"))}, clock: () => 0, env: {}, sandbox: sandbox.manager });
-  console.log(sandbox.uid);
-  setInterval(() => undefined, 1000);
-  `,
+import { startManager } from ${JSON.stringify(join(repoRoot, "grader/src/runner/manager.ts"))};
+import { graderConfigFromEnv } from ${JSON.stringify(join(repoRoot, "grader/src/config.ts"))};
+const sandbox = await createSandbox({ settings: sandboxSettings(graderConfigFromEnv({ ...process.env, LABGRADER_SANDBOX_DIR: ${JSON.stringify(own.root)}, LABGRADER_SANDBOX_UIDS: "61990-61995" })), binary: ${JSON.stringify(script)}, kubeconfigPath: ${JSON.stringify(join(dir, "kubeconfig"))}, apiServer: "https://127.0.0.1:1" });
+startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(join(dir, "log"))}, clock: () => 0, env: {}, sandbox: sandbox.manager });
+console.log(sandbox.uid);
+setInterval(() => undefined, 1000);
+`,
       );
       // Its output is piped, not inherited: a worker left running must not hold the test runner's streams open.
       const child = spawn(process.execPath, [worker], { stdio: ["ignore", "pipe", "pipe"] });
