@@ -12,7 +12,7 @@ import { quietCheck } from "./checks/quiet.ts";
 import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
 import { formatMs } from "./evidence.ts";
-import { lastActivityIn, lastChangeOf } from "./objects.ts";
+import { lastActivityIn, lastChangeOf, platformAtWorkIn } from "./objects.ts";
 import type { Bind, ObjectSelector } from "./params.ts";
 import type { Trace, TraceGap } from "./trace.ts";
 
@@ -125,9 +125,13 @@ export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
   const verdict = type.evaluate(check.params, ctx);
   if (verdict.status !== "pending" || check.stuckAfterMs === undefined || ctx.final) return verdict;
   // Nothing it reads, and nothing in its namespace, has moved for a while: waiting out the rest of
-  // the timeout would not change the outcome. (A real pod starting moves its namespace's Events.)
+  // the timeout would not change the outcome. A pod the platform is still scheduling, giving a
+  // volume, starting or probing counts as moving however quiet it is: on a busy host that alone
+  // can take longer than stuckAfter, and it is no fault of the operator's.
   const read = [...type.objects(check.params), ...(check.waitsFor ?? []).map((w) => w.object)];
-  const moved = Math.max(ctx.since, lastChangeOf(ctx.trace, read, ctx.namespace), lastActivityIn(ctx.trace, ctx.namespace));
+  const moved = platformAtWorkIn(ctx.trace, ctx.namespace)
+    ? ctx.now
+    : Math.max(ctx.since, lastChangeOf(ctx.trace, read, ctx.namespace), lastActivityIn(ctx.trace, ctx.namespace));
   const stuckAt = moved + check.stuckAfterMs;
   if (ctx.now < stuckAt) return { status: "pending", recheckAt: verdict.recheckAt === undefined ? stuckAt : Math.min(verdict.recheckAt, stuckAt) };
   const final = type.evaluate(check.params, { ...ctx, final: true });

@@ -32,6 +32,52 @@ describe("a check that stops waiting on a record standing still", () => {
     expect(evaluateCheck(completes, t.context({ now: 91_000 })).status).toBe("failed");
   });
 
+  describe("a pod the platform is still at work on keeps its namespace moving, however quiet", () => {
+    const pod = (status: Record<string, unknown>, metadata: Record<string, unknown> = {}) => kubeObject("Pod", "orders-0", { namespace: "ns", status, metadata }, "v1");
+    const quietWith = (status: Record<string, unknown>, metadata?: Record<string, unknown>) =>
+      createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying")).at(5_000).add(pod(status, metadata));
+    const running = (ready: boolean) => ({ phase: "Running", containerStatuses: [{ name: "postgres", ready, state: { running: { startedAt: "t" } } }] });
+    const waiting = (reason: string) => ({ phase: "Pending", containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason } } }] });
+
+    it.each([
+      ["waiting for a node or its volume (a busy scheduler, a slow provisioner)", { phase: "Pending" }],
+      ["scheduled, its containers being created", waiting("ContainerCreating")],
+      ["its init containers running", { phase: "Pending", initContainerStatuses: [{ name: "init", ready: false, state: { running: {} } }] }],
+      ["running, not yet ready (a database initialising, probes not yet passed)", running(false)],
+    ])("%s", (_, status) => {
+      const t = quietWith(status);
+      expect(evaluateCheck(completes, t.context({ now: 120_000 })).status).toBe("pending");
+      // Once the pod is ready the quiet counts again, from the pod's last change.
+      t.at(130_000).modify(pod(running(true)));
+      expect(evaluateCheck(completes, t.context({ now: 150_000 })).status).toBe("pending");
+      expect(evaluateCheck(completes, t.context({ now: 160_000 })).status).toBe("failed");
+    });
+
+    it("being stopped", () => {
+      expect(evaluateCheck(completes, quietWith(running(true), { deletionTimestamp: "2026-01-01T00:00:00Z" }).context({ now: 120_000 })).status).toBe("pending");
+    });
+
+    it.each([
+      ["unschedulable", { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] }],
+      ["an image that cannot be pulled", waiting("ImagePullBackOff")],
+      ["a container crashing", { phase: "Running", containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }] }],
+      ["a container misconfigured", waiting("CreateContainerConfigError")],
+      ["ready", running(true)],
+      ["finished", { phase: "Failed" }],
+    ])("but not one that is %s", (_, status) => {
+      const t = quietWith(status);
+      expect(evaluateCheck(completes, t.context({ now: 34_000 })).status).toBe("pending");
+      expect(evaluateCheck(completes, t.context({ now: 35_000 })).status).toBe("failed");
+    });
+
+    it("nor one in another namespace, or one deleted", () => {
+      const elsewhere = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying")).at(5_000).add(kubeObject("Pod", "helper", { namespace: "local-path-storage", status: { phase: "Pending" } }, "v1"));
+      expect(evaluateCheck(completes, elsewhere.context({ now: 31_000 })).status).toBe("failed");
+      const gone = quietWith({ phase: "Pending" }).delete(pod({ phase: "Pending" }));
+      expect(evaluateCheck(completes, gone.context({ now: 35_000 })).status).toBe("failed");
+    });
+  });
+
   it("still passes the moment it holds", () => {
     const t = createTraceBuilder().at(0).add(db("Ready")).at(50_000).add(backup("Completed"));
     expect(evaluateCheck(completes, t.context({ now: 90_000 })).status).toBe("passed");

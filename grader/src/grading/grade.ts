@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { CheckResult, GradeProgress, GradeResult } from "../contracts.ts";
 import type { Cluster, ClusterProvider } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
+import { PLATFORM_KINDS } from "../engine/objects.ts";
 import { probeFor } from "../engine/registry.ts";
 import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
 import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.ts";
@@ -68,10 +69,14 @@ async function asProjectError<T>(what: string, work: () => Promise<T>): Promise<
   }
 }
 
-const kindsToRecord = (lab: Lab) => [
-  { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" },
-  ...lab.resources.filter((r) => r.kind !== "CustomResourceDefinition").map((r) => ({ apiVersion: r.apiVersion, kind: r.kind })),
-];
+const kindsToRecord = (lab: Lab) => {
+  const kinds = [
+    { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" },
+    ...lab.resources.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind })),
+    ...PLATFORM_KINDS,
+  ];
+  return [...new Map(kinds.map((k) => [`${k.apiVersion}/${k.kind}`, k])).values()];
+};
 
 /**
  * One whole grade: build, provision a cluster, run the operator under its own role while every
