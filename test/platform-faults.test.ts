@@ -50,4 +50,57 @@ describe("a cluster that breaks during a grade", () => {
     expect(isAlive(killed!)).toBe(false);
     expect(existsSync(dirname(cluster!.kubeconfigPath))).toBe(false);
   });
+
+  // A host too busy to schedule pods for a while: nothing in a scenario's namespace changes (no
+  // pod is bound, none starts, so no Events) for longer than a check's stuckAfter. The pods the
+  // platform has yet to start must keep the checks waiting: the slowness is no fault of the operator.
+  it("waits out a scheduler that stalls longer than stuckAfter, and gives the reference full marks", async () => {
+    const STALL_MS = 45_000;
+    const toolchain = await testToolchain();
+    const config = testConfig();
+    const prepared = await prepareProvider("kwok", { config, toolchain, env: process.env, log: () => undefined }, false);
+    let cluster: Cluster | undefined;
+    let stalled: { pid: number; at: number; resumed?: Promise<number> } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await gradeOperator({
+        lab: await loadLab(LAB),
+        source: { kind: "project", dir: referenceOperatorDir },
+        operatorName: "reference, its scheduler stalled",
+        provider: { ...prepared.provider, create: async (options) => (cluster = await prepared.provider.create(options)) },
+        workDir: tempDir("stalled-scheduler"),
+        controllerGen: toolchain.binaries["controller-gen"],
+        goEnv: goEnv(),
+        managerEnv: managerEnvironment(process.env),
+        capacity: hostCapacity(config),
+        managerArgs: ["--phase-delay=1s"],
+        onProgress: (p) => {
+          if (p.type !== "phase" || p.phase !== "checking" || !cluster) return;
+          const pid = Number(readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-scheduler.pid"), "utf8").trim());
+          process.kill(pid, "SIGSTOP");
+          const wallStart = Date.now();
+          stalled = {
+            pid,
+            at: p.at,
+            resumed: new Promise((resolve) => {
+              timer = setTimeout(() => {
+                process.kill(pid, "SIGCONT");
+                resolve(p.at + Date.now() - wallStart);
+              }, STALL_MS);
+            }),
+          };
+        },
+      });
+      expect(stalled).toBeDefined();
+      const resumedAt = await stalled!.resumed!;
+      expect(result.status).toBe("graded");
+      expect(result.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+      expect(result.score).toBe(result.maxScore);
+      // The stall held the Databases back: they were judged Ready only after the scheduler resumed.
+      expect(result.checks.find((c) => c.id === "walkthrough-database-ready")!.decidedAtMs).toBeGreaterThan(resumedAt);
+    } finally {
+      clearTimeout(timer);
+      if (stalled && isAlive(stalled.pid)) process.kill(stalled.pid, "SIGCONT");
+    }
+  });
 });
