@@ -2,6 +2,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+const noEnums = { selector: "TSEnumDeclaration", message: "Use a union of string literals." };
+
+// Layers: the grading library (grader/src) never imports the service (server/src); the service and
+// its worker use the library. An import path that names server/src, or climbs out of grader/ into
+// server/, breaks it. The restriction goes in every grader/src block that sets these two rules,
+// because a later block's options replace an earlier one's.
+const LAYERS = "layers: grader/src (the grading library) must not import server/src (the service); the service uses the library, never the reverse (README, Architecture)";
+const serviceImport = { regex: "(^|/)server/src/|^(\\.\\./){2,}server/", message: LAYERS };
+// no-restricted-imports does not look at import(): a dynamic import is matched by its syntax ("/" as \u002f for esquery).
+const serviceDynamicImport = { selector: "ImportExpression[source.value=/(^|\\u002f)server\\u002fsrc\\u002f|^(\\.\\.\\u002f){2,}server\\u002f/]", message: LAYERS };
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "operator/**", "test-results/**", "web/static/vendor/**"] },
   js.configs.recommended,
@@ -11,7 +22,14 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
-      "no-restricted-syntax": ["error", { selector: "TSEnumDeclaration", message: "Use a union of string literals." }],
+      "no-restricted-syntax": ["error", noEnums],
+    },
+  },
+  {
+    files: ["grader/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [serviceImport] }],
+      "no-restricted-syntax": ["error", noEnums, serviceDynamicImport],
     },
   },
   {
@@ -19,13 +37,16 @@ export default tseslint.config(
     files: ["grader/src/engine/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [
-        { group: ["node:fs*", "node:child_process", "node:net", "node:http*", "@kubernetes/*", "../kube/*", "../../kube/*", "../clusters/*", "../runner/*", "../jobs/*"], message: "The engine is pure: lab + trace -> verdicts." },
+        serviceImport,
+        { group: ["node:fs*", "node:child_process", "node:net", "node:http*", "@kubernetes/*", "../kube/*", "../../kube/*", "../clusters/*", "../runner/*"], message: "The engine is pure: lab + trace -> verdicts." },
       ] }],
     },
   },
   {
-    // The server may use the grader only through its contracts.
+    // The API, pages and gradebook use the grader only through its contracts; the worker is the
+    // service's one process that runs the grading library, so it may import the library's modules.
     files: ["server/src/**/*.ts"],
+    ignores: ["server/src/worker/**"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [
         { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." },

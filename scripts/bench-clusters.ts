@@ -10,7 +10,7 @@ import { waitForObject } from "../grader/src/kube/watch.ts";
 import { buildManager } from "../grader/src/runner/build.ts";
 import { startOperator } from "../grader/src/runner/operator.ts";
 import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { config, fmt, median, rssMb, toolchain } from "./bench-support.ts";
 
 const samples = Number(process.argv[2] ?? "5");

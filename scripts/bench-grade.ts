@@ -6,7 +6,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { createProvider } from "../grader/src/clusters/select.ts";
 import type { GradeResult } from "../grader/src/contracts.ts";
 import { hostCapacity } from "../grader/src/grading/capacity.ts";

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";

@@ -121,7 +121,7 @@ async function main() {
   await prepareGradebook(databaseUrl);
   if (stopping) return;
   const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(port) };
-  startNode("the worker", "grader/src/jobs/main.ts", env, "the attempts the worker was grading (they are graded again at the next start, which also removes the clusters they leave)");
+  startNode("the worker", "server/src/worker/main.ts", env, "the attempts the worker was grading (they are graded again at the next start, which also removes the clusters they leave)");
   startNode("the server", "server/src/main.ts", env, "the server's open requests");
   started = true;
   log(`labgrader: http://127.0.0.1:${port} (API at /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops it`);

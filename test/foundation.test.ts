@@ -9,7 +9,7 @@ import { watchResource, type WatchHandle } from "../grader/src/kube/watch.ts";
 import { buildManager } from "../grader/src/runner/build.ts";
 import { startOperator, type RunningOperator } from "../grader/src/runner/operator.ts";
 import { isAlive } from "../grader/src/process/liveness.ts";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { goEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 type Versioned = { at: number; object: KubeObject };

@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { kindNetworkRulesOf } from "../grader/src/clusters/kind-network.ts";
 import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
 import type { GradeResult } from "../grader/src/contracts.ts";

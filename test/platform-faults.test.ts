@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { prepareProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import { hostCapacity } from "../grader/src/grading/capacity.ts";

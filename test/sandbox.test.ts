@@ -4,7 +4,7 @@ import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { managerEnvironment } from "../grader/src/cli/environment.ts";
+import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
 import { createProvider } from "../grader/src/clusters/select.ts";
 import { GradeResultSchema, type GradeResult } from "../grader/src/contracts.ts";
 import { hostCapacity } from "../grader/src/grading/capacity.ts";

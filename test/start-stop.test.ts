@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync } fr
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
-import { syncLabs } from "../grader/src/jobs/labs-sync.ts";
+import { syncLabs } from "../server/src/worker/labs-sync.ts";
 import { LABS_DIR } from "../grader/src/labs/load.ts";
 import { createDb, migrate } from "../server/src/db/connect.ts";
 import { addUser, issueToken } from "../server/src/db/users.ts";

@@ -25,7 +25,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** `labgrader users password NAME`, the password on standard input as an administrator would give it. */
 export async function setPassword(databaseUrl: string, name: string, password: string): Promise<void> {
-  const child = spawn(process.execPath, [join(repoRoot, "grader/src/cli/main.ts"), "users", "password", name], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(repoRoot, "bin/labgrader.ts"), "users", "password", name], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));

@@ -10,7 +10,7 @@ import { GRADE_QUEUE } from "../../grader/src/contracts.ts";
 import { hostCapacity } from "../../grader/src/grading/capacity.ts";
 import type { SlotPool } from "../../grader/src/process/host-slots.ts";
 import { createDb, migrate } from "../../server/src/db/connect.ts";
-import { syncLabs } from "../../grader/src/jobs/labs-sync.ts";
+import { syncLabs } from "../../server/src/worker/labs-sync.ts";
 import { LABS_DIR } from "../../grader/src/labs/load.ts";
 import { labgrader } from "./cli.ts";
 import { tempDir, testConfig } from "./env.ts";
@@ -67,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     server,
     workers,
     async startWorker(extra = {}) {
-      const worker = startProcess("grader/src/jobs/main.ts", { ...env, ...options.workerEnv, ...extra });
+      const worker = startProcess("server/src/worker/main.ts", { ...env, ...options.workerEnv, ...extra });
       workers.push(worker);
       await worker.waitFor(/worker: ready/, 120_000);
       return worker;

@@ -122,8 +122,8 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts server/src/main.ts or grader/src/jobs/main.ts as its own process, as `npm start` does. */
-export function startProcess(script: "server/src/main.ts" | "grader/src/jobs/main.ts", env: Record<string, string>): ServiceProcess {
+/** Starts server/src/main.ts or server/src/worker/main.ts as its own process, as `npm start` does. */
+export function startProcess(script: "server/src/main.ts" | "server/src/worker/main.ts", env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   return watchProcess(child, script);
 }

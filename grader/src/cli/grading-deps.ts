@@ -2,10 +2,10 @@ import { ProviderNameSchema } from "../clusters/provider.ts";
 import { prepareProvider } from "../clusters/select.ts";
 import { hostCapacity } from "../grading/capacity.ts";
 import type { GradeOptions } from "../grading/grade.ts";
+import { managerEnvironment } from "../runner/manager-environment.ts";
 import { sandboxSettings } from "../runner/sandbox.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
-import { managerEnvironment } from "./environment.ts";
 
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
 export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity">;

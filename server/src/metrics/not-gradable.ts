@@ -2,7 +2,7 @@
  * Why attempts were not gradable, in a few words fit for a metric's label: the gradebook keeps a
  * reason's full text (with ids, paths and error chains), which would make a series per attempt.
  * The patterns follow the messages the grader writes (grader/src/grading/grade.ts,
- * grader/src/jobs/grade-attempt.ts) and BullMQ's for a job whose workers kept dying.
+ * server/src/worker/grade-attempt.ts) and BullMQ's for a job whose workers kept dying.
  */
 export type NotGradableClass =
   | "build_timeout"

@@ -1,8 +1,8 @@
-import { deleteExpiredHits } from "../../../server/src/db/rate-limits.ts";
-import { deleteExpiredLeases } from "../../../server/src/db/stream-leases.ts";
-import { deleteSupersededArchives } from "../../../server/src/db/submissions.ts";
-import type { Db } from "../../../server/src/db/connect.ts";
-import { messageChain } from "../errors.ts";
+import { deleteExpiredHits } from "../db/rate-limits.ts";
+import { deleteExpiredLeases } from "../db/stream-leases.ts";
+import { deleteSupersededArchives } from "../db/submissions.ts";
+import type { Db } from "../db/connect.ts";
+import { messageChain } from "../../../grader/src/errors.ts";
 import { every } from "./periodic.ts";
 
 const DAY_MS = 24 * 3_600_000;

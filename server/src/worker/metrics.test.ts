@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { hostCapacity } from "../grading/capacity.ts";
-import { freePort } from "../process/ports.ts";
+import { hostCapacity } from "../../../grader/src/grading/capacity.ts";
+import { freePort } from "../../../grader/src/process/ports.ts";
 import { buildOutcome, createWorkerMetrics, serveWorkerMetrics } from "./metrics.ts";
 
 describe("buildOutcome", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The worker's configuration, read once from the environment by jobs/main.ts. */
+/** The worker's configuration, read once from the environment by worker/main.ts. */
 export const WorkerConfigSchema = z.object({
   /** Postgres, the gradebook (DATABASE_URL). */
   databaseUrl: z.string().min(1),

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Db } from "../../../server/src/db/connect.ts";
-import { upsertLab } from "../../../server/src/db/labs.ts";
-import type { Lab } from "../engine/lab.ts";
-import { listLabs, loadLab, readLabSource } from "../labs/load.ts";
+import type { Db } from "../db/connect.ts";
+import { upsertLab } from "../db/labs.ts";
+import type { Lab } from "../../../grader/src/engine/lab.ts";
+import { listLabs, loadLab, readLabSource } from "../../../grader/src/labs/load.ts";
 
 export interface LoadedLab {
   lab: Lab;

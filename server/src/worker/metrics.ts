@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { HostCapacity } from "../grading/capacity.ts";
-import type { SlotSnapshot } from "../process/host-slots.ts";
+import type { HostCapacity } from "../../../grader/src/grading/capacity.ts";
+import type { SlotSnapshot } from "../../../grader/src/process/host-slots.ts";
 
 /**
  * What only a worker sees, for Prometheus: learners' builds and this host's budget. What the

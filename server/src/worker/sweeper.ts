@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
-import { GRADE_JOB, GRADE_JOB_OPTIONS, gradeJobId } from "../contracts.ts";
-import { waitingAttempts } from "../../../server/src/db/attempts.ts";
-import type { Db } from "../../../server/src/db/connect.ts";
+import { GRADE_JOB, GRADE_JOB_OPTIONS, gradeJobId } from "../../../grader/src/contracts.ts";
+import { waitingAttempts } from "../db/attempts.ts";
+import type { Db } from "../db/connect.ts";
 import { every } from "./periodic.ts";
 
 export interface SweeperOptions {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { channelFor, type StoredEvent } from "../../../server/src/db/events.ts";
+import { channelFor, type StoredEvent } from "../db/events.ts";
 
 /** Wakes live streams: the event itself is already committed; subscribers read it back from Postgres. */
 export function createEventPublisher(redis: Redis, log: (line: string) => void) {
