@@ -8,6 +8,20 @@ import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
 export const FINAL_STATUSES = ["graded", "not_gradable", "superseded"] as const;
 export const PHASES: AttemptPhase[] = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
 
+/** The column that records when an attempt (its latest run) entered each phase. */
+export const PHASE_COLUMNS = {
+  queued: "queued_at",
+  building: "building_at",
+  provisioning: "provisioning_at",
+  deploying: "deploying_at",
+  checking: "checking_at",
+  reporting: "reporting_at",
+  done: "done_at",
+} as const satisfies Record<AttemptPhase, keyof Attempt>;
+
+/** When the attempt entered the phase, or null if it has not (yet). */
+export const phaseStartedAt = (a: Attempt, phase: AttemptPhase): Date | null => a[PHASE_COLUMNS[phase]];
+
 export async function getAttempt(db: Db, id: string): Promise<Attempt | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   return db.selectFrom("attempts").selectAll().where("id", "=", id).executeTakeFirst();
@@ -76,20 +90,12 @@ export async function startRun(db: Db, attemptId: string, runningPerLearner = Nu
   });
 }
 
-const phaseColumn = {
-  building: "building_at",
-  provisioning: "provisioning_at",
-  deploying: "deploying_at",
-  checking: "checking_at",
-  reporting: "reporting_at",
-} as const;
-
 /** Moves a running attempt to a phase; nothing happens if this run is no longer the current one. */
-export async function enterPhase(db: Db, attemptId: string, run: number, phase: keyof typeof phaseColumn): Promise<StoredEvent | undefined> {
+export async function enterPhase(db: Db, attemptId: string, run: number, phase: Exclude<AttemptPhase, "queued" | "done">): Promise<StoredEvent | undefined> {
   return db.transaction().execute(async (tx) => {
     const updated = await tx
       .updateTable("attempts")
-      .set({ phase, [phaseColumn[phase]]: new Date() })
+      .set({ phase, [PHASE_COLUMNS[phase]]: new Date() })
       .where("id", "=", attemptId)
       .where("runs", "=", run)
       .where("status", "=", "running")

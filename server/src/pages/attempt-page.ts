@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { CheckEvidenceSchema, type CheckEvidence } from "../../../grader/src/contracts.ts";
-import { checkResultsOf, PHASES } from "../db/attempts.ts";
+import { checkResultsOf, PHASES, phaseStartedAt } from "../db/attempts.ts";
 import { getBlob } from "../db/blobs.ts";
 import type { Db } from "../db/connect.ts";
 import type { LabRecord } from "../db/labs.ts";
@@ -14,13 +14,12 @@ const LOG_LINES = 40;
 const isFinal = (a: Attempt) => a.status === "graded" || a.status === "not_gradable" || a.status === "superseded";
 
 function phaseList(a: Attempt) {
-  const at: Record<string, Date | null> = { queued: a.queued_at, building: a.building_at, provisioning: a.provisioning_at, deploying: a.deploying_at, checking: a.checking_at, reporting: a.reporting_at, done: a.done_at };
   const current = PHASES.indexOf(a.phase);
   return PHASES.filter((p) => p !== "done").map((p, i) => ({
     id: p,
     label: PHASE_LABELS[p],
     state: i < current || a.phase === "done" ? "done" : i === current ? "current" : "pending",
-    at: when(at[p]),
+    at: when(phaseStartedAt(a, p)),
   }));
 }
 
