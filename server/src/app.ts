@@ -7,7 +7,7 @@ import { isDatabaseUnavailable, type Db } from "./db/connect.ts";
 import type { EventSink } from "./db/events.ts";
 import { HttpError, TooManyRequests } from "./errors.ts";
 import type { FairUse } from "./limits/fair-use.ts";
-import type { LiveHub } from "./live.ts";
+import type { LiveHub } from "./live/hub.ts";
 import type { ServiceMetrics } from "./metrics/service-metrics.ts";
 import { attemptsRouter } from "./routes/attempts/attempts.ts";
 import { gradebookRouter } from "./routes/gradebook/gradebook.ts";

@@ -9,11 +9,11 @@ import type { Attempt } from "../../db/schema.ts";
 import { addAttempt } from "../../db/submissions.ts";
 import { notFound } from "../../errors.ts";
 import type { StreamGate } from "../../limits/streams.ts";
-import type { LiveHub } from "../../live.ts";
+import type { LiveHub } from "../../live/hub.ts";
 import { requireLab } from "../labs/labs.ts";
 import { enqueueAttempt } from "../submissions/submissions.ts";
 import { attemptSummary, attemptView } from "./attempt-view.ts";
-import { streamAttemptEvents } from "./events-stream.ts";
+import { streamAttemptEvents } from "../../live/events-stream.ts";
 import { AttemptIdParamsSchema, AttemptListQuerySchema, EvidenceParamsSchema } from "./attempts.schema.ts";
 
 export interface AttemptsDeps {

@@ -11,7 +11,7 @@ import type { SubmissionGate } from "../../limits/submissions.ts";
 import { attemptSummary } from "../attempts/attempt-view.ts";
 import { requireLab } from "../labs/labs.ts";
 import { JsonSubmissionSchema, SubmissionIdParamsSchema } from "./submissions.schema.ts";
-import { inspectArchive, receiveArchive, type UploadOptions } from "./upload.ts";
+import { inspectArchive, receiveArchive, type UploadOptions } from "../../uploads/receive.ts";
 
 export interface SubmissionsDeps {
   db: Db;
