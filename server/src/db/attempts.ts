@@ -27,6 +27,38 @@ export async function getAttempt(db: Db, id: string): Promise<Attempt | undefine
   return db.selectFrom("attempts").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Attempts newest first, of one lab, one user, or both. */
+export async function listAttempts(db: Db, filter: { labId?: string; userId?: number }, limit: number): Promise<Attempt[]> {
+  let query = db.selectFrom("attempts").selectAll().orderBy("queued_at", "desc").limit(limit);
+  if (filter.labId !== undefined) query = query.where("lab_id", "=", filter.labId);
+  if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
+  return query.execute();
+}
+
+/** Submissions of the lab with at least one finished attempt (graded or not gradable): what a regrade of the lab grades again. */
+export async function finishedSubmissionsOfLab(db: Db, labId: string): Promise<string[]> {
+  const rows = await db.selectFrom("attempts").select("submission_id").where("lab_id", "=", labId).where("status", "in", ["graded", "not_gradable"]).groupBy("submission_id").execute();
+  return rows.map((r) => r.submission_id);
+}
+
+/** Every attempt on the lab by a learner account, with the learner's name, by name. */
+export async function learnersAttemptsOfLab(db: Db, labId: string) {
+  return db
+    .selectFrom("attempts")
+    .innerJoin("users", "users.id", "attempts.user_id")
+    .select(["attempts.id", "attempts.user_id", "users.name", "attempts.status", "attempts.score", "attempts.done_at", "attempts.queued_at"])
+    .where("attempts.lab_id", "=", labId)
+    .where("users.role", "=", "learner")
+    .orderBy("users.name")
+    .execute();
+}
+
+/** The points each passed required check earned, for each of the attempts: what a task's score is made of. */
+export async function passedRequiredChecks(db: Db, attemptIds: string[]): Promise<{ attempt_id: string; task: string; points: number }[]> {
+  if (attemptIds.length === 0) return [];
+  return db.selectFrom("check_results").select(["attempt_id", "task", "points"]).where("attempt_id", "in", attemptIds).where("required", "=", true).where("status", "=", "passed").execute();
+}
+
 export async function checkResultsOf(db: Db, attemptId: string): Promise<CheckResultRow[]> {
   return db.selectFrom("check_results").selectAll().where("attempt_id", "=", attemptId).orderBy("decided_at_ms").orderBy("check_id").execute();
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { LabRecord } from "../db/labs.ts";
-import type { GradebookRow } from "../routes/gradebook/gradebook.schema.ts";
+import type { GradebookRow } from "../services/gradebook.ts";
 import { DashboardQuerySchema, dashboardModel } from "./dashboard.ts";
 
 const lab: LabRecord = {
