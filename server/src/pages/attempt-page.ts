@@ -5,9 +5,10 @@ import { getBlob } from "../db/blobs.ts";
 import type { Db } from "../db/connect.ts";
 import type { LabRecord } from "../db/labs.ts";
 import type { Attempt, CheckResultRow } from "../db/schema.ts";
-import { PHASE_LABELS, STATUS_LABELS, scoreText, seconds, when, withCode } from "./format.ts";
+import { CHECK_LABELS, PHASE_LABELS, STATUS_LABELS, scoreText, seconds, when, withCode } from "./format.ts";
 
-const CHECK_LABELS = { pending: "Not decided yet", passed: "Passed", failed: "Failed", error: "Could not be decided" } as const;
+/** The labels app.js writes as the grade goes on: it runs in the browser and cannot import format.ts. */
+const LIVE_LABELS = JSON.stringify({ checks: CHECK_LABELS, running: STATUS_LABELS.running });
 /** The end of the operator's log before a decision is what explains it. */
 const LOG_LINES = 40;
 
@@ -121,5 +122,6 @@ export async function attemptPage(db: Db, attempt: Attempt, lab: LabRecord | und
     failed,
     passedCount: rows.filter((r) => r.status === "passed").length,
     checkCount: labChecks.length,
+    liveLabels: LIVE_LABELS,
   };
 }
