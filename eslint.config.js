@@ -2,6 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+// A later block's no-restricted-imports replaces an earlier one's, so each server block repeats this.
+const graderContractsOnly = { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." };
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "operator/**", "test-results/**", "web/static/vendor/**"] },
   js.configs.recommended,
@@ -26,11 +29,21 @@ export default tseslint.config(
   {
     // The server may use the grader only through its contracts.
     files: ["server/src/**/*.ts"],
-    rules: {
-      "no-restricted-imports": ["error", { patterns: [
-        { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." },
-      ] }],
-    },
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly] }] },
+  },
+  {
+    // Pages and the API share services/ (and db/, live/, uploads/), never each other's modules.
+    files: ["server/src/pages/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)routes/", message: "A page calls services/, not an API route module." }] }] },
+  },
+  {
+    files: ["server/src/routes/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)pages/", message: "An API route calls services/, not a page module." }] }] },
+  },
+  {
+    // Services return plain data to both; they know neither HTML nor the API's JSON.
+    files: ["server/src/services/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)(routes|pages)/", message: "A service serves pages and routes; it imports neither." }] }] },
   },
   {
     // Only main.ts files read the environment; everything below gets config passed in.
