@@ -45,7 +45,8 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
     instructor(req);
     const lab = await requireLab(db, req.params.labId);
     const { pick } = DashboardQuerySchema.parse(req.query);
-    res.type("text/csv").attachment(`gradebook-${lab.id}-${pick}.csv`).send(gradebookCsv(lab, await gradebookRows(db, lab, pick)));
+    const rows = await gradebookRows(db, lab, pick);
+    res.type("text/csv").attachment(`gradebook-${lab.id}-${pick}.csv`).send(gradebookCsv(lab, rows));
   });
 
   router.get("/instructor/labs/:labId/learners/:userId", async (req, res) => {

@@ -140,7 +140,8 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
   });
 
   router.get("/attempts/:id/log", async (req, res) => {
-    res.type("text/plain").send(await attemptLog(db, pageUser(req), req.params.id));
+    const log = await attemptLog(db, pageUser(req), req.params.id);
+    res.type("text/plain").send(log);
   });
 
   router.get("/attempts/:id/events", async (req, res) => {

@@ -32,11 +32,14 @@ export function attemptsRouter(deps: AttemptsDeps): Router {
   });
 
   router.get("/attempts/:id/checks/:checkId/evidence", async (req, res) => {
-    res.type("application/json").send(await checkEvidence(db, currentUser(req), req.params.id, req.params.checkId));
+    const evidence = await checkEvidence(db, currentUser(req), req.params.id, req.params.checkId);
+    res.type("application/json").send(evidence);
   });
 
   router.get("/attempts/:id/log", async (req, res) => {
-    res.type("text/plain").send(await attemptLog(db, currentUser(req), req.params.id));
+    // Awaited before res.type(): a 404 must not go out as text/plain.
+    const log = await attemptLog(db, currentUser(req), req.params.id);
+    res.type("text/plain").send(log);
   });
 
   router.post("/attempts/:id/regrade", async (req, res) => {
@@ -55,7 +58,8 @@ export function attemptsRouter(deps: AttemptsDeps): Router {
   router.post("/labs/:labId/regrade", async (req, res) => {
     requireRole(req, "instructor");
     const lab = await requireLab(db, req.params.labId);
-    res.status(202).json({ attemptIds: await regradeLab(deps, lab) });
+    const attemptIds = await regradeLab(deps, lab);
+    res.status(202).json({ attemptIds });
   });
 
   return router;
