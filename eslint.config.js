@@ -12,6 +12,8 @@ const LAYERS = "layers: grader/src (the grading library) must not import server/
 const serviceImport = { regex: "(^|/)server/src/|^(\\.\\./){2,}server/", message: LAYERS };
 // no-restricted-imports does not look at import(): a dynamic import is matched by its syntax ("/" as \u002f for esquery).
 const serviceDynamicImport = { selector: "ImportExpression[source.value=/(^|\\u002f)server\\u002fsrc\\u002f|^(\\.\\.\\u002f){2,}server\\u002f/]", message: LAYERS };
+// A later block's no-restricted-imports replaces an earlier one's, so each server block repeats this.
+const graderContractsOnly = { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." };
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "operator/**", "test-results/**", "web/static/vendor/**"] },
@@ -47,11 +49,21 @@ export default tseslint.config(
     // service's one process that runs the grading library, so it may import the library's modules.
     files: ["server/src/**/*.ts"],
     ignores: ["server/src/worker/**"],
-    rules: {
-      "no-restricted-imports": ["error", { patterns: [
-        { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." },
-      ] }],
-    },
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly] }] },
+  },
+  {
+    // Pages and the API share services/ (and db/, live/, uploads/), never each other's modules.
+    files: ["server/src/pages/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)routes/", message: "A page calls services/, not an API route module." }] }] },
+  },
+  {
+    files: ["server/src/routes/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)pages/", message: "An API route calls services/, not a page module." }] }] },
+  },
+  {
+    // Services return plain data to both; they know neither HTML nor the API's JSON.
+    files: ["server/src/services/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)(routes|pages)/", message: "A service serves pages and routes; it imports neither." }] }] },
   },
   {
     // Only main.ts files read the environment; everything below gets config passed in.

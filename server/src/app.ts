@@ -1,13 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { sql } from "kysely";
 import { authenticate, currentUser } from "./auth.ts";
-import { isDatabaseUnavailable, type Db } from "./db/connect.ts";
+import { isDatabaseUnavailable, pingDb, type Db } from "./db/connect.ts";
 import type { EventSink } from "./db/events.ts";
 import { HttpError, TooManyRequests } from "./errors.ts";
 import type { FairUse } from "./limits/fair-use.ts";
-import type { LiveHub } from "./live.ts";
+import type { LiveHub } from "./live/hub.ts";
 import type { ServiceMetrics } from "./metrics/service-metrics.ts";
 import { attemptsRouter } from "./routes/attempts/attempts.ts";
 import { gradebookRouter } from "./routes/gradebook/gradebook.ts";
@@ -49,7 +48,7 @@ export function createApp(deps: AppDeps) {
     res.json({ ok: true });
   });
   app.get("/readyz", async (_req, res) => {
-    const checks = await Promise.allSettled([sql`select 1`.execute(deps.db), deps.redis.ping()]);
+    const checks = await Promise.allSettled([pingDb(deps.db), deps.redis.ping()]);
     const [db, redis] = checks.map((c) => (c.status === "fulfilled" ? "ok" : String(c.reason)));
     const ok = db === "ok" && redis === "ok";
     res.status(ok ? 200 : 503).json({ ok, db, redis });

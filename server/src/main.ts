@@ -8,12 +8,12 @@ import { GRADE_QUEUE } from "../../grader/src/contracts.ts";
 import { createApp } from "./app.ts";
 import { ServiceConfigSchema } from "./config.ts";
 import { createDb, createPool, migrate } from "./db/connect.ts";
-import { channelFor, type StoredEvent } from "./db/events.ts";
 import { createFairUse } from "./limits/fair-use.ts";
-import { createLiveHub } from "./live.ts";
+import { createLiveHub } from "./live/hub.ts";
+import { createEventPublisher } from "./live/publisher.ts";
 import { createServiceMetrics } from "./metrics/service-metrics.ts";
 import { persistedSecret } from "./db/passwords.ts";
-import { ensureUploadDir } from "./routes/submissions/upload.ts";
+import { ensureUploadDir } from "./uploads/receive.ts";
 import { GoToolchainSchema } from "./uploads/go-version.ts";
 
 const env = process.env;
@@ -58,9 +58,7 @@ const queue = new Queue(GRADE_QUEUE, { connection: redis, prefix: config.queuePr
 // Page sessions get a small pool of their own: connect-pg-simple speaks pg, not Kysely.
 const sessionPool = createPool(config.databaseUrl, { log, maxConnections: 3 });
 const pages = { sessionSecret: config.sessionSecret ?? (await persistedSecret(db, "session")), sessionPool };
-const notify = async (e: StoredEvent) => {
-  await redis.publish(channelFor(e.attemptId), e.id).catch(() => undefined);
-};
+const notify = createEventPublisher(redis, log);
 const limits = createFairUse(db, config);
 const metrics = createServiceMetrics({ db, queue, log });
 const app = createApp({ db, redis, queue, live: createLiveHub(subscriber), notify, limits, uploadDir: config.uploadDir, maxUploadBytes: config.maxUploadBytes, goVersion, acceptsImages: config.provider === "kind", log, pages, metrics });

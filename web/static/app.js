@@ -8,7 +8,8 @@ function followAttempt(root) {
   const note = document.getElementById("live-status");
   const say = (text) => { if (note) note.textContent = text; };
   const phases = [...root.querySelectorAll("[data-phase]")];
-  const labels = { passed: "Passed", failed: "Failed", error: "Could not be decided", pending: "Not decided yet" };
+  // The server hands over its own labels (pages/format.ts), so this file keeps no copy of them.
+  const { checks: labels = {}, running } = JSON.parse(root.dataset.liveLabels || "{}");
   const setCheck = (id, status) => {
     const row = root.querySelector(`[data-check-id="${CSS.escape(id)}"]`);
     if (!row) return undefined;
@@ -22,9 +23,9 @@ function followAttempt(root) {
     const at = phases.findIndex((li) => li.dataset.phase === phase);
     phases.forEach((li, i) => { li.dataset.state = i < at ? "done" : i === at ? "current" : "pending"; });
     const badge = root.querySelector("[data-attempt-status] .status");
-    if (badge && phase !== "queued") {
+    if (badge && running && phase !== "queued") {
       badge.className = "status status-running";
-      badge.textContent = "Grading";
+      badge.textContent = running;
     }
     const label = phases[at]?.querySelector(".phase-name")?.textContent;
     if (label) say(`${label}…`);

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createDb, migrate } from "../db/connect.ts";
 import { setPassword } from "../db/passwords.ts";
-import { addUser, issueToken } from "../db/users.ts";
+import { addUser, issueToken, listUsers } from "../db/users.ts";
 
 export const usersHelp = `  labgrader users add NAME --role learner|instructor|ci [--json]
       create the account (or find it) and print a new API token for it (needs DATABASE_URL)
@@ -70,7 +70,7 @@ export async function usersCommand(args: string[], ctx: UsersContext): Promise<n
       return 0;
     }
     if (action === "list") {
-      const users = await db.selectFrom("users").select(["id", "name", "role", "created_at"]).orderBy("id").execute();
+      const users = await listUsers(db);
       ctx.out(values.json ? JSON.stringify(users) : users.map((u) => `${u.id}\t${u.role}\t${u.name}`).join("\n"));
       return 0;
     }

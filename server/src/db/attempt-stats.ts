@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from "kysely";
-import { PHASES } from "./attempts.ts";
+import { PHASE_COLUMNS, PHASES } from "./attempts.ts";
 import type { Db } from "./connect.ts";
 import { ATTEMPT_STATUSES, type AttemptPhase, type AttemptStatus } from "./schema.ts";
 
@@ -23,7 +23,7 @@ export interface DurationCounts {
   sum: number;
 }
 
-const column = (phase: AttemptPhase) => sql.ref(`a.${phase}_at`);
+const column = (phase: AttemptPhase) => sql.ref(`a.${PHASE_COLUMNS[phase]}`);
 
 /** `array[count(*) filter (where seconds <= b1), …]`: the histogram's cumulative buckets, counted by Postgres. */
 function cumulativeCounts(buckets: readonly number[]): RawBuilder<number[]> {

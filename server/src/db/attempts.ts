@@ -8,9 +8,55 @@ import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
 export const FINAL_STATUSES = ["graded", "not_gradable", "superseded"] as const;
 export const PHASES: AttemptPhase[] = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
 
+/** The column that records when an attempt (its latest run) entered each phase. */
+export const PHASE_COLUMNS = {
+  queued: "queued_at",
+  building: "building_at",
+  provisioning: "provisioning_at",
+  deploying: "deploying_at",
+  checking: "checking_at",
+  reporting: "reporting_at",
+  done: "done_at",
+} as const satisfies Record<AttemptPhase, keyof Attempt>;
+
+/** When the attempt entered the phase, or null if it has not (yet). */
+export const phaseStartedAt = (a: Attempt, phase: AttemptPhase): Date | null => a[PHASE_COLUMNS[phase]];
+
 export async function getAttempt(db: Db, id: string): Promise<Attempt | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   return db.selectFrom("attempts").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** Attempts newest first, of one lab, one user, or both. */
+export async function listAttempts(db: Db, filter: { labId?: string; userId?: number }, limit: number): Promise<Attempt[]> {
+  let query = db.selectFrom("attempts").selectAll().orderBy("queued_at", "desc").limit(limit);
+  if (filter.labId !== undefined) query = query.where("lab_id", "=", filter.labId);
+  if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
+  return query.execute();
+}
+
+/** Submissions of the lab with at least one finished attempt (graded or not gradable): what a regrade of the lab grades again. */
+export async function finishedSubmissionsOfLab(db: Db, labId: string): Promise<string[]> {
+  const rows = await db.selectFrom("attempts").select("submission_id").where("lab_id", "=", labId).where("status", "in", ["graded", "not_gradable"]).groupBy("submission_id").execute();
+  return rows.map((r) => r.submission_id);
+}
+
+/** Every attempt on the lab by a learner account, with the learner's name, by name. */
+export async function learnersAttemptsOfLab(db: Db, labId: string) {
+  return db
+    .selectFrom("attempts")
+    .innerJoin("users", "users.id", "attempts.user_id")
+    .select(["attempts.id", "attempts.user_id", "users.name", "attempts.status", "attempts.score", "attempts.done_at", "attempts.queued_at"])
+    .where("attempts.lab_id", "=", labId)
+    .where("users.role", "=", "learner")
+    .orderBy("users.name")
+    .execute();
+}
+
+/** The points each passed required check earned, for each of the attempts: what a task's score is made of. */
+export async function passedRequiredChecks(db: Db, attemptIds: string[]): Promise<{ attempt_id: string; task: string; points: number }[]> {
+  if (attemptIds.length === 0) return [];
+  return db.selectFrom("check_results").select(["attempt_id", "task", "points"]).where("attempt_id", "in", attemptIds).where("required", "=", true).where("status", "=", "passed").execute();
 }
 
 export async function checkResultsOf(db: Db, attemptId: string): Promise<CheckResultRow[]> {
@@ -76,20 +122,12 @@ export async function startRun(db: Db, attemptId: string, runningPerLearner = Nu
   });
 }
 
-const phaseColumn = {
-  building: "building_at",
-  provisioning: "provisioning_at",
-  deploying: "deploying_at",
-  checking: "checking_at",
-  reporting: "reporting_at",
-} as const;
-
 /** Moves a running attempt to a phase; nothing happens if this run is no longer the current one. */
-export async function enterPhase(db: Db, attemptId: string, run: number, phase: keyof typeof phaseColumn): Promise<StoredEvent | undefined> {
+export async function enterPhase(db: Db, attemptId: string, run: number, phase: Exclude<AttemptPhase, "queued" | "done">): Promise<StoredEvent | undefined> {
   return db.transaction().execute(async (tx) => {
     const updated = await tx
       .updateTable("attempts")
-      .set({ phase, [phaseColumn[phase]]: new Date() })
+      .set({ phase, [PHASE_COLUMNS[phase]]: new Date() })
       .where("id", "=", attemptId)
       .where("runs", "=", run)
       .where("status", "=", "running")

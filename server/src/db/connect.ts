@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from "kysely";
 import pg from "pg";
 import * as gradebook from "./migrations/0001-gradebook.ts";
 import * as pages from "./migrations/0002-pages.ts";
@@ -50,6 +50,11 @@ const UNAVAILABLE_CODES = /^(08...|57P0[123]|ECONNREFUSED)$/;
  * Whether an error means the gradebook cannot be reached (Postgres stopped, restarting or
  * unreachable) rather than a fault of the request or of our code: callers answer 503 and try again.
  */
+/** A round trip to Postgres, for readiness: throws if the gradebook cannot answer. */
+export async function pingDb(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;

@@ -32,4 +32,6 @@ export async function eventsAfter(db: Db, attemptId: string, afterId: string, li
   return rows.map((r) => ({ id: r.id, attemptId: r.attempt_id, run: r.run, type: r.type, data: r.data, at: r.created_at.toISOString() }));
 }
 
-export const channelFor = (attemptId: string) => `labgrader:attempt:${attemptId}`;
+/** Redis channels that wake an attempt's live streams: the prefix, then the attempt id. */
+export const ATTEMPT_CHANNEL_PREFIX = "labgrader:attempt:";
+export const channelFor = (attemptId: string) => `${ATTEMPT_CHANNEL_PREFIX}${attemptId}`;

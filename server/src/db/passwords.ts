@@ -51,10 +51,6 @@ export async function userForPassword(db: Db, name: string, password: string): P
   return { id: row.id, name: row.name, role: row.role, created_at: row.created_at };
 }
 
-export async function getUser(db: Db, id: number): Promise<User | undefined> {
-  return db.selectFrom("users").select(["id", "name", "role", "created_at"]).where("id", "=", id).executeTakeFirst();
-}
-
 /**
  * A secret generated once and shared through the gradebook by every server process (the session
  * secret when none is configured): restarts keep everyone signed in, and two servers agree.

@@ -23,6 +23,15 @@ export async function issueToken(db: Db, userId: number, label: string): Promise
   return token;
 }
 
+/** Every account, oldest first. */
+export async function listUsers(db: Db): Promise<User[]> {
+  return db.selectFrom("users").select(["id", "name", "role", "created_at"]).orderBy("id").execute();
+}
+
+export async function getUser(db: Db, id: number): Promise<User | undefined> {
+  return db.selectFrom("users").select(["id", "name", "role", "created_at"]).where("id", "=", id).executeTakeFirst();
+}
+
 export async function userForToken(db: Db, token: string): Promise<User | undefined> {
   const row = await db
     .updateTable("api_tokens")

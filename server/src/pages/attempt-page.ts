@@ -1,26 +1,26 @@
 import { stringify } from "yaml";
 import { CheckEvidenceSchema, type CheckEvidence } from "../../../grader/src/contracts.ts";
-import { checkResultsOf, PHASES } from "../db/attempts.ts";
+import { checkResultsOf, PHASES, phaseStartedAt } from "../db/attempts.ts";
 import { getBlob } from "../db/blobs.ts";
 import type { Db } from "../db/connect.ts";
 import type { LabRecord } from "../db/labs.ts";
 import type { Attempt, CheckResultRow } from "../db/schema.ts";
-import { PHASE_LABELS, STATUS_LABELS, scoreText, seconds, when, withCode } from "./format.ts";
+import { CHECK_LABELS, PHASE_LABELS, STATUS_LABELS, scoreText, seconds, when, withCode } from "./format.ts";
 
-const CHECK_LABELS = { pending: "Not decided yet", passed: "Passed", failed: "Failed", error: "Could not be decided" } as const;
+/** The labels app.js writes as the grade goes on: it runs in the browser and cannot import format.ts. */
+const LIVE_LABELS = JSON.stringify({ checks: CHECK_LABELS, running: STATUS_LABELS.running });
 /** The end of the operator's log before a decision is what explains it. */
 const LOG_LINES = 40;
 
 const isFinal = (a: Attempt) => a.status === "graded" || a.status === "not_gradable" || a.status === "superseded";
 
 function phaseList(a: Attempt) {
-  const at: Record<string, Date | null> = { queued: a.queued_at, building: a.building_at, provisioning: a.provisioning_at, deploying: a.deploying_at, checking: a.checking_at, reporting: a.reporting_at, done: a.done_at };
   const current = PHASES.indexOf(a.phase);
   return PHASES.filter((p) => p !== "done").map((p, i) => ({
     id: p,
     label: PHASE_LABELS[p],
     state: i < current || a.phase === "done" ? "done" : i === current ? "current" : "pending",
-    at: when(at[p]),
+    at: when(phaseStartedAt(a, p)),
   }));
 }
 
@@ -122,5 +122,6 @@ export async function attemptPage(db: Db, attempt: Attempt, lab: LabRecord | und
     failed,
     passedCount: rows.filter((r) => r.status === "passed").length,
     checkCount: labChecks.length,
+    liveLabels: LIVE_LABELS,
   };
 }

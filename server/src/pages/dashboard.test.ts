@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { LabRecord } from "../db/labs.ts";
-import type { GradebookRow } from "../routes/gradebook/gradebook.schema.ts";
-import { DashboardQuerySchema, dashboardModel } from "./dashboard.ts";
+import type { GradebookRow } from "../services/gradebook.ts";
+import { DashboardQuerySchema, dashboardModel, taskCell } from "./dashboard.ts";
 
 const lab: LabRecord = {
   id: "lab",
@@ -65,5 +65,21 @@ describe("dashboardModel", () => {
     expect(m.tasks.map((t) => t.passRate)).toEqual(["50%", "25%", "—"]);
     expect(m.sorts.score).toEqual({ href: "?pick=best&sort=score&dir=desc", ariaSort: "ascending" });
     expect(m.sorts.name.ariaSort).toBe("none");
+  });
+});
+
+describe("taskCell (a learner's attempts, one row each)", () => {
+  test.each([
+    { status: "graded", points: 3, max: 3, cell: "pass:3/3" },
+    { status: "graded", points: 1, max: 3, cell: "partial:1/3" },
+    { status: "graded", points: 0, max: 3, cell: "fail:0/3" },
+    { status: "graded", points: 0, max: 0, cell: "advisory:" },
+    { status: "not_gradable", points: 0, max: 3, cell: "not-gradable:" },
+    { status: "queued", points: 0, max: 3, cell: "none:" },
+    { status: "running", points: 2, max: 3, cell: "none:" },
+    { status: "superseded", points: 0, max: 3, cell: "none:" },
+  ])("$status with $points of $max points: $cell", ({ status, points, max, cell }) => {
+    const c = taskCell("1", status, points, max);
+    expect(`${c.state}:${c.points}`).toBe(cell);
   });
 });

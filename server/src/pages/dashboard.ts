@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { LabRecord } from "../db/labs.ts";
-import type { GradebookRow } from "../routes/gradebook/gradebook.schema.ts";
+import type { GradebookRow } from "../services/gradebook.ts";
 import { STATUS_LABELS, scoreText } from "./format.ts";
 
 export const DashboardQuerySchema = z.object({
@@ -28,11 +28,17 @@ export const taskMaxima = (lab: LabRecord) => {
   return max;
 };
 
-function cellState(row: GradebookRow, points: number, max: number): CellState {
-  if (row.status === null) return "none";
-  if (row.status === "not_gradable") return "not-gradable";
+function cellState(status: string | null, points: number, max: number): CellState {
+  if (status === "not_gradable") return "not-gradable";
+  if (status !== "graded") return "none";
   if (max === 0) return "advisory";
   return points >= max ? "pass" : points > 0 ? "partial" : "fail";
+}
+
+/** One task of one attempt in a matrix: an attempt neither graded nor not gradable counts as none. */
+export function taskCell(task: string, status: string | null, points: number, max: number) {
+  const state = cellState(status, points, max);
+  return { task, state, label: CELL_LABELS[state], points: state === "none" || state === "not-gradable" || state === "advisory" ? "" : `${points}/${max}` };
 }
 
 const passesTask = (row: GradebookRow, task: string, max: number) => row.status === "graded" && (row.tasks[task] ?? 0) >= max;
@@ -98,12 +104,7 @@ export function dashboardModel(lab: LabRecord, rows: GradebookRow[], q: Dashboar
       status: r.status ?? "none",
       statusLabel: r.status ? STATUS_LABELS[r.status as keyof typeof STATUS_LABELS] : "No finished attempt",
       score: scoreText(r.score, r.maxScore),
-      cells: lab.summary.tasks.map((t) => {
-        const max = maxima.get(t.id) ?? 0;
-        const points = r.tasks[t.id] ?? 0;
-        const state = cellState(r, points, max);
-        return { task: t.id, state, label: CELL_LABELS[state], points: state === "none" || state === "not-gradable" || state === "advisory" ? "" : `${points}/${max}` };
-      }),
+      cells: lab.summary.tasks.map((t) => taskCell(t.id, r.status, r.tasks[t.id] ?? 0, maxima.get(t.id) ?? 0)),
     })),
   };
 }

@@ -9,6 +9,9 @@ export const STATUS_LABELS: Record<AttemptStatus, string> = {
   superseded: "Replaced by a newer upload",
 };
 
+/** How a check's verdict reads, on the attempt page and (handed over by it) in its live updates in app.js. */
+export const CHECK_LABELS = { pending: "Not decided yet", passed: "Passed", failed: "Failed", error: "Could not be decided" } as const;
+
 export const PHASE_LABELS: Record<string, string> = {
   queued: "Queued",
   building: "Building",

@@ -1,18 +1,17 @@
 import { rm } from "node:fs/promises";
 import { Router, type Request, type Response } from "express";
-import { gradeJobId } from "../../../grader/src/contracts.ts";
-import { canRead } from "../auth.ts";
-import { getAttempt } from "../db/attempts.ts";
-import { getBlob, putBlob } from "../db/blobs.ts";
+import { listAttempts } from "../db/attempts.ts";
+import { putBlob } from "../db/blobs.ts";
 import { getLabRecord, listLabRecords, type LabRecord } from "../db/labs.ts";
 import type { Attempt, User } from "../db/schema.ts";
-import { acceptSubmission, type NewSubmission } from "../db/submissions.ts";
-import { HttpError, notFound, TooManyRequests } from "../errors.ts";
-import { streamAttemptEvents } from "../routes/attempts/events-stream.ts";
-import { requireLab } from "../routes/labs/labs.ts";
-import { JsonSubmissionSchema } from "../routes/submissions/submissions.schema.ts";
-import { enqueueAttempt } from "../routes/submissions/submissions.ts";
-import { inspectArchive, receiveArchive } from "../routes/submissions/upload.ts";
+import type { NewSubmission } from "../db/submissions.ts";
+import { getUser } from "../db/users.ts";
+import { HttpError, TooManyRequests } from "../errors.ts";
+import { streamAttemptEvents } from "../live/events-stream.ts";
+import { attemptLog, readableAttempt } from "../services/attempts.ts";
+import { requireLab } from "../services/labs.ts";
+import { ImageReferenceSchema, submit } from "../services/submissions.ts";
+import { inspectArchive, receiveArchive } from "../uploads/receive.ts";
 import type { AppDeps } from "../app.ts";
 import { attemptPage } from "./attempt-page.ts";
 import { STATUS_LABELS, scoreText, when, withCode } from "./format.ts";
@@ -33,11 +32,7 @@ const attemptRow = (a: Attempt, labs: Map<string, LabRecord>) => ({
   queuedAt: when(a.queued_at),
 });
 
-async function myAttempts(deps: LearnerDeps, user: User, labId?: string, limit = 100) {
-  let query = deps.db.selectFrom("attempts").selectAll().where("user_id", "=", user.id).orderBy("queued_at", "desc").limit(limit);
-  if (labId) query = query.where("lab_id", "=", labId);
-  return query.execute();
-}
+const myAttempts = (deps: LearnerDeps, user: User, labId: string | undefined, limit: number) => listAttempts(deps.db, { userId: user.id, labId }, limit);
 
 /** The pages a learner works with: labs, a lab and its upload form, attempts live and finished. */
 export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req: Request) => boolean): Router {
@@ -69,7 +64,7 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
 
   router.get("/labs/:labId", async (req, res) => {
     pageUser(req);
-    await sendLabPage(req, res, await requireLab(db, req.params));
+    await sendLabPage(req, res, await requireLab(db, req.params.labId));
   });
 
   /** Counts a submission against the account's limit; over it, the lab page says when the next one fits. */
@@ -85,17 +80,15 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     }
   };
 
-  /** Accepts the submission exactly as the API does, then shows its attempt. */
-  const submit = async (res: Response, submission: NewSubmission) => {
-    const accepted = await acceptSubmission(db, submission, deps.notify);
-    for (const old of accepted.superseded) await deps.queue.remove(gradeJobId(old)).catch(() => undefined);
-    await enqueueAttempt(deps, accepted.attemptId);
+  /** Accepts the submission as the API does, then shows its attempt. */
+  const submitAndShow = async (res: Response, submission: NewSubmission) => {
+    const accepted = await submit(deps, submission);
     res.redirect(303, `/attempts/${accepted.attemptId}`);
   };
 
   router.post(UPLOAD_PAGE_PATH, async (req, res) => {
     const user = pageUser(req);
-    const lab = await requireLab(db, req.params);
+    const lab = await requireLab(db, req.params.labId);
     if (!(await admitted(req, res, lab, user))) return;
     let file: Express.Multer.File;
     try {
@@ -116,26 +109,18 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
       if (e instanceof HttpError) return sendLabPage(req, res, lab, `Your upload was not accepted: ${e.message}`, e.status);
       throw e;
     }
-    await submit(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "archive", archiveSha256: await putBlob(db, archive) });
+    await submitAndShow(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "archive", archiveSha256: await putBlob(db, archive) });
   });
 
   router.post("/labs/:labId/image", async (req, res) => {
     const user = pageUser(req);
-    const lab = await requireLab(db, req.params);
+    const lab = await requireLab(db, req.params.labId);
     if (!deps.acceptsImages) return sendLabPage(req, res, lab, "Image submissions need the kind provider; upload your project archive instead.", 422);
     if (!(await admitted(req, res, lab, user))) return;
-    const body = JsonSubmissionSchema.safeParse({ image: String((req.body as { image?: unknown }).image ?? "").trim() });
-    if (!body.success || !("image" in body.data)) return sendLabPage(req, res, lab, "Give an image reference like registry.example.com/me/postgres-operator:v1.", 400);
-    await submit(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "image", image: body.data.image });
+    const image = ImageReferenceSchema.safeParse(String((req.body as { image?: unknown }).image ?? "").trim());
+    if (!image.success) return sendLabPage(req, res, lab, "Give an image reference like registry.example.com/me/postgres-operator:v1.", 400);
+    await submitAndShow(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "image", image: image.data });
   });
-
-  /** The attempt if this user may read it; otherwise 404, exactly as the API answers. */
-  const readableAttempt = async (req: Request): Promise<Attempt> => {
-    const user = pageUser(req);
-    const attempt = await getAttempt(db, String(req.params.id));
-    if (!attempt || !canRead(user, attempt.user_id)) throw notFound("attempt");
-    return attempt;
-  };
 
   router.get("/attempts", async (req, res) => {
     const user = pageUser(req);
@@ -145,23 +130,24 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
   });
 
   router.get("/attempts/:id", async (req, res) => {
-    const attempt = await readableAttempt(req);
+    const user = pageUser(req);
+    const attempt = await readableAttempt(db, user, req.params.id);
     const model = await attemptPage(db, attempt, await getLabRecord(db, attempt.lab_id));
-    const owner = attempt.user_id === req.user!.id ? undefined : (await db.selectFrom("users").select(["id", "name"]).where("id", "=", attempt.user_id).executeTakeFirst());
+    const ownerAccount = attempt.user_id === user.id ? undefined : await getUser(db, attempt.user_id);
+    const owner = ownerAccount && { id: ownerAccount.id, name: ownerAccount.name };
     const title = `Attempt on ${model.attempt.labTitle}`;
-    view.send(req, res, "learner/attempt", { title, section: owner ? "dashboard" : "attempts" }, { ...model, owner, canRegrade: req.user!.role === "instructor" });
+    view.send(req, res, "learner/attempt", { title, section: owner ? "dashboard" : "attempts" }, { ...model, owner, canRegrade: user.role === "instructor" });
   });
 
   router.get("/attempts/:id/log", async (req, res) => {
-    const attempt = await readableAttempt(req);
-    const blob = attempt.log_sha256 ? await getBlob(db, attempt.log_sha256) : undefined;
-    if (!blob) throw notFound("log");
-    res.type("text/plain").send(blob);
+    const log = await attemptLog(db, pageUser(req), req.params.id);
+    res.type("text/plain").send(log);
   });
 
   router.get("/attempts/:id/events", async (req, res) => {
-    const attempt = await readableAttempt(req);
-    await streamAttemptEvents(req, res, { db, live: deps.live, streams: deps.limits.streams }, attempt.id, pageUser(req).id);
+    const user = pageUser(req);
+    const attempt = await readableAttempt(db, user, req.params.id);
+    await streamAttemptEvents(req, res, { db, live: deps.live, streams: deps.limits.streams }, attempt.id, user.id);
   });
 
   return router;

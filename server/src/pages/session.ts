@@ -5,7 +5,7 @@ import { doubleCsrf } from "csrf-csrf";
 import session from "express-session";
 import type pg from "pg";
 import type { Db } from "../db/connect.ts";
-import { getUser } from "../db/passwords.ts";
+import { getUser } from "../db/users.ts";
 import type { Role, User } from "../db/schema.ts";
 import { HttpError } from "../errors.ts";
 

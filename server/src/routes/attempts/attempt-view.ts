@@ -1,19 +1,14 @@
-import { PHASES } from "../../db/attempts.ts";
+import { PHASES, phaseStartedAt } from "../../db/attempts.ts";
 import type { Attempt, CheckResultRow } from "../../db/schema.ts";
 import type { AttemptView } from "./attempts.schema.ts";
 
-const phaseTimes = (a: Attempt) => {
-  const times: Record<string, Date | null> = {
-    queued: a.queued_at,
-    building: a.building_at,
-    provisioning: a.provisioning_at,
-    deploying: a.deploying_at,
-    checking: a.checking_at,
-    reporting: a.reporting_at,
-    done: a.done_at,
-  };
-  return Object.fromEntries(PHASES.flatMap((p) => (times[p] ? [[p, times[p]!.toISOString()]] : [])));
-};
+const phaseTimes = (a: Attempt) =>
+  Object.fromEntries(
+    PHASES.flatMap((p) => {
+      const at = phaseStartedAt(a, p);
+      return at ? [[p, at.toISOString()]] : [];
+    }),
+  );
 
 /** An attempt without its checks, for lists. */
 export const attemptSummary = (a: Attempt) => ({

@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { CheckResultSchema } from "../../../../grader/src/contracts.ts";
 
-export const AttemptIdParamsSchema = z.object({ id: z.uuid() });
-export const EvidenceParamsSchema = z.object({ id: z.uuid(), checkId: z.string().regex(/^[a-z0-9-]{1,100}$/) });
 export const AttemptListQuerySchema = z.object({ user: z.coerce.number().int().optional() });
 
 /** queued | running | graded | not_gradable, and superseded when a newer submission replaced it unstarted. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { GradebookRow } from "../../services/gradebook.ts";
 
 export const GradebookQuerySchema = z.object({
   lab: z.string().min(1),
@@ -17,5 +18,4 @@ export const GradebookRowSchema = z.object({
   maxScore: z.number(),
   /** Points earned per task (required checks only). */
   tasks: z.record(z.string(), z.number()),
-});
-export type GradebookRow = z.infer<typeof GradebookRowSchema>;
+}) satisfies z.ZodType<GradebookRow>;

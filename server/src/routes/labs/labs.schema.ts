@@ -1,7 +1,5 @@
 import { z } from "zod";
 
-export const LabIdParamsSchema = z.object({ labId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "a lab id is kebab-case") });
-
 export const LabSchema = z.object({
   id: z.string(),
   title: z.string(),

@@ -1,37 +1,21 @@
 import { Router } from "express";
-import type { Queue } from "bullmq";
-import { GRADE_JOB, GRADE_JOB_OPTIONS, gradeJobId } from "../../../../grader/src/contracts.ts";
-import { canRead, currentUser, requireRole } from "../../auth.ts";
+import { currentUser, requireRole } from "../../auth.ts";
 import { putBlob } from "../../db/blobs.ts";
-import type { Db } from "../../db/connect.ts";
-import type { EventSink } from "../../db/events.ts";
-import { acceptSubmission, attemptsOfSubmission, getSubmission, type NewSubmission } from "../../db/submissions.ts";
-import { HttpError, notFound } from "../../errors.ts";
+import type { NewSubmission } from "../../db/submissions.ts";
+import { HttpError } from "../../errors.ts";
 import type { SubmissionGate } from "../../limits/submissions.ts";
+import { requireLab } from "../../services/labs.ts";
+import { readableSubmission, submit, type GradeQueueDeps } from "../../services/submissions.ts";
+import { inspectArchive, receiveArchive, type UploadOptions } from "../../uploads/receive.ts";
 import { attemptSummary } from "../attempts/attempt-view.ts";
-import { requireLab } from "../labs/labs.ts";
-import { JsonSubmissionSchema, SubmissionIdParamsSchema } from "./submissions.schema.ts";
-import { inspectArchive, receiveArchive, type UploadOptions } from "./upload.ts";
+import { JsonSubmissionSchema } from "./submissions.schema.ts";
 
-export interface SubmissionsDeps {
-  db: Db;
-  queue: Queue;
-  notify: EventSink;
+export interface SubmissionsDeps extends GradeQueueDeps {
   /** Submissions per account and window. */
   submissions: SubmissionGate;
   upload: UploadOptions;
   /** Image submissions need workers that grade on kind. */
   acceptsImages: boolean;
-  log: (line: string) => void;
-}
-
-/** Enqueues after the commit; if Redis is down the sweeper enqueues it later, so the 202 stands. */
-export async function enqueueAttempt(deps: Pick<SubmissionsDeps, "queue" | "log">, attemptId: string): Promise<void> {
-  try {
-    await deps.queue.add(GRADE_JOB, { attemptId }, { ...GRADE_JOB_OPTIONS, jobId: gradeJobId(attemptId) });
-  } catch (e) {
-    deps.log(`attempt ${attemptId} accepted but not enqueued (the sweeper will): ${String(e)}`);
-  }
 }
 
 export function submissionsRouter(deps: SubmissionsDeps): Router {
@@ -40,7 +24,7 @@ export function submissionsRouter(deps: SubmissionsDeps): Router {
 
   router.post("/labs/:labId/submissions", async (req, res) => {
     const user = currentUser(req);
-    const lab = await requireLab(deps.db, req.params);
+    const lab = await requireLab(deps.db, req.params.labId);
     await deps.submissions.admit(user.id);
     const base = { userId: user.id, labId: lab.id, labVersion: lab.versionHash };
     let submission: NewSubmission;
@@ -61,18 +45,12 @@ export function submissionsRouter(deps: SubmissionsDeps): Router {
     } else {
       throw new HttpError(415, 'send multipart/form-data with the field "project", or application/json');
     }
-    const accepted = await acceptSubmission(deps.db, submission, deps.notify);
-    for (const old of accepted.superseded) await deps.queue.remove(gradeJobId(old)).catch(() => undefined);
-    await enqueueAttempt(deps, accepted.attemptId);
+    const accepted = await submit(deps, submission);
     res.status(202).location(`/api/v1/attempts/${accepted.attemptId}`).json(accepted);
   });
 
   router.get("/submissions/:id", async (req, res) => {
-    const user = currentUser(req);
-    const params = SubmissionIdParamsSchema.safeParse(req.params);
-    const submission = params.success ? await getSubmission(deps.db, params.data.id) : undefined;
-    if (!submission || !canRead(user, submission.user_id)) throw notFound("submission");
-    const attempts = await attemptsOfSubmission(deps.db, submission.id);
+    const { submission, attempts } = await readableSubmission(deps.db, currentUser(req), req.params.id);
     res.json({
       id: submission.id,
       lab: submission.lab_id,

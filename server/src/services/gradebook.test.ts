@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { LabRecord } from "../../db/labs.ts";
+import type { LabRecord } from "../db/labs.ts";
 import { gradebookCsv } from "./gradebook.ts";
 
 const lab: LabRecord = {

@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
-import type { Db } from "../../db/connect.ts";
-import { eventsAfter } from "../../db/events.ts";
-import { STREAM_RENEW_MS, type StreamGate } from "../../limits/streams.ts";
-import type { LiveHub } from "../../live.ts";
+import type { Db } from "../db/connect.ts";
+import { eventsAfter } from "../db/events.ts";
+import { STREAM_RENEW_MS, type StreamGate } from "../limits/streams.ts";
+import type { LiveHub } from "./hub.ts";
 
 /** A stream whose wake-up was lost (Redis restarting) still catches up at this pace. */
 const POLL_MS = 3_000;

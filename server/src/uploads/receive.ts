@@ -3,9 +3,9 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Request, Response } from "express";
 import multer from "multer";
-import { HttpError } from "../../errors.ts";
-import { ArchiveRejected, DEFAULT_ARCHIVE_LIMITS, extractProject } from "../../uploads/archive.ts";
-import { checkProjectLayout } from "../../uploads/project-layout.ts";
+import { HttpError } from "../errors.ts";
+import { ArchiveRejected, DEFAULT_ARCHIVE_LIMITS, extractProject } from "./archive.ts";
+import { checkProjectLayout } from "./project-layout.ts";
 
 export interface UploadOptions {
   uploadDir: string;

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { ATTEMPT_CHANNEL_PREFIX } from "../db/events.ts";
 
 type Listener = () => void;
 
@@ -8,7 +9,7 @@ type Listener = () => void;
  */
 export function createLiveHub(subscriber: Redis) {
   const listeners = new Map<string, Set<Listener>>();
-  const prefix = "labgrader:attempt:";
+  const prefix = ATTEMPT_CHANNEL_PREFIX;
   void subscriber.psubscribe(`${prefix}*`).catch(() => undefined);
   subscriber.on("pmessage", (_pattern: string, channel: string) => {
     for (const l of listeners.get(channel.slice(prefix.length)) ?? []) l();
