@@ -3,8 +3,7 @@ import { channelFor, type EventSink } from "../db/events.ts";
 
 /**
  * Wakes live streams: the event itself is already committed; subscribers read it back from
- * Postgres. The worker's grader/src/jobs/publish.ts is still a copy of this: it was left alone
- * while the worker moves to server/src/worker/, from where it can import this one.
+ * Postgres. The server and the worker both publish through this.
  */
 export function createEventPublisher(redis: Redis, log: (line: string) => void): EventSink {
   return async (event) => {

@@ -20,7 +20,7 @@ import { WorkerConfigSchema } from "./config.ts";
 import { createGradeAttempt } from "./grade-attempt.ts";
 import { syncLabs } from "./labs-sync.ts";
 import { createWorkerMetrics, serveWorkerMetrics, WORKER_METRICS_HOST } from "./metrics.ts";
-import { createEventPublisher } from "./publish.ts";
+import { createEventPublisher } from "../live/publisher.ts";
 import { startRetention } from "./retention.ts";
 import { startSweeper } from "./sweeper.ts";
 
