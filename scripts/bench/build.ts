@@ -4,15 +4,15 @@
 // and the medians. With --cold, every build starts from an empty Go build cache: a plain build from
 // one of its own, the sandboxed ones from an empty shared cache, which the process's first
 // sandboxed build warms (as a worker does) before it builds.
-// Usage: bench-build.ts [runs] [--cold]
+// Usage: npm run bench:build -- [runs] [--cold]
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildManager } from "../grader/src/runner/build.ts";
-import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { sandboxSettings } from "../grader/src/runner/sandbox.ts";
-import { config, fmt, median, toolchain } from "./bench-support.ts";
+import { buildManager } from "../../grader/src/runner/build.ts";
+import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { sandboxSettings } from "../../grader/src/runner/sandbox.ts";
+import { config, fmt, median, toolchain } from "./support.ts";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { cold: { type: "boolean" } } });
 const runs = Number(positionals[0] ?? "3");

@@ -1,15 +1,15 @@
 // Measures how long after a status write its verdict is decided: a cluster with the lab's CRDs and
 // no operator; this script writes a Backup's status itself and times the live check's decision.
-import { KubeObjectSchema } from "../grader/src/engine/trace.ts";
-import { createProvider } from "../grader/src/clusters/select.ts";
-import { renderCheck } from "../grader/src/engine/render.ts";
-import { liveCheck } from "../grader/src/grading/live-check.ts";
-import { createKubeClient } from "../grader/src/kube/client.ts";
-import { createRecorder } from "../grader/src/kube/recorder.ts";
-import { installCrds } from "../grader/src/runner/operator.ts";
-import { readCrds } from "../grader/src/runner/project.ts";
-import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { config, median, toolchain } from "./bench-support.ts";
+import { KubeObjectSchema } from "../../grader/src/engine/trace.ts";
+import { createProvider } from "../../grader/src/clusters/select.ts";
+import { renderCheck } from "../../grader/src/engine/render.ts";
+import { liveCheck } from "../../grader/src/grading/live-check.ts";
+import { createKubeClient } from "../../grader/src/kube/client.ts";
+import { createRecorder } from "../../grader/src/kube/recorder.ts";
+import { installCrds } from "../../grader/src/runner/operator.ts";
+import { readCrds } from "../../grader/src/runner/project.ts";
+import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { config, median, toolchain } from "./support.ts";
 
 const samples = Number(process.argv[2] ?? "30");
 const provider = createProvider("kwok", { config, toolchain: await toolchain(), env: process.env, log: () => undefined });

@@ -1,18 +1,18 @@
 // kwok and kind side by side on this machine, in one run: create-to-ready, memory per idle cluster,
 // a full Lab 8.2 grade of the reference operator, and three such grades at once. Prints a table.
-// Usage: bench-kind.ts [samples]   (numbers, not assertions: run it on a quiet machine)
+// Usage: npm run bench:kind -- [samples]   (numbers, not assertions: run it on a quiet machine)
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
-import { prepareProvider, type PreparedProvider } from "../grader/src/clusters/select.ts";
-import type { Cluster } from "../grader/src/clusters/provider.ts";
-import { gradeOperator } from "../grader/src/grading/grade.ts";
-import { loadLab } from "../grader/src/labs/load.ts";
-import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { config, fmt, median, rssMb, toolchain } from "./bench-support.ts";
+import { managerEnvironment } from "../../grader/src/runner/manager-environment.ts";
+import { prepareProvider, type PreparedProvider } from "../../grader/src/clusters/select.ts";
+import type { Cluster } from "../../grader/src/clusters/provider.ts";
+import { gradeOperator } from "../../grader/src/grading/grade.ts";
+import { loadLab } from "../../grader/src/labs/load.ts";
+import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { config, fmt, median, rssMb, toolchain } from "./support.ts";
 
 const samples = Number(process.argv[2] ?? "3");
 const tools = await toolchain();

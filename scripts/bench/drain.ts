@@ -1,7 +1,7 @@
 // N reference submissions made at once (default 30), graded by one worker process: how many got a
 // verdict, how many were not gradable, wall time to drain, and peak memory of the machine.
 import { readFileSync } from "node:fs";
-import { api, startStack, waitForAttempt } from "../test/support/service-stack.ts";
+import { api, startStack, waitForAttempt } from "../../test/support/service-stack.ts";
 
 const count = Number(process.argv[2] ?? 30);
 const concurrency = Number(process.argv[3] ?? 10);

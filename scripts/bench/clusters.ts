@@ -3,15 +3,15 @@
 // once before creation takes twice as long. Numbers, not assertions: run it on a quiet machine.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createProvider } from "../grader/src/clusters/select.ts";
-import type { Cluster } from "../grader/src/clusters/provider.ts";
-import { createKubeClient } from "../grader/src/kube/client.ts";
-import { waitForObject } from "../grader/src/kube/watch.ts";
-import { buildManager } from "../grader/src/runner/build.ts";
-import { startOperator } from "../grader/src/runner/operator.ts";
-import { REFERENCE_OPERATOR_DIR } from "../grader/src/runner/reference.ts";
-import { managerEnvironment } from "../grader/src/runner/manager-environment.ts";
-import { config, fmt, median, rssMb, toolchain } from "./bench-support.ts";
+import { createProvider } from "../../grader/src/clusters/select.ts";
+import type { Cluster } from "../../grader/src/clusters/provider.ts";
+import { createKubeClient } from "../../grader/src/kube/client.ts";
+import { waitForObject } from "../../grader/src/kube/watch.ts";
+import { buildManager } from "../../grader/src/runner/build.ts";
+import { startOperator } from "../../grader/src/runner/operator.ts";
+import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { managerEnvironment } from "../../grader/src/runner/manager-environment.ts";
+import { config, fmt, median, rssMb, toolchain } from "./support.ts";
 
 const samples = Number(process.argv[2] ?? "5");
 const maxParallel = Number(process.argv[3] ?? "8");

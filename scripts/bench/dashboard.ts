@@ -3,11 +3,11 @@
 // requested N times by a signed-in instructor and the server's own time (its Server-Timing
 // header: gradebook query, matrix model and handlebars render) is reported, median and max.
 import { sql } from "kysely";
-import { createDb } from "../server/src/db/connect.ts";
-import { upsertLab } from "../server/src/db/labs.ts";
-import { setPassword } from "../server/src/db/passwords.ts";
-import { startStack } from "../test/support/service-stack.ts";
-import { median } from "./bench-support.ts";
+import { createDb } from "../../server/src/db/connect.ts";
+import { upsertLab } from "../../server/src/db/labs.ts";
+import { setPassword } from "../../server/src/db/passwords.ts";
+import { startStack } from "../../test/support/service-stack.ts";
+import { median } from "./support.ts";
 
 const LEARNERS = 1000;
 const TASKS = 20;

@@ -1,7 +1,7 @@
 // Shared set-up for the benchmark scripts: config and toolchain as the CLI gets them, plus small statistics.
 import { readFileSync } from "node:fs";
-import { graderConfigFromEnv } from "../grader/src/config.ts";
-import { ensureToolchain, type Toolchain } from "../grader/src/toolchain/build.ts";
+import { graderConfigFromEnv } from "../../grader/src/config.ts";
+import { ensureToolchain, type Toolchain } from "../../grader/src/toolchain/build.ts";
 
 export const config = graderConfigFromEnv(process.env);
 
