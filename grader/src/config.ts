@@ -1,7 +1,7 @@
 import { availableParallelism, homedir, totalmem } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { ProviderNameSchema } from "./clusters/provider.ts";
+import { ProviderNameSchema } from "./contracts.ts";
 
 /** The grader's configuration, read once from the environment by a main.ts. */
 export const GraderConfigSchema = z.object({

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { PROVIDERS } from "../contracts.ts";
 import { messageChain } from "../errors.ts";
 import { createKubeClient } from "../kube/client.ts";
 import { runCommand } from "../process/command.ts";
@@ -136,7 +137,7 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
 
   return {
     name: "kind",
-    operatorMode: "in-cluster",
+    operatorMode: PROVIDERS.kind.operatorMode,
     async create(options: CreateClusterOptions = {}) {
       for (let attempt = 1; ; attempt++) {
         try {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { PROVIDERS } from "../contracts.ts";
 import type { Cluster, ClusterProvider, ClusterRecord } from "./provider.ts";
 import { MANAGED_BY } from "./provider.ts";
 import { currentOwner } from "./records.ts";
@@ -26,7 +27,7 @@ export function createKubeconfigProvider(deps: KubeconfigProviderDeps): ClusterP
   });
   return {
     name: "kubeconfig",
-    operatorMode: "host",
+    operatorMode: PROVIDERS.kubeconfig.operatorMode,
     async create(): Promise<Cluster> {
       if (!existsSync(deps.kubeconfigPath)) throw new Error(`kubeconfig ${deps.kubeconfigPath} does not exist`);
       return { ...record(), dispose: async () => undefined };

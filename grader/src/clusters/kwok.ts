@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { PROVIDERS } from "../contracts.ts";
 import type { Toolchain } from "../toolchain/build.ts";
 import { createKubeClient, type KubeClient } from "../kube/client.ts";
 import { waitForObject } from "../kube/watch.ts";
@@ -183,7 +184,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
 
   return {
     name: "kwok",
-    operatorMode: "host",
+    operatorMode: PROVIDERS.kwok.operatorMode,
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
       for (let attempt = 1; ; attempt++) {
         try {

@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-export const ProviderNameSchema = z.enum(["kwok", "kind", "kubeconfig"]);
-export type ProviderName = z.infer<typeof ProviderNameSchema>;
+import { ProviderNameSchema, type OperatorMode, type ProviderName } from "../contracts.ts";
 
 /** Labels every cluster carries, so orphans can be found by who made them and for what. */
 export const MANAGED_BY = "labgrader";
@@ -36,14 +34,9 @@ export interface CreateClusterOptions {
   labels?: Record<string, string>;
 }
 
-/**
- * Where the operator under test runs: as a host process beside the cluster, as `make run` does
- * (kwok has no kubelets), or in the cluster from an image, as `make deploy` does (kind).
- */
-export type OperatorMode = "host" | "in-cluster";
-
 export interface ClusterProvider {
   readonly name: ProviderName;
+  /** Declared once per provider, in contracts.ts's PROVIDERS. */
   readonly operatorMode: OperatorMode;
   create(options?: CreateClusterOptions): Promise<Cluster>;
   list(): Promise<ClusterRecord[]>;
