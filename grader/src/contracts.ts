@@ -65,6 +65,11 @@ export const CheckResultSchema = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
+/** What checks are worth: the points of the required ones (advisory checks are feedback, worth nothing). */
+export function requiredPoints(checks: readonly Pick<CheckResult, "required" | "points">[]): number {
+  return checks.filter((c) => c.required).reduce((sum, c) => sum + c.points, 0);
+}
+
 export const GradeResultSchema = z.object({
   lab: z.string(),
   labTitle: z.string(),

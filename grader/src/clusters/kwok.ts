@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PROVIDERS } from "../contracts.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import type { Toolchain } from "../toolchain/build.ts";
 import { createKubeClient, type KubeClient } from "../kube/client.ts";
 import { waitForObject } from "../kube/watch.ts";
@@ -11,7 +12,7 @@ import type { SlotPool } from "../process/host-slots.ts";
 import { isAlive, processStartTicks, terminate } from "../process/liveness.ts";
 import { reservePorts, type PortReservation } from "../process/ports.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
-import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
+import { type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
 export interface KwokProviderDeps {
@@ -212,7 +213,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
       kubeconfigPath: join(clusterDir(name), "kubeconfig.yaml"),
       createdAt: new Date().toISOString(),
       owner: currentOwner(),
-      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+      labels: { ...MANAGED_BY_LABELS, ...options.labels },
     };
     // Written first, so a crash during creation still leaves a findable orphan.
     await records.save(record);

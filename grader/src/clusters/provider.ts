@@ -1,9 +1,6 @@
 import { z } from "zod";
 import { ProviderNameSchema, type OperatorMode, type ProviderName } from "../contracts.ts";
 
-/** Labels every cluster carries, so orphans can be found by who made them and for what. */
-export const MANAGED_BY = "labgrader";
-
 export const ClusterRecordSchema = z.object({
   name: z.string(),
   provider: ProviderNameSchema,

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { GradeProgress, GradeResult } from "../contracts.ts";
+import { requiredPoints, type GradeProgress, type GradeResult } from "../contracts.ts";
 import type { ClusterProvider } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
 import { probeFor } from "../engine/registry.ts";
 import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
 import { messageChain } from "../errors.ts";
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import type { SandboxSettings } from "../runner/sandbox.ts";
 import type { OperatorSource } from "../runner/source.ts";
 import type { SlotLease } from "../process/host-slots.ts";
@@ -122,7 +123,6 @@ async function runChecks(grade: GradeContext, created: Created, tally: Tally, { 
 function report(grade: GradeContext, tally: Tally, started: number, gradeSlot: SlotLease | undefined, status: GradeResult["status"], reason?: string): GradeResult {
   const { options } = grade;
   const checks = tally.checks(reason);
-  const required = checks.filter((c) => c.required);
   return {
     lab: options.lab.id,
     labTitle: options.lab.title,
@@ -130,8 +130,8 @@ function report(grade: GradeContext, tally: Tally, started: number, gradeSlot: S
     operator: options.operatorName,
     status: checks.some((c) => c.status === "error") ? "not_gradable" : status,
     ...(reason ? { reason } : {}),
-    score: required.filter((c) => c.status === "passed").reduce((sum, c) => sum + c.points, 0),
-    maxScore: required.reduce((sum, c) => sum + c.points, 0),
+    score: requiredPoints(checks.filter((c) => c.status === "passed")),
+    maxScore: requiredPoints(checks),
     startedAt: new Date(started).toISOString(),
     durationMs: grade.clock(),
     ...(gradeSlot?.waitedMs ? { waitedMs: gradeSlot.waitedMs } : {}),
@@ -181,7 +181,7 @@ export async function gradeOperator(options: GradeOptions): Promise<GradeResult>
   const grade: GradeContext = {
     options,
     attempt,
-    labels: { "app.kubernetes.io/managed-by": "labgrader", "labgrader.dev/attempt": attempt },
+    labels: { ...MANAGED_BY_LABELS, "labgrader.dev/attempt": attempt },
     clock: clock.now,
     progress: options.onProgress ?? (() => undefined),
     findings: [],
