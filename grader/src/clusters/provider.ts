@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ProviderNameSchema, type OperatorMode, type ProviderName } from "../contracts.ts";
+import { ProcessIdentitySchema } from "../process/liveness.ts";
 
 export const ClusterRecordSchema = z.object({
   name: z.string(),
@@ -7,7 +8,7 @@ export const ClusterRecordSchema = z.object({
   kubeconfigPath: z.string(),
   createdAt: z.string(),
   /** The process that created the cluster; a cluster whose owner is gone is an orphan. */
-  owner: z.object({ pid: z.number(), host: z.string(), startTicks: z.string() }),
+  owner: ProcessIdentitySchema.extend({ host: z.string() }),
   labels: z.record(z.string(), z.string()),
 });
 export type ClusterRecord = z.infer<typeof ClusterRecordSchema>;
