@@ -4,7 +4,7 @@ import type { ClusterProvider } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
 import { probeFor } from "../engine/registry.ts";
 import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/render.ts";
-import { messageChain } from "../errors.ts";
+import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { MANAGED_BY_LABELS } from "../labels.ts";
 import type { SandboxSettings } from "../runner/sandbox.ts";
@@ -19,9 +19,7 @@ import {
   build,
   deploy,
   namespaceOf,
-  PlatformError,
   prepareWorkDir,
-  ProjectError,
   provision,
   startProvisioning,
   waitTurn,
@@ -115,7 +113,7 @@ async function runChecks(grade: GradeContext, created: Created, tally: Tally, { 
   const broken = await clusterWatch?.check();
   if (broken) {
     tally.unjudge(broken);
-    throw new PlatformError(`${broken}; a busy host can cause this, so it is graded again`);
+    throw new PlatformFault(`${broken}; a busy host can cause this, so it is graded again`);
   }
 }
 
@@ -142,12 +140,12 @@ function report(grade: GradeContext, tally: Tally, started: number, gradeSlot: S
 
 /** How a failed grade ends: the project's fault fails every undecided check; anything else is not gradable. */
 function failure(grade: GradeContext, tally: Tally, e: unknown): { status: GradeResult["status"]; reason?: string } {
-  if (e instanceof ProjectError) {
+  if (e instanceof LearnerFault) {
     grade.findings.push(e.message);
     tally.failUndecided(e.message.split("\n")[0]!);
     return { status: "graded" };
   }
-  return { status: "not_gradable", reason: e instanceof PlatformError ? e.message : `grading failed: ${messageChain(e)}` };
+  return { status: "not_gradable", reason: e instanceof PlatformFault ? e.message : `grading failed: ${messageChain(e)}` };
 }
 
 /** Cleans up whatever the grade created, in the reverse order of its use; what goes wrong is a finding. */

@@ -5,7 +5,7 @@ import type { Cluster } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
 import { PLATFORM_KINDS } from "../engine/objects.ts";
 import type { KubeObject } from "../engine/trace.ts";
-import { messageChain } from "../errors.ts";
+import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
 import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { reviewCrds } from "../runner/crd-review.ts";
@@ -25,19 +25,13 @@ import type { StallWatch } from "./stalls.ts";
 // The phases that set a grade up, in order: the work folder, the build (while the cluster starts),
 // the cluster made ready for the operator, and the operator running in it.
 
-/** A platform failure: the grade is not gradable, never a zero. */
-export class PlatformError extends Error {}
-
-/** The submitted project cannot be run at all (no CRDs, an invalid role or CRD): every check fails, with this finding. */
-export class ProjectError extends Error {}
-
-async function asProjectError<T>(what: string, work: () => Promise<T>): Promise<T> {
+async function asLearnerFault<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
     const learnerFault = !(e instanceof KubeApiError) || (e.status >= 400 && e.status < 500 && e.status !== 429);
     if (!learnerFault) throw e;
-    throw new ProjectError(`${what}: ${messageChain(e)}`, { cause: e });
+    throw new LearnerFault(`${what}: ${messageChain(e)}`, { cause: e });
   }
 }
 
@@ -92,14 +86,14 @@ export async function prepareWorkDir(options: GradeOptions): Promise<void> {
   // The sandbox uid must not read the build, the admin kubeconfig or other attempts.
   await chmod(options.workDir, 0o700);
   await prepareSandboxing(options.sandbox).catch((e: unknown) => {
-    throw new PlatformError(messageChain(e), { cause: e });
+    throw new PlatformFault(messageChain(e), { cause: e });
   });
 }
 
 export function startProvisioning(grade: GradeContext): Promise<Cluster> {
   const { provider } = grade.options;
   return provider.create({ labels: grade.labels }).catch((e: unknown) => {
-    throw new PlatformError(`could not provision a ${provider.name} cluster: ${messageChain(e)}`, { cause: e });
+    throw new PlatformFault(`could not provision a ${provider.name} cluster: ${messageChain(e)}`, { cause: e });
   });
 }
 
@@ -126,11 +120,11 @@ export async function build(grade: GradeContext): Promise<Built> {
   const result = prepared.build;
   grade.progress({ type: "build", ok: result.ok, timedOut: !result.ok && result.timedOut, durationMs: result.durationMs, at: grade.clock() });
   if (!result.ok && result.timedOut) {
-    throw new PlatformError(`the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? result.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
+    throw new PlatformFault(`the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? result.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
   }
-  if (!result.ok) throw new ProjectError(`The operator did not build: go build failed:\n${result.output.split("\n").slice(0, 40).join("\n")}`);
-  const crds = await asProjectError(`The project's CRDs (${CRD_DIR}) cannot be read`, () => readCrds(prepared.manifestsDir));
-  const role = await asProjectError(`The project's role (${ROLE_FILE}) cannot be read`, () => readManagerRole(prepared.manifestsDir));
+  if (!result.ok) throw new LearnerFault(`The operator did not build: go build failed:\n${result.output.split("\n").slice(0, 40).join("\n")}`);
+  const crds = await asLearnerFault(`The project's CRDs (${CRD_DIR}) cannot be read`, () => readCrds(prepared.manifestsDir));
+  const role = await asLearnerFault(`The project's role (${ROLE_FILE}) cannot be read`, () => readManagerRole(prepared.manifestsDir));
   return { manifestsDir: prepared.manifestsDir, binary: result.binary, crds, role };
 }
 
@@ -150,7 +144,7 @@ export async function provision(grade: GradeContext, created: Created, provision
   const admin = createKubeClient(cluster.kubeconfigPath);
   const crdReview = reviewCrds(built.crds, options.lab.resources);
   findings.push(...crdReview.findings);
-  await asProjectError("The project's CRDs were refused by the API server", () => installCrds(admin, crdReview.kept));
+  await asLearnerFault("The project's CRDs were refused by the API server", () => installCrds(admin, crdReview.kept));
   const inCluster = options.provider.operatorMode === "in-cluster";
   const hostIdentity = inCluster ? undefined : await createOperatorIdentity(admin, built.role, join(options.workDir, "operator.kubeconfig"), options.lab.permissions);
   findings.push(...(hostIdentity?.roleFindings ?? []));
@@ -173,7 +167,7 @@ async function startHostManager(grade: GradeContext, created: Created, built: Bu
     const settings = options.sandbox;
     const server = admin.config.getCurrentCluster()?.server ?? "";
     created.sandbox = await createSandbox({ settings, binary: built.binary, kubeconfigPath: identity.kubeconfigPath, apiServer: server }).catch((e: unknown) => {
-      throw new PlatformError(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
+      throw new PlatformFault(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
     });
   }
   const { sandbox } = created;
@@ -193,16 +187,16 @@ async function startHostManager(grade: GradeContext, created: Created, built: Bu
 async function deployIntoCluster(grade: GradeContext, built: Built, { admin, cluster }: Provisioned) {
   const { options, attempt, labels, clock } = grade;
   const { loadImage } = cluster;
-  if (!options.kubectl || !loadImage) throw new PlatformError(`the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`);
+  if (!options.kubectl || !loadImage) throw new PlatformFault(`the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`);
   try {
     const allowed = options.lab.permissions ? { allowed: options.lab.permissions } : {};
     return await deployInCluster({ admin, loadImage, kubectl: options.kubectl, env: options.goEnv, manifestsDir: built.manifestsDir, binary: built.binary, attempt, workDir: options.workDir, managerArgs: options.managerArgs, labels, clock, podSecurity: options.lab.podSecurity, ...allowed });
   } catch (e) {
-    if (e instanceof DeployManifestError) throw new ProjectError(`The operator could not be deployed: ${e.message}`, { cause: e });
+    if (e instanceof DeployManifestError) throw new LearnerFault(`The operator could not be deployed: ${e.message}`, { cause: e });
     const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
-    if (refused) throw new ProjectError(`The API server refused the operator's manifests (config/default): ${e.message}`, { cause: e });
+    if (refused) throw new LearnerFault(`The API server refused the operator's manifests (config/default): ${e.message}`, { cause: e });
     // docker, kind or the API server failing is ours, not the learner's.
-    throw new PlatformError(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
+    throw new PlatformFault(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
   }
 }
 

@@ -9,7 +9,7 @@ import { appendEvent, type EventSink, type StoredEvent } from "../db/events.ts";
 import { getSubmission } from "../db/submissions.ts";
 import { ArchiveRejected, extractProject } from "../uploads/archive.ts";
 import { checkProjectLayout } from "../uploads/project-layout.ts";
-import { messageChain } from "../../../grader/src/errors.ts";
+import { messageChain, PlatformFault } from "../../../grader/src/errors.ts";
 import { gradeOperator, type GradeOptions } from "../../../grader/src/grading/grade.ts";
 import { REFERENCE_OPERATOR_DIR } from "../../../grader/src/runner/reference.ts";
 import type { OperatorSource } from "../../../grader/src/runner/source.ts";
@@ -43,9 +43,6 @@ export interface GradeAttemptDeps {
   metrics?: Pick<WorkerMetrics, "buildFinished">;
   log: (line: string) => void;
 }
-
-/** The grade ended on a platform fault; BullMQ retries it with backoff (the learner loses nothing). */
-export class PlatformFault extends Error {}
 
 async function publishAll(publish: EventSink, events: (StoredEvent | undefined)[] | undefined) {
   for (const e of events ?? []) if (e) await publish(e);
