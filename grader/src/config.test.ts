@@ -10,4 +10,19 @@ describe("graderConfigFromEnv", () => {
   it("refuses a parallel-create count that is not a positive whole number", () => {
     for (const value of ["0", "-1", "1.5", "many"]) expect(() => graderConfigFromEnv({ LABGRADER_KIND_PARALLEL_CREATES: value })).toThrow();
   });
+
+  // The grading commands run managers unsandboxed unless LABGRADER_SANDBOX is on; the worker sandboxes them unless it is off.
+  it.each([
+    [undefined, undefined],
+    ["", undefined],
+    ["1", true],
+    ["YES", true],
+    ["on", true],
+    ["0", false],
+    ["False", false],
+    ["off", false],
+    ["maybe", undefined],
+  ])("reads LABGRADER_SANDBOX=%s as %s", (value, sandbox) => {
+    expect(graderConfigFromEnv(value === undefined ? {} : { LABGRADER_SANDBOX: value }).sandbox).toBe(sandbox);
+  });
 });

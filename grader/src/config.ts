@@ -1,7 +1,7 @@
 import { availableParallelism, homedir, totalmem } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { ProviderNameSchema } from "./clusters/provider.ts";
+import { ProviderNameSchema } from "./contracts.ts";
 
 /** The grader's configuration, read once from the environment by a main.ts. */
 export const GraderConfigSchema = z.object({
@@ -15,8 +15,11 @@ export const GraderConfigSchema = z.object({
   kindNodeImage: z.string().min(1),
   /** kind clusters one process creates at once (LABGRADER_KIND_PARALLEL_CREATES); the rest wait their turn. */
   kindParallelCreates: z.coerce.number().int().positive(),
-  /** Run every learner's manager in the sandbox (LABGRADER_SANDBOX=1); `grade --sandbox` turns it on for one grade. */
-  sandbox: z.boolean(),
+  /**
+   * Run learners' managers in the sandbox (LABGRADER_SANDBOX=1) or not (=0). Unset, the grading
+   * commands run them as themselves (`grade --sandbox` turns it on for one grade) and the worker sandboxes them.
+   */
+  sandbox: z.boolean().optional(),
   /** Root-owned folder outside /root for sandbox uid locks and homes (LABGRADER_SANDBOX_DIR). */
   sandboxDir: z.string().min(1),
   /**
@@ -50,6 +53,14 @@ export function hostDefaults(cores = availableParallelism(), memoryBytes = total
   return { gradeSlots: Math.max(1, Math.min(cores * 3, Math.floor(spareGiB / 0.75))), buildSlots: Math.max(1, cores) };
 }
 
+/** An on/off setting: 1, true, yes, on or 0, false, no, off (any case); anything else, or unset, leaves it to the default. */
+export function onOff(value: string | undefined): boolean | undefined {
+  const word = (value ?? "").toLowerCase();
+  if (["1", "true", "yes", "on"].includes(word)) return true;
+  if (["0", "false", "no", "off"].includes(word)) return false;
+  return undefined;
+}
+
 export function graderConfigFromEnv(env: Readonly<Record<string, string | undefined>>): GraderConfig {
   const cache = env.LABGRADER_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "labgrader");
   return GraderConfigSchema.parse({
@@ -58,7 +69,7 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     kubeconfig: env.LABGRADER_KUBECONFIG,
     kindNodeImage: env.LABGRADER_KIND_NODE_IMAGE ?? "local/kind-node:v1.36.3",
     kindParallelCreates: env.LABGRADER_KIND_PARALLEL_CREATES ?? 1,
-    sandbox: ["1", "true", "yes"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase()),
+    sandbox: onOff(env.LABGRADER_SANDBOX),
     sandboxDir: env.LABGRADER_SANDBOX_DIR ?? "/var/lib/labgrader/sandbox",
     sandboxUids: env.LABGRADER_SANDBOX_UIDS ?? "62000-62999",
     sandboxMemoryMiB: env.LABGRADER_SANDBOX_MEMORY_MIB ?? 512,

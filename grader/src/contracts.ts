@@ -2,6 +2,25 @@ import { z } from "zod";
 
 /** Shared between the grader and the server: the only grader module the server may import. */
 
+/**
+ * Where the operator under test runs: as a host process beside the cluster, as `make run` does
+ * (kwok has no kubelets), or in the cluster from an image, as `make deploy` does (kind).
+ */
+export type OperatorMode = "host" | "in-cluster";
+
+/**
+ * The cluster providers and what each can do: the one list of their names (configuration, cluster
+ * records, results), and the capabilities the service chooses by without importing a provider.
+ */
+export const PROVIDERS = {
+  kwok: { operatorMode: "host" },
+  kind: { operatorMode: "in-cluster" },
+  kubeconfig: { operatorMode: "host" },
+} as const satisfies Record<string, { operatorMode: OperatorMode }>;
+
+export type ProviderName = keyof typeof PROVIDERS;
+export const ProviderNameSchema = z.enum(Object.keys(PROVIDERS) as [ProviderName, ...ProviderName[]]);
+
 export const CheckStatusSchema = z.enum(["passed", "failed", "error"]);
 export type CheckStatus = z.infer<typeof CheckStatusSchema>;
 
@@ -46,10 +65,15 @@ export const CheckResultSchema = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
+/** What checks are worth: the points of the required ones (advisory checks are feedback, worth nothing). */
+export function requiredPoints(checks: readonly Pick<CheckResult, "required" | "points">[]): number {
+  return checks.filter((c) => c.required).reduce((sum, c) => sum + c.points, 0);
+}
+
 export const GradeResultSchema = z.object({
   lab: z.string(),
   labTitle: z.string(),
-  provider: z.enum(["kwok", "kind", "kubeconfig"]),
+  provider: ProviderNameSchema,
   operator: z.string(),
   /** graded: every check was decided; not_gradable: the platform failed (never a zero for the learner). */
   status: z.enum(["graded", "not_gradable"]),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ProviderNameSchema } from "../../grader/src/contracts.ts";
 import { GoToolchainSchema } from "./uploads/go-version.ts";
 
 /** The service's configuration, read once from the environment by server/src/main.ts. */
@@ -19,8 +20,8 @@ export const ServiceConfigSchema = z.object({
   uploadDir: z.string().min(1),
   /** The Go that builds submissions, e.g. go1.26.8: uploads asking for a newer one are refused; unset, `go env GOVERSION` is asked once at start (LABGRADER_GO_VERSION). */
   goVersion: GoToolchainSchema.optional(),
-  /** The workers' cluster provider: image submissions need kind (LABGRADER_PROVIDER). */
-  provider: z.enum(["kwok", "kind", "kubeconfig"]).default("kwok"),
+  /** The workers' cluster provider: image submissions need one that runs operators in the cluster, kind (LABGRADER_PROVIDER). */
+  provider: ProviderNameSchema.default("kwok"),
   /** Signs page session cookies and CSRF tokens; unset, one is generated once and kept in Postgres (LABGRADER_SESSION_SECRET). */
   sessionSecret: z.string().min(32, "LABGRADER_SESSION_SECRET needs at least 32 characters").optional(),
   /** Failed sign-ins one account name may have within the window; more are refused with 429 until the oldest expire (LABGRADER_SIGN_IN_FAILURES_PER_ACCOUNT). */

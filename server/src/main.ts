@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { GRADE_QUEUE } from "../../grader/src/contracts.ts";
+import { GRADE_QUEUE, PROVIDERS } from "../../grader/src/contracts.ts";
 import { createApp } from "./app.ts";
 import { ServiceConfigSchema } from "./config.ts";
 import { createDb, createPool, migrate } from "./db/connect.ts";
@@ -61,7 +61,7 @@ const pages = { sessionSecret: config.sessionSecret ?? (await persistedSecret(db
 const notify = createEventPublisher(redis, log);
 const limits = createFairUse(db, config);
 const metrics = createServiceMetrics({ db, queue, log });
-const app = createApp({ db, redis, queue, live: createLiveHub(subscriber), notify, limits, uploadDir: config.uploadDir, maxUploadBytes: config.maxUploadBytes, goVersion, acceptsImages: config.provider === "kind", log, pages, metrics });
+const app = createApp({ db, redis, queue, live: createLiveHub(subscriber), notify, limits, uploadDir: config.uploadDir, maxUploadBytes: config.maxUploadBytes, goVersion, acceptsImages: PROVIDERS[config.provider].operatorMode === "in-cluster", log, pages, metrics });
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

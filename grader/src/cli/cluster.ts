@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
-import { ProviderNameSchema, type ClusterRecord } from "../clusters/provider.ts";
+import type { ClusterRecord } from "../clusters/provider.ts";
+import { ProviderNameSchema } from "../contracts.ts";
 import { reapOrphans } from "../clusters/reaper.ts";
 import { createProvider, prepareProvider } from "../clusters/select.ts";
 import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
 
-export const clusterHelp = `labgrader cluster create [--provider kwok|kind|kubeconfig] [--json]
+export const clusterHelp = `labgrader cluster create [--provider ${ProviderNameSchema.options.join("|")}] [--json]
 labgrader cluster delete NAME [--provider …]
 labgrader cluster list [--provider …] [--json]
 labgrader cluster reap [--older-than-minutes N] [--provider …]

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ProviderNameSchema } from "../contracts.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
 import { gradeUntilGradable, PLATFORM_RETRIES } from "../grading/retry.ts";
@@ -11,7 +12,7 @@ import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import type { CliContext } from "./context.ts";
 import { gradingDeps } from "./grading-deps.ts";
 
-export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider kwok|kind|kubeconfig]
+export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider ${ProviderNameSchema.options.join("|")}]
                 [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox] [--retries N]
   Grades an operator project (a kubebuilder project folder) on a lab in a fresh cluster.
   A grade the platform could not tell (not gradable: a busy host, a cluster that broke) is

@@ -1,4 +1,4 @@
-import { ProviderNameSchema } from "../clusters/provider.ts";
+import { ProviderNameSchema } from "../contracts.ts";
 import { prepareProvider } from "../clusters/select.ts";
 import { hostCapacity } from "../grading/capacity.ts";
 import type { GradeOptions } from "../grading/grade.ts";

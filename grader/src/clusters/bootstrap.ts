@@ -1,12 +1,12 @@
 import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { MANAGED_BY } from "./provider.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 
 /** How many claims a kwok cluster can bind: each Database replica takes one. */
 export const VOLUME_POOL_SIZE = 48;
 export const STORAGE_CLASS = "standard";
 
-const labels = { "app.kubernetes.io/managed-by": MANAGED_BY };
+const labels = MANAGED_BY_LABELS;
 
 /**
  * A kwok cluster has no kubelet and no volume provisioner. To let a StatefulSet's pods become

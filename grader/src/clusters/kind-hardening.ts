@@ -1,10 +1,10 @@
 import { POD_SECURITY_ENFORCE } from "../engine/lab.ts";
 import type { KubeObject } from "../engine/trace.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import { SYSTEM_NAMESPACES } from "./kind-config.ts";
-import { MANAGED_BY } from "./provider.ts";
 
-const labels = { "app.kubernetes.io/managed-by": MANAGED_BY };
+const labels = MANAGED_BY_LABELS;
 const ADMISSION = "admissionregistration.k8s.io/v1";
 
 /**

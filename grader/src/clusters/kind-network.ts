@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import { ensureChainJump, IPTABLES, removeRulesByComment, runIptables, runIptablesChecked, type Family } from "../process/iptables.ts";
-import { MANAGED_BY } from "./provider.ts";
 
 /**
  * Each kind cluster gets a Docker network of its own (kind joins a network that exists when
@@ -35,7 +35,7 @@ export const kindNetworkCommands = {
     "network", "create", "--driver", "bridge",
     "--opt", `com.docker.network.bridge.name=${network.bridge}`,
     "--opt", "com.docker.network.bridge.enable_ip_masquerade=false",
-    "--label", `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+    ...Object.entries(MANAGED_BY_LABELS).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
     "--label", `io.x-k8s.kind.cluster=${cluster}`,
     network.name,
   ],

@@ -1,15 +1,17 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { PROVIDERS } from "../contracts.ts";
 import { messageChain } from "../errors.ts";
 import { createKubeClient } from "../kube/client.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import { runCommand } from "../process/command.ts";
 import { createLimiter } from "../process/limiter.ts";
 import { admissionConfiguration, admissionFileName, kindClusterConfig } from "./kind-config.ts";
 import { hardenKindCluster } from "./kind-hardening.ts";
 import { addKindNetworkRules, kindNetwork, kindNetworkCommands, removeKindNetworkRules } from "./kind-network.ts";
 import { newClusterName } from "./kwok.ts";
-import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
+import { type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
 export interface KindProviderDeps {
@@ -103,7 +105,7 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       kubeconfigPath: kubeconfigOf(name),
       createdAt: new Date().toISOString(),
       owner: currentOwner(),
-      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+      labels: { ...MANAGED_BY_LABELS, ...options.labels },
     };
     // Written first, so a crash during creation still leaves a findable orphan.
     await records.save(record);
@@ -136,7 +138,7 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
 
   return {
     name: "kind",
-    operatorMode: "in-cluster",
+    operatorMode: PROVIDERS.kind.operatorMode,
     async create(options: CreateClusterOptions = {}) {
       for (let attempt = 1; ; attempt++) {
         try {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
+import { PROVIDERS } from "../contracts.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import type { Cluster, ClusterProvider, ClusterRecord } from "./provider.ts";
-import { MANAGED_BY } from "./provider.ts";
 import { currentOwner } from "./records.ts";
 
 export interface KubeconfigProviderDeps {
@@ -22,11 +23,11 @@ export function createKubeconfigProvider(deps: KubeconfigProviderDeps): ClusterP
     kubeconfigPath: deps.kubeconfigPath,
     createdAt: new Date().toISOString(),
     owner: currentOwner(),
-    labels: { "app.kubernetes.io/managed-by": MANAGED_BY },
+    labels: { ...MANAGED_BY_LABELS },
   });
   return {
     name: "kubeconfig",
-    operatorMode: "host",
+    operatorMode: PROVIDERS.kubeconfig.operatorMode,
     async create(): Promise<Cluster> {
       if (!existsSync(deps.kubeconfigPath)) throw new Error(`kubeconfig ${deps.kubeconfigPath} does not exist`);
       return { ...record(), dispose: async () => undefined };

@@ -18,9 +18,9 @@ describe("kwokctlConfiguration", () => {
 
 describe("exitedComponents", () => {
   const started = [
-    { component: "etcd", pid: 10, ticks: "100" },
-    { component: "kube-controller-manager", pid: 11, ticks: "101" },
-    { component: "kube-scheduler", pid: 12, ticks: "102" },
+    { component: "etcd", pid: 10, startTicks: "100" },
+    { component: "kube-controller-manager", pid: 11, startTicks: "101" },
+    { component: "kube-scheduler", pid: 12, startTicks: "102" },
   ];
   it.each([
     { name: "all running", running: [10, 11, 12], problems: [] },
@@ -45,7 +45,7 @@ describe("lastKlogError", () => {
   });
 
   it("is named beside the component that exited", () => {
-    expect(exitedComponents([{ component: "kube-controller-manager", pid: 1 }], () => false, () => "Unable to get any supported resources from server")).toEqual([
+    expect(exitedComponents([{ component: "kube-controller-manager", pid: 1, startTicks: "1" }], () => false, () => "Unable to get any supported resources from server")).toEqual([
       "its kube-controller-manager exited (its log: Unable to get any supported resources from server)",
     ]);
   });

@@ -2,15 +2,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { PROVIDERS } from "../contracts.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import type { Toolchain } from "../toolchain/build.ts";
 import { createKubeClient, type KubeClient } from "../kube/client.ts";
 import { waitForObject } from "../kube/watch.ts";
 import { runChecked, runCommand } from "../process/command.ts";
 import type { SlotPool } from "../process/host-slots.ts";
-import { isAlive, processStartTicks, terminate } from "../process/liveness.ts";
+import { identify, stillRunning, terminate, type ProcessIdentity } from "../process/liveness.ts";
 import { reservePorts, type PortReservation } from "../process/ports.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
-import { MANAGED_BY, type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
+import { type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
 export interface KwokProviderDeps {
@@ -60,11 +62,8 @@ export function kwokctlConfiguration(ports: number[]): string {
   });
 }
 
-export interface ComponentProcess {
+export interface ComponentProcess extends ProcessIdentity {
   component: string;
-  pid: number;
-  /** The process's start time (processStartTicks): with the pid, it names one process even after pid reuse. */
-  ticks?: string;
 }
 
 /** What is wrong with a running control plane: each component whose process is gone, with its last error if its log has one. */
@@ -91,8 +90,6 @@ export function lastKlogError(log: string): string | undefined {
 /** How long a new control plane may take to run its controllers (a busy host starts them slowly). */
 const SETTLE_TIMEOUT_MS = 90_000;
 
-const stillRunning = (p: ComponentProcess) => isAlive(p.pid) && processStartTicks(p.pid) === p.ticks;
-
 export function newClusterName(): string {
   return `lg-${randomBytes(4).toString("hex")}`;
 }
@@ -113,7 +110,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     const files = await readdir(dir).catch(() => [] as string[]);
     // A process's pid file can vanish between readdir and readFile (kwokctl removing it).
     const pids = await Promise.all(files.map(async (f) => ({ component: f.replace(/\.pid$/, ""), pid: Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim()) })));
-    return pids.filter((p) => Number.isInteger(p.pid) && p.pid > 0).map((p) => ({ ...p, ticks: processStartTicks(p.pid) }));
+    return pids.filter((p) => Number.isInteger(p.pid) && p.pid > 0).map((p) => ({ component: p.component, ...identify(p.pid) }));
   }
 
   function lastErrorOf(name: string, component: string): string | undefined {
@@ -183,7 +180,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
 
   return {
     name: "kwok",
-    operatorMode: "host",
+    operatorMode: PROVIDERS.kwok.operatorMode,
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -211,7 +208,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
       kubeconfigPath: join(clusterDir(name), "kubeconfig.yaml"),
       createdAt: new Date().toISOString(),
       owner: currentOwner(),
-      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, ...options.labels },
+      labels: { ...MANAGED_BY_LABELS, ...options.labels },
     };
     // Written first, so a crash during creation still leaves a findable orphan.
     await records.save(record);

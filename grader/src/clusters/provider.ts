@@ -1,10 +1,6 @@
 import { z } from "zod";
-
-export const ProviderNameSchema = z.enum(["kwok", "kind", "kubeconfig"]);
-export type ProviderName = z.infer<typeof ProviderNameSchema>;
-
-/** Labels every cluster carries, so orphans can be found by who made them and for what. */
-export const MANAGED_BY = "labgrader";
+import { ProviderNameSchema, type OperatorMode, type ProviderName } from "../contracts.ts";
+import { ProcessIdentitySchema } from "../process/liveness.ts";
 
 export const ClusterRecordSchema = z.object({
   name: z.string(),
@@ -12,7 +8,7 @@ export const ClusterRecordSchema = z.object({
   kubeconfigPath: z.string(),
   createdAt: z.string(),
   /** The process that created the cluster; a cluster whose owner is gone is an orphan. */
-  owner: z.object({ pid: z.number(), host: z.string(), startTicks: z.string() }),
+  owner: ProcessIdentitySchema.extend({ host: z.string() }),
   labels: z.record(z.string(), z.string()),
 });
 export type ClusterRecord = z.infer<typeof ClusterRecordSchema>;
@@ -36,14 +32,9 @@ export interface CreateClusterOptions {
   labels?: Record<string, string>;
 }
 
-/**
- * Where the operator under test runs: as a host process beside the cluster, as `make run` does
- * (kwok has no kubelets), or in the cluster from an image, as `make deploy` does (kind).
- */
-export type OperatorMode = "host" | "in-cluster";
-
 export interface ClusterProvider {
   readonly name: ProviderName;
+  /** Declared once per provider, in contracts.ts's PROVIDERS. */
   readonly operatorMode: OperatorMode;
   create(options?: CreateClusterOptions): Promise<Cluster>;
   list(): Promise<ClusterRecord[]>;

@@ -2,17 +2,17 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { withFileLock } from "../process/file-lock.ts";
-import { processStartTicks } from "../process/liveness.ts";
+import { ownIdentity, stillRunning } from "../process/liveness.ts";
 import { ClusterRecordSchema, type ClusterRecord } from "./provider.ts";
 
 export function currentOwner(): ClusterRecord["owner"] {
-  return { pid: process.pid, host: hostname(), startTicks: processStartTicks(process.pid) ?? "" };
+  return { ...ownIdentity(), host: hostname() };
 }
 
 export function ownerAlive(owner: ClusterRecord["owner"]): boolean {
   if (!owner.host) return false; // no record of an owner: nobody will clean it up
   if (owner.host !== hostname()) return true; // another host's process: not ours to judge
-  return processStartTicks(owner.pid) === owner.startTicks;
+  return stillRunning(owner);
 }
 
 /** A cluster found on disk or in Docker without a record: nobody owns it, so the reaper may take it. */

@@ -6,7 +6,8 @@ import { createKindProvider } from "./kind.ts";
 import { prepareKind } from "./kind-setup.ts";
 import { createKubeconfigProvider } from "./kubeconfig.ts";
 import { createKwokProvider } from "./kwok.ts";
-import type { ClusterProvider, ProviderName } from "./provider.ts";
+import type { ProviderName } from "../contracts.ts";
+import type { ClusterProvider } from "./provider.ts";
 
 export interface ProviderDeps {
   config: GraderConfig;
@@ -38,9 +39,15 @@ export interface PreparedProvider {
  * cached archive, or built when `build` is true), kind and kubectl. kwok's toolchain is already in deps.
  */
 export async function prepareProvider(name: ProviderName, deps: ProviderDeps, build: boolean): Promise<PreparedProvider> {
-  if (name !== "kind") return { provider: createProvider(name, deps) };
-  const tools = await prepareKind({ cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage }, build);
-  return { provider: kindProvider(tools.kind, deps), kubectl: tools.kubectl };
+  switch (name) {
+    case "kind": {
+      const tools = await prepareKind({ cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage }, build);
+      return { provider: kindProvider(tools.kind, deps), kubectl: tools.kubectl };
+    }
+    case "kwok":
+    case "kubeconfig":
+      return { provider: createProvider(name, deps) };
+  }
 }
 
 function kindProvider(kind: string, deps: ProviderDeps): ClusterProvider {

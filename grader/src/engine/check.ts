@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ObjectSelector } from "./params.ts";
 import type { KubeObject, ProbeResult, Trace, TraceEntry } from "./trace.ts";
 
 /** One row of a failed check's timeline: what an object looked like, and when. */
@@ -55,10 +56,24 @@ export interface CheckContext {
   probe?: ProbeResult;
 }
 
-/** Every check type has this shape: a params schema and a pure evaluation over the trace. */
-export interface CheckType<P> {
-  type: string;
+/** Every check type has this shape: a params schema and a pure evaluation over the trace, with what the runner and linter must know of it. */
+export interface CheckType<P, T extends string = string> {
+  type: T;
   ParamsSchema: z.ZodType<P>;
+  /** Judged against the cluster's API (CRDs, admission, RBAC) rather than a scenario's objects. */
+  clusterLevel: boolean;
+  /** The objects the check reads, so the linter can tell whether the recorder watches their kinds. */
+  objects?: (params: P) => ObjectSelector[];
+  /**
+   * The check passes because something did not happen (never, quiet): a gap in the record of its
+   * objects' kinds during its window makes a pass unprovable.
+   */
+  passesByAbsence?: boolean;
   probe?: (params: P) => ProbeRequest;
   evaluate: (params: P, ctx: CheckContext) => Verdict;
+}
+
+/** Declares a check type; its name keeps its literal type, which the lab schema's union is keyed by. */
+export function defineCheck<P, const T extends string>(check: CheckType<P, T>): CheckType<P, T> {
+  return check;
 }

@@ -1,17 +1,7 @@
 import { z } from "zod";
-import * as admission from "./checks/admission.ts";
-import * as condition from "./checks/condition.ts";
-import * as crd from "./checks/crd.ts";
-import * as deleted from "./checks/deleted.ts";
-import * as events from "./checks/events.ts";
-import * as expectCheck from "./checks/expect.ts";
-import * as logs from "./checks/logs.ts";
-import * as never from "./checks/never.ts";
-import * as quiet from "./checks/quiet.ts";
-import * as rbac from "./checks/rbac.ts";
-import * as sequence from "./checks/sequence.ts";
 import { WaitsForSchema } from "./causes.ts";
 import { DurationSchema } from "./params.ts";
+import { CHECK_TYPES } from "./registry.ts";
 
 const IdSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "an id is kebab-case, e.g. backup-crd-installed");
 
@@ -112,20 +102,16 @@ function checkOf<T extends string, P extends z.ZodType>(type: T, params: P) {
   });
 }
 
+/** A check of each registered type, its `params` that type's schema. */
+type CheckSchemas<Types extends readonly { type: string; ParamsSchema: z.ZodType }[]> = {
+  -readonly [K in keyof Types]: ReturnType<typeof checkOf<Types[K]["type"], Types[K]["ParamsSchema"]>>;
+};
+
 /** One graded check. */
-export const CheckSpecSchema = z.discriminatedUnion("type", [
-  checkOf("crd", crd.ParamsSchema),
-  checkOf("admission", admission.ParamsSchema),
-  checkOf("rbac", rbac.ParamsSchema),
-  checkOf("expect", expectCheck.ParamsSchema),
-  checkOf("condition", condition.ParamsSchema),
-  checkOf("sequence", sequence.ParamsSchema),
-  checkOf("never", never.ParamsSchema),
-  checkOf("quiet", quiet.ParamsSchema),
-  checkOf("deleted", deleted.ParamsSchema),
-  checkOf("logs", logs.ParamsSchema),
-  checkOf("events", events.ParamsSchema),
-]);
+export const CheckSpecSchema = z.discriminatedUnion(
+  "type",
+  CHECK_TYPES.map((check) => checkOf(check.type, check.ParamsSchema)) as CheckSchemas<typeof CHECK_TYPES>,
+);
 export type CheckSpec = z.infer<typeof CheckSpecSchema>;
 
 /** An object a step acts on, by kind (declared in `resources`) and name. */

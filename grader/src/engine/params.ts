@@ -21,6 +21,9 @@ export const AliasSchema = z
 export const BindSchema = z.record(AliasSchema, ObjectSelectorSchema);
 export type Bind = z.infer<typeof BindSchema>;
 
+/** The objects a check about one object reads: that object and those its expressions bind. */
+export const subjectObjects = (params: { object: ObjectSelector; bind?: Bind }): ObjectSelector[] => [params.object, ...Object.values(params.bind ?? {})];
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 
 /** A duration as written in a lab: "500ms", "30s", "2m". */

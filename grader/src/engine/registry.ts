@@ -13,7 +13,7 @@ import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
 import { formatMs } from "./evidence.ts";
 import { lastActivityIn, lastChangeOf, platformAtWorkIn } from "./objects.ts";
-import type { Bind, ObjectSelector } from "./params.ts";
+import type { ObjectSelector } from "./params.ts";
 import type { Trace, TraceGap } from "./trace.ts";
 
 /** A check type with its parameters' type erased: params are parsed by its own schema on the way in. */
@@ -28,17 +28,8 @@ export interface RegisteredCheckType {
   evaluate: (params: unknown, ctx: CheckContext) => Verdict;
 }
 
-interface Registration<P> {
-  clusterLevel: boolean;
-  objects?: (params: P) => ObjectSelector[];
-  /**
-   * The check passes because something did not happen (never, quiet): a gap in the record of its
-   * objects' kinds during its window makes a pass unprovable.
-   */
-  passesByAbsence?: boolean;
-}
-
-function register<P>(check: CheckType<P>, { clusterLevel, objects, passesByAbsence = false }: Registration<P>): RegisteredCheckType {
+function register<P>(check: CheckType<P>): RegisteredCheckType {
+  const { clusterLevel, objects, passesByAbsence = false } = check;
   // Params are parsed once per params object: the runner evaluates the same check many times.
   const parsed = new WeakMap<object, P>();
   const parse = (raw: unknown): P => {
@@ -75,24 +66,26 @@ function gapDuring(trace: Trace, kinds: Set<string>, from: number, to: number): 
   return (trace.gaps ?? []).find((g) => kinds.has(g.kind) && g.to >= from && g.from <= to);
 }
 
-const subject = (params: { object: ObjectSelector; bind?: Bind }) => [params.object, ...Object.values(params.bind ?? {})];
+/** Every check type, each declared once in its own module; the lab schema's union of checks follows this order. */
+export const CHECK_TYPES = [
+  crdCheck,
+  admissionCheck,
+  rbacCheck,
+  expectCheck,
+  conditionCheck,
+  sequenceCheck,
+  neverCheck,
+  quietCheck,
+  deletedCheck,
+  logsCheck,
+  eventsCheck,
+] as const;
 
-export const checkTypes = {
-  crd: register(crdCheck, { clusterLevel: true, objects: (p) => [{ kind: "CustomResourceDefinition", name: p.name }] }),
-  admission: register(admissionCheck, { clusterLevel: true }),
-  rbac: register(rbacCheck, { clusterLevel: true }),
-  expect: register(expectCheck, { clusterLevel: false, objects: subject }),
-  condition: register(conditionCheck, { clusterLevel: false, objects: subject }),
-  sequence: register(sequenceCheck, { clusterLevel: false, objects: subject }),
-  never: register(neverCheck, { clusterLevel: false, objects: subject, passesByAbsence: true }),
-  quiet: register(quietCheck, { clusterLevel: false, objects: subject, passesByAbsence: true }),
-  deleted: register(deletedCheck, { clusterLevel: false, objects: (p) => p.objects }),
-  logs: register(logsCheck, { clusterLevel: false }),
-  // Events are recorded whatever they are about: their subject need not be a watched kind.
-  events: register(eventsCheck, { clusterLevel: false }),
-} as const satisfies Record<string, RegisteredCheckType>;
+export type CheckTypeName = (typeof CHECK_TYPES)[number]["type"];
 
-export type CheckTypeName = keyof typeof checkTypes;
+export const checkTypes: Readonly<Record<CheckTypeName, RegisteredCheckType>> = Object.fromEntries(
+  CHECK_TYPES.map((check) => [check.type, register(check as CheckType<unknown>)]),
+) as Record<CheckTypeName, RegisteredCheckType>;
 
 /** What evaluating a check needs: its type and params, and how long it waits on a record that stands still. */
 export interface CheckCall {

@@ -1,4 +1,5 @@
 import Handlebars from "handlebars";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import { WaitsForSchema, type WaitsFor } from "./causes.ts";
 import type { CheckSpec, Lab, Resource, Scenario } from "./lab.ts";
 import { resourceByKind, stepCheckIds } from "./lab.ts";
@@ -66,7 +67,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 /** Lines up a fixture object for the scenario: its namespace (for namespaced kinds) and labgrader's labels. */
 function placed(object: KubeObject, resource: Resource | undefined, vars: TemplateVars): KubeObject {
-  const labels: Record<string, string> = { ...object.metadata.labels, "app.kubernetes.io/managed-by": "labgrader" };
+  const labels: Record<string, string> = { ...object.metadata.labels, ...MANAGED_BY_LABELS };
   if (vars.attempt && LABEL_VALUE.test(vars.attempt)) labels["labgrader.io/attempt"] = vars.attempt;
   const metadata = { ...object.metadata, labels };
   if (resource?.namespaced !== false && !metadata.namespace && vars.namespace) metadata.namespace = vars.namespace;

@@ -3,6 +3,7 @@ import type { RenderedCheck, RenderedScenario, RenderedStep } from "../engine/re
 import type { KubeObject, ProbeResult } from "../engine/trace.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
 import type { Recorder } from "../kube/recorder.ts";
+import { LearnerFault, PlatformFault } from "../errors.ts";
 import { liveCheck, type LiveVerdict } from "./live-check.ts";
 
 export interface ScenarioDeps {
@@ -18,15 +19,6 @@ export interface ScenarioDeps {
   probe: (check: RenderedCheck) => Promise<ProbeResult | undefined>;
   /** Called the moment each check is decided. */
   onVerdict: (check: RenderedCheck, verdict: LiveVerdict, scenario: string) => void;
-}
-
-/** A step that could not be carried out: the learner's fault (the API refused the object) or ours. */
-class StepError extends Error {
-  readonly learnerFault: boolean;
-  constructor(message: string, learnerFault: boolean, options?: ErrorOptions) {
-    super(message, options);
-    this.learnerFault = learnerFault;
-  }
 }
 
 function describeStep(step: RenderedStep): string {
@@ -76,7 +68,9 @@ async function act(step: RenderedStep, namespace: string, deps: ScenarioDeps): P
     // Read your writes: the checks that follow must see what this step did.
     for (const object of written) await deps.recorder.caughtUp(object, CATCH_UP_MS);
   } catch (e) {
-    throw new StepError(`${describeStep(step)} failed: ${e instanceof Error ? e.message : String(e)}`, isLearnerFault(e), { cause: e });
+    // A step that could not be carried out: the learner's fault (the API refused the object) or ours.
+    const message = `${describeStep(step)} failed: ${e instanceof Error ? e.message : String(e)}`;
+    throw isLearnerFault(e) ? new LearnerFault(message, { cause: e }) : new PlatformFault(message, { cause: e });
   }
 }
 
@@ -114,9 +108,9 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
         try {
           await act(step, scenario.namespace, deps);
         } catch (e) {
-          const error = e instanceof StepError ? e : new StepError(String(e), false);
+          const reason = e instanceof LearnerFault || e instanceof PlatformFault ? e.message : String(e);
           for (const check of remaining(index + 1)) {
-            deps.onVerdict(check, error.learnerFault ? { status: "aborted", reason: error.message, decidedAt: clock() } : { status: "error", reason: error.message, decidedAt: clock() }, scenario.id);
+            deps.onVerdict(check, e instanceof LearnerFault ? { status: "aborted", reason, decidedAt: clock() } : { status: "error", reason, decidedAt: clock() }, scenario.id);
           }
           return;
         }

@@ -7,7 +7,7 @@ import { createSlotPool, type SlotWait } from "./host-slots.ts";
 import { formatOwner } from "./owned-locks.ts";
 
 const poolDir = () => mkdtempSync(join(tmpdir(), "slots-"));
-const dead = { pid: 2 ** 22 + 17, startTime: "1" };
+const dead = { pid: 2 ** 22 + 17, startTicks: "1" };
 
 /** Resolves once `predicate` holds, looking again every few milliseconds (bounded). */
 async function until(predicate: () => boolean | Promise<boolean>, what: string): Promise<void> {

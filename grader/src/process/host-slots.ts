@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createLock, currentOwner, formatOwner, ownerAlive, parseNote, parseOwner, readLock, reapLock, removeAbandonedReaping, removeLock } from "./owned-locks.ts";
+import { ownIdentity } from "./liveness.ts";
+import { createLock, formatOwner, ownerAlive, parseNote, parseOwner, readLock, reapLock, removeAbandonedReaping, removeLock } from "./owned-locks.ts";
 
 /**
  * A counting semaphore shared by every process on this host that uses the same folder: workers,
@@ -94,7 +95,7 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
   async function enqueue(label: string): Promise<string> {
     const name = ticketName();
     const draft = join(queueDir, `.${name}`);
-    await writeFile(draft, formatOwner(currentOwner(), label), { mode: 0o600 });
+    await writeFile(draft, formatOwner(ownIdentity(), label), { mode: 0o600 });
     await rename(draft, join(queueDir, name));
     return name;
   }
@@ -108,7 +109,7 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
     // Only as many waiters as there are free slots may take one, oldest ticket first.
     if (ahead >= 0 && ahead < free.length) {
       for (const slot of free) {
-        if (await createLock(join(heldDir, slot), formatOwner(currentOwner(), label))) return { slot };
+        if (await createLock(join(heldDir, slot), formatOwner(ownIdentity(), label))) return { slot };
       }
     }
     return { wait: { ahead: Math.max(0, ahead), held: held.length, size: options.size } };

@@ -1,30 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readdir, readFile, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { processStartTicks } from "./liveness.ts";
+import { stillRunning, type ProcessIdentity } from "./liveness.ts";
 
-/**
- * Lock files that name their owner: the pid and its start time (clock ticks since boot, field 22
- * of /proc/<pid>/stat), so that a recycled pid is not mistaken for the owner. Several processes on
- * one host share them (sandbox uids, grading slots); a lock whose owner died is taken back.
- */
-export interface LockOwner {
-  pid: number;
-  startTime: string;
-}
-
-export function currentOwner(): LockOwner {
-  return { pid: process.pid, startTime: processStartTicks(process.pid) ?? "0" };
-}
+// Lock files that name their owner as a ProcessIdentity (pid and start time), so that a recycled
+// pid is not mistaken for the owner. Several processes on one host share them (sandbox uids,
+// grading slots); a lock whose owner died is taken back.
 
 /** The owner on the first line; an optional note (what the lock is held for) on the second. */
-export function formatOwner(owner: LockOwner, note?: string): string {
-  return `${owner.pid} ${owner.startTime}\n${note ? `${note.replaceAll("\n", " ")}\n` : ""}`;
+export function formatOwner(owner: ProcessIdentity, note?: string): string {
+  return `${owner.pid} ${owner.startTicks}\n${note ? `${note.replaceAll("\n", " ")}\n` : ""}`;
 }
 
-export function parseOwner(text: string): LockOwner | undefined {
+export function parseOwner(text: string): ProcessIdentity | undefined {
   const match = /^(\d+) (\d+)(?:\n|$)/.exec(text);
-  return match ? { pid: Number(match[1]), startTime: match[2]! } : undefined;
+  return match ? { pid: Number(match[1]), startTicks: match[2]! } : undefined;
 }
 
 export function parseNote(text: string): string {
@@ -32,8 +22,8 @@ export function parseNote(text: string): string {
 }
 
 /** A lock whose text does not parse was cut short by a crash while it was written: its owner is gone. */
-export function ownerAlive(owner: LockOwner | undefined, startTimeOf: (pid: number) => string | undefined = processStartTicks): boolean {
-  return owner !== undefined && startTimeOf(owner.pid) === owner.startTime;
+export function ownerAlive(owner: ProcessIdentity | undefined): boolean {
+  return owner !== undefined && stillRunning(owner);
 }
 
 export async function readLock(path: string): Promise<string> {

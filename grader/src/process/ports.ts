@@ -2,7 +2,8 @@ import { randomInt } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createLock, currentOwner, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeLock } from "./owned-locks.ts";
+import { ownIdentity } from "./liveness.ts";
+import { createLock, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeLock } from "./owned-locks.ts";
 
 /** A TCP port nobody listens on right now (the kernel's choice), for a server we are about to start. */
 export async function freePort(): Promise<number> {
@@ -55,8 +56,8 @@ export async function reservePorts(dir: string, count: number, note: string): Pr
       if (tries > 1_000) throw new Error(`found no ${count} free ports between ${RANGE.first} and ${RANGE.last}`);
       const port = randomInt(RANGE.first, RANGE.last + 1);
       const lock = join(dir, String(port));
-      let taken = await createLock(lock, formatOwner(currentOwner(), note));
-      if (!taken && !ownerAlive(parseOwner(await readLock(lock))) && (await reapLock(lock))) taken = await createLock(lock, formatOwner(currentOwner(), note));
+      let taken = await createLock(lock, formatOwner(ownIdentity(), note));
+      if (!taken && !ownerAlive(parseOwner(await readLock(lock))) && (await reapLock(lock))) taken = await createLock(lock, formatOwner(ownIdentity(), note));
       if (!taken) continue;
       if (await bindable(port)) ports.push(port);
       else await removeLock(lock);

@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { MANAGED_BY_LABELS } from "../labels.ts";
 import { PolicyRulesSchema, reviewRole, type PolicyRule } from "./role-review.ts";
 
 /** Names `make deploy` gives the course's operator (namePrefix postgres-operator-, namespace postgres-operator-system). */
@@ -9,7 +10,7 @@ export const OPERATOR_NAMESPACE = "postgres-operator-system";
 export const OPERATOR_SERVICE_ACCOUNT = "postgres-operator-controller-manager";
 export const OPERATOR_ROLE = "postgres-operator-manager-role";
 
-const labels = { "app.kubernetes.io/managed-by": "labgrader" };
+const labels = MANAGED_BY_LABELS;
 
 export interface OperatorIdentity {
   namespace: string;

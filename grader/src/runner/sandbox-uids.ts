@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createLock, currentOwner, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeAbandonedReaping as removeReaping, removeLock } from "../process/owned-locks.ts";
+import { ownIdentity } from "../process/liveness.ts";
+import { createLock, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeAbandonedReaping as removeReaping, removeLock } from "../process/owned-locks.ts";
 
-export { currentOwner, formatOwner, ownerAlive, parseOwner } from "../process/owned-locks.ts";
+export { formatOwner, ownerAlive, parseOwner } from "../process/owned-locks.ts";
 
 export const lockDir = (root: string) => join(root, "locks");
 const lockFile = (root: string, uid: number) => join(lockDir(root), String(uid));
@@ -25,7 +26,7 @@ export function candidateUids(first: number, last: number, offset: number): numb
 }
 
 /** Takes a uid's lock for its owner; false when another owner holds it. */
-export async function lockUid(root: string, uid: number, owner = currentOwner()): Promise<boolean> {
+export async function lockUid(root: string, uid: number, owner = ownIdentity()): Promise<boolean> {
   return createLock(lockFile(root, uid), formatOwner(owner));
 }
 
@@ -38,7 +39,7 @@ export interface UidRange {
  * Allocates a uid no other live process on this host holds, by creating its lock file exclusively.
  * A lock left by a dead owner is reused once cleanUp has removed what that owner left behind.
  */
-export async function allocateUid(root: string, range: UidRange, cleanUp: (uid: number) => Promise<void>, owner = currentOwner()): Promise<number> {
+export async function allocateUid(root: string, range: UidRange, cleanUp: (uid: number) => Promise<void>, owner = ownIdentity()): Promise<number> {
   await prepareLockDir(root);
   const offset = (owner.pid * 7919 + Date.now()) % (range.last - range.first + 1);
   for (const uid of candidateUids(range.first, range.last, offset)) {

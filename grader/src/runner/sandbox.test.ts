@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deletionsFor, firewallRules } from "./sandbox-firewall.ts";
 import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
-import { allocateUid, candidateUids, claimUidRange, currentOwner, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
+import { ownIdentity } from "../process/liveness.ts";
+import { allocateUid, candidateUids, claimUidRange, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
 
 const root = () => mkdtempSync(join(tmpdir(), "labgrader-sandbox-unit-"));
-const dead = { pid: 2 ** 22 + 17, startTime: "1" };
+const dead = { pid: 2 ** 22 + 17, startTicks: "1" };
 
 describe("sandbox uids", () => {
   it("tries every uid of the range once, starting at the offset", () => {
@@ -17,7 +18,7 @@ describe("sandbox uids", () => {
   });
 
   it.each([
-    { text: "123 456\n", owner: { pid: 123, startTime: "456" } },
+    { text: "123 456\n", owner: { pid: 123, startTicks: "456" } },
     { text: "", owner: undefined },
     { text: "123", owner: undefined },
   ])("reads the lock text $text", ({ text, owner }) => {
@@ -25,9 +26,9 @@ describe("sandbox uids", () => {
   });
 
   it("takes an owner for alive only when its pid runs with the same start time", () => {
-    const self = currentOwner();
+    const self = ownIdentity();
     expect(ownerAlive(self)).toBe(true);
-    expect(ownerAlive({ ...self, startTime: `${self.startTime}1` })).toBe(false);
+    expect(ownerAlive({ ...self, startTicks: `${self.startTicks}1` })).toBe(false);
     expect(ownerAlive(dead)).toBe(false);
     expect(ownerAlive(undefined)).toBe(false);
   });
@@ -38,7 +39,7 @@ describe("sandbox uids", () => {
     const second = await allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined);
     expect(new Set([first, second])).toEqual(new Set([5000, 5001]));
     await expect(allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined)).rejects.toThrow("every sandbox uid from 5000 to 5001 is in use");
-    expect(readFileSync(join(lockDir(dir), String(first)), "utf8")).toBe(formatOwner(currentOwner()));
+    expect(readFileSync(join(lockDir(dir), String(first)), "utf8")).toBe(formatOwner(ownIdentity()));
     await releaseUid(dir, first);
     expect(await allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined)).toBe(first);
   });
@@ -48,7 +49,7 @@ describe("sandbox uids", () => {
     await allocateUid(dir, { first: 5000, last: 5000 }, async () => undefined);
     await releaseUid(dir, 5000);
     writeFileSync(join(lockDir(dir), "5000"), formatOwner(dead));
-    writeFileSync(join(lockDir(dir), "5001"), formatOwner(currentOwner()));
+    writeFileSync(join(lockDir(dir), "5001"), formatOwner(ownIdentity()));
     expect(await staleUids(dir)).toEqual([5000]);
     const cleaned: number[] = [];
     const uid = await allocateUid(dir, { first: 5000, last: 5001 }, async (u) => void cleaned.push(u));

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { GradeJobSchema, type CheckResult, type GradeProgress, type GradeResult } from "../../../grader/src/contracts.ts";
+import { GradeJobSchema, requiredPoints, type CheckResult, type GradeProgress, type GradeResult } from "../../../grader/src/contracts.ts";
 import { enterPhase, finishAttempt, noteLearnerBusy, recordCheck, startRun, type FinalResult, type LearnerBusy } from "../db/attempts.ts";
 import { capJson, capText, getBlob, putBlob } from "../db/blobs.ts";
 import type { Db } from "../db/connect.ts";
@@ -9,7 +9,7 @@ import { appendEvent, type EventSink, type StoredEvent } from "../db/events.ts";
 import { getSubmission } from "../db/submissions.ts";
 import { ArchiveRejected, extractProject } from "../uploads/archive.ts";
 import { checkProjectLayout } from "../uploads/project-layout.ts";
-import { messageChain } from "../../../grader/src/errors.ts";
+import { messageChain, PlatformFault } from "../../../grader/src/errors.ts";
 import { gradeOperator, type GradeOptions } from "../../../grader/src/grading/grade.ts";
 import { REFERENCE_OPERATOR_DIR } from "../../../grader/src/runner/reference.ts";
 import type { OperatorSource } from "../../../grader/src/runner/source.ts";
@@ -44,9 +44,6 @@ export interface GradeAttemptDeps {
   log: (line: string) => void;
 }
 
-/** The grade ended on a platform fault; BullMQ retries it with backoff (the learner loses nothing). */
-export class PlatformFault extends Error {}
-
 async function publishAll(publish: EventSink, events: (StoredEvent | undefined)[] | undefined) {
   for (const e of events ?? []) if (e) await publish(e);
 }
@@ -79,8 +76,7 @@ function rejectedResult(loaded: LoadedLab, reason: string): FinalResult {
     check: { id: c.id, task: c.task, title: c.title, required: c.severity === "required", points: c.points, status: "failed" as const, message: reason, hint: c.hint, decidedAtMs: 0 },
     evidenceSha256: null,
   }));
-  const required = checks.filter((c) => c.check.required);
-  return { status: "graded", score: 0, maxScore: required.reduce((s, c) => s + c.check.points, 0), findings: [reason], checks };
+  return { status: "graded", score: 0, maxScore: requiredPoints(checks.map((c) => c.check)), findings: [reason], checks };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/connect.ts";
 import { upsertLab } from "../db/labs.ts";
+import { requiredPoints } from "../../../grader/src/contracts.ts";
 import type { Lab } from "../../../grader/src/engine/lab.ts";
 import { listLabs, loadLab, readLabSource } from "../../../grader/src/labs/load.ts";
 
@@ -31,7 +32,7 @@ export async function syncLabs(db: Db, labsDir: string): Promise<Map<string, Loa
       summary: {
         tasks: lab.tasks.map((t) => ({ id: t.id, title: t.title })),
         checks,
-        maxScore: checks.filter((c) => c.required).reduce((sum, c) => sum + c.points, 0),
+        maxScore: requiredPoints(checks),
       },
     });
     labs.set(id, { lab, versionHash });

@@ -59,7 +59,7 @@ await mkdir(config.workDir, { recursive: true, mode: 0o700 });
 
 // Learners' managers always run sandboxed unless the operator of this worker says otherwise
 // (LABGRADER_SANDBOX=0, e.g. on a host without cgroup v1 or iptables): their code is not ours.
-const sandboxOff = ["0", "false", "no", "off"].includes((env.LABGRADER_SANDBOX ?? "").toLowerCase());
+const sandboxOff = grader.sandbox === false;
 // On kind the operator runs in a pod of its own (Pod Security, admission policies): there is no host process to confine.
 const confinement = sandboxOff ? undefined : sandboxSettings(grader, { protectedPaths: [config.workDir], seccomp: toolchain.binaries["labgrader-seccomp"] });
 const sandbox = provider.operatorMode === "host" ? confinement : undefined;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, ProbeRequest, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type ProbeRequest, type Verdict } from "../check.ts";
 import { celHolds, compileCel, refineCel } from "../cel.ts";
 import { emptyEvidence, evidenceOf, failed, passed, pending } from "../evidence.ts";
 import { RegexSchema, regexOf } from "../params.ts";
@@ -79,9 +79,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   return passed(`the API server accepted ${what}${params.expected ? `; ${params.expected}` : ""}`, result.at, evidenceOf(objects, []));
 }
 
-export const admissionCheck: CheckType<Params> = {
+export const admissionCheck = defineCheck({
   type: "admission",
   ParamsSchema,
+  clusterLevel: true,
   probe,
   evaluate,
-};
+});

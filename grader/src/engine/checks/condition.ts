@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { conditionsOf, type ConditionLike } from "../cel.ts";
 import { currentState, evidenceOf, failed, formatMs, passed, pending } from "../evidence.ts";
 import { describeSelector, historyOf, lastEntry, windowed } from "../objects.ts";
-import { ObjectSelectorSchema, RegexSchema, regexOf } from "../params.ts";
+import { ObjectSelectorSchema, RegexSchema, regexOf, subjectObjects } from "../params.ts";
 import type { KubeObject } from "../trace.ts";
 
 /** Shorthand for "status.conditions has this condition" becoming true within the timeout. */
@@ -62,8 +62,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const conditionCheck: CheckType<Params> = {
+export const conditionCheck = defineCheck({
   type: "condition",
   ParamsSchema,
+  clusterLevel: false,
+  objects: subjectObjects,
   evaluate,
-};
+});

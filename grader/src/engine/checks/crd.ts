@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { isRecord } from "../cel.ts";
 import { evidenceOf, failed, passed, pending } from "../evidence.ts";
 import { historyOf, lastEntry } from "../objects.ts";
@@ -121,8 +121,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const crdCheck: CheckType<Params> = {
+export const crdCheck = defineCheck({
   type: "crd",
   ParamsSchema,
+  clusterLevel: true,
+  objects: (p) => [{ kind: "CustomResourceDefinition", name: p.name }],
   evaluate,
-};
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { evidenceOf, failed, passed, pending, summarize } from "../evidence.ts";
 import { describeSelector, historyOf, lastEntry } from "../objects.ts";
 import { ObjectSelectorSchema, type ObjectSelector } from "../params.ts";
@@ -95,8 +95,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const deletedCheck: CheckType<Params> = {
+export const deletedCheck = defineCheck({
   type: "deleted",
   ParamsSchema,
+  clusterLevel: false,
+  objects: (p) => p.objects,
   evaluate,
-};
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Evidence, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Evidence, type Verdict } from "../check.ts";
 import { failed, passed, pending } from "../evidence.ts";
 import { describeSelector } from "../objects.ts";
 import { ObjectSelectorSchema, RegexSchema, regexOf } from "../params.ts";
@@ -74,8 +74,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const eventsCheck: CheckType<Params> = {
+export const eventsCheck = defineCheck({
   type: "events",
   ParamsSchema,
+  // No objects: Events are recorded whatever they are about, so their subject need not be a watched kind.
+  clusterLevel: false,
   evaluate,
-};
+});

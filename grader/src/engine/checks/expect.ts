@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { celHolds, compileCel, refineCel } from "../cel.ts";
 import { currentState, evidenceOf, failed, formatMs, passed, pending } from "../evidence.ts";
 import {
@@ -14,7 +14,7 @@ import {
   stateAt,
   variablesAt,
 } from "../objects.ts";
-import { BindSchema, ObjectSelectorSchema } from "../params.ts";
+import { BindSchema, ObjectSelectorSchema, subjectObjects } from "../params.ts";
 
 /** A CEL predicate over one object becomes true within the check's timeout. */
 export const ParamsSchema = z
@@ -62,8 +62,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const expectCheck: CheckType<Params> = {
+export const expectCheck = defineCheck({
   type: "expect",
   ParamsSchema,
+  clusterLevel: false,
+  objects: subjectObjects,
   evaluate,
-};
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { emptyEvidence, failed, formatMs, passed, pending } from "../evidence.ts";
 import { RegexSchema, regexOf } from "../params.ts";
 import type { LogLine } from "../trace.ts";
@@ -66,8 +66,9 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const logsCheck: CheckType<Params> = {
+export const logsCheck = defineCheck({
   type: "logs",
   ParamsSchema,
+  clusterLevel: false,
   evaluate,
-};
+});

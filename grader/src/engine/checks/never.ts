@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { celHolds, compileCel, refineCel } from "../cel.ts";
 import { evidenceOf, failed, passed, pending, summarize } from "../evidence.ts";
 import {
@@ -15,7 +15,7 @@ import {
   windowed,
   type Point,
 } from "../objects.ts";
-import { AliasSchema, BindSchema, ObjectSelectorSchema, type Bind } from "../params.ts";
+import { AliasSchema, BindSchema, ObjectSelectorSchema, subjectObjects, type Bind } from "../params.ts";
 
 /**
  * A CEL predicate is never true for any version of the object during the window. Each version
@@ -122,8 +122,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   return passed(`${what} never reached: ${forbidden}`, closedAt ?? ctx.now, evidenceOf([current, ...boundObjectsAt(bound, END)], story));
 }
 
-export const neverCheck: CheckType<Params> = {
+export const neverCheck = defineCheck({
   type: "never",
   ParamsSchema,
+  clusterLevel: false,
+  objects: subjectObjects,
+  passesByAbsence: true,
   evaluate,
-};
+});

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { celHolds, compileCel, refineCel } from "../cel.ts";
 import { evidenceOf, failed, formatMs, passed, pending, summarize } from "../evidence.ts";
 import { describeSelector, historyOf, lastEntry } from "../objects.ts";
-import { DurationSchema, ObjectSelectorSchema, durationMs } from "../params.ts";
+import { DurationSchema, ObjectSelectorSchema, durationMs, subjectObjects } from "../params.ts";
 import type { TraceEntry } from "../trace.ts";
 
 /**
@@ -85,8 +85,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   );
 }
 
-export const quietCheck: CheckType<Params> = {
+export const quietCheck = defineCheck({
   type: "quiet",
   ParamsSchema,
+  clusterLevel: false,
+  objects: subjectObjects,
+  passesByAbsence: true,
   evaluate,
-};
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, ProbeRequest, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type ProbeRequest, type Verdict } from "../check.ts";
 import { emptyEvidence, failed, passed, pending } from "../evidence.ts";
 
 /** Whether the operator's ServiceAccount may do something, by SubjectAccessReview. */
@@ -61,9 +61,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const rbacCheck: CheckType<Params> = {
+export const rbacCheck = defineCheck({
   type: "rbac",
   ParamsSchema,
+  clusterLevel: true,
   probe,
   evaluate,
-};
+});

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { CheckContext, CheckType, Verdict } from "../check.ts";
+import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { celValueText, compileCel, refineCel } from "../cel.ts";
 import { evidenceOf, failed, passed, pending } from "../evidence.ts";
 import { describeSelector, historyOf, lastEntry } from "../objects.ts";
-import { ObjectSelectorSchema } from "../params.ts";
+import { ObjectSelectorSchema, subjectObjects } from "../params.ts";
 import type { TraceEntry } from "../trace.ts";
 
 /**
@@ -76,8 +76,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   });
 }
 
-export const sequenceCheck: CheckType<Params> = {
+export const sequenceCheck = defineCheck({
   type: "sequence",
   ParamsSchema,
+  clusterLevel: false,
+  objects: subjectObjects,
   evaluate,
-};
+});
