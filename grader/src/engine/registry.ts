@@ -131,7 +131,3 @@ export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
   if (final.status !== "failed") return final;
   return { ...final, message: `${final.message} (nothing it depends on, nor anything in its namespace, changed for ${formatMs(check.stuckAfterMs)}, so it stopped waiting)` };
 }
-
-export function isClusterLevel(type: string): boolean {
-  return checkTypeOf(type).clusterLevel;
-}

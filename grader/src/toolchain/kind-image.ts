@@ -245,8 +245,3 @@ export function needsRuncWrapper(procStatus: string): boolean {
   const hex = /^CapBnd:\s*([0-9a-f]+)$/im.exec(procStatus)?.[1];
   return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 24n)) === 0n;
 }
-
-/** Builds the pinned kind CLI if needed; returns its stable path for the kind cluster provider. */
-export async function ensureKind(opts: KindToolchainOptions, versions: Versions = loadVersions()): Promise<string> {
-  return (await ensureKindBinaries(versions, opts, true, ["kind"])).paths.kind;
-}

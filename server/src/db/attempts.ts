@@ -5,7 +5,6 @@ import { appendEvent, type StoredEvent } from "./events.ts";
 import { lockKey } from "./locks.ts";
 import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
 
-export const FINAL_STATUSES = ["graded", "not_gradable", "superseded"] as const;
 export const PHASES: AttemptPhase[] = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
 
 /** The column that records when an attempt (its latest run) entered each phase. */

@@ -9,4 +9,3 @@ export const JsonSubmissionSchema = z.union([
 
 export const AcceptedSchema = z.object({ submissionId: z.uuid(), attemptId: z.uuid(), superseded: z.array(z.uuid()) });
 
-export const SubmissionListQuerySchema = z.object({ user: z.coerce.number().int().optional() });
