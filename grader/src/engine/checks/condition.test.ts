@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
-import { condition, createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { describe } from "vitest";
+import { condition, kubeObject } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./condition.ts";
 
 const backup = (...conditions: Record<string, string>[]) =>
@@ -19,16 +19,7 @@ const withMessage = ParamsSchema.parse({
   messagePattern: "completed",
 });
 
-interface Case {
-  name: string;
-  params: typeof notFound;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  expected?: RegExp;
-  actual?: RegExp;
-}
+type Case = VerdictCase<typeof notFound>;
 
 const cases: Case[] = [
   {
@@ -77,15 +68,5 @@ const cases: Case[] = [
 ];
 
 describe("condition check", () => {
-  it.each(cases)("$name", ({ params, build, ctx, status, decidedAt, expected, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status !== "failed") return;
-    if (expected) expect(verdict.expected).toMatch(expected);
-    if (actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(row.params!, ctx));
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckContext } from "../check.ts";
 import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./deleted.ts";
 
 const FINALIZER = "database.example.com/finalizer";
@@ -18,14 +19,7 @@ const params = ParamsSchema.parse({
   ],
 });
 
-interface Case {
-  name: string;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  actual?: RegExp;
-}
+type Case = VerdictCase;
 
 const cases: Case[] = [
   {
@@ -63,15 +57,7 @@ const cases: Case[] = [
 ];
 
 describe("deleted check", () => {
-  it.each(cases)("$name", ({ build, ctx, status, decidedAt, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(params, ctx));
 });
 
 describe("deleted check following ownerReferences", () => {

@@ -1,7 +1,6 @@
-import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
+import { describe } from "vitest";
 import type { EventRecord } from "../trace.ts";
-import { createTraceBuilder, type TraceBuilder } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./events.ts";
 
 const params = ParamsSchema.parse({
@@ -21,13 +20,7 @@ const event = (overrides: Partial<Omit<EventRecord, "at">> = {}): Omit<EventReco
   ...overrides,
 });
 
-interface Case {
-  name: string;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  actual?: RegExp;
-}
+type Case = VerdictCase;
 
 const cases: Case[] = [
   { name: "passes on a core/v1 Event", build: (t) => t.at(5).event(event()), status: "passed" },
@@ -45,11 +38,5 @@ const cases: Case[] = [
 ];
 
 describe("events check", () => {
-  it.each(cases)("$name", ({ build, ctx, status, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(params, ctx));
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
-import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { kubeObject } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./expect.ts";
 
 const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
@@ -18,15 +18,7 @@ const completedWithReadyDb = ParamsSchema.parse({
   bind: { db: { kind: "Database", name: "orders" } },
 });
 
-interface Case {
-  name: string;
-  params: typeof ready;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  text?: RegExp;
-}
+type Case = VerdictCase<typeof ready>;
 
 const cases: Case[] = [
   {
@@ -93,15 +85,7 @@ const cases: Case[] = [
 ];
 
 describe("expect check", () => {
-  it.each(cases)("$name", ({ params, build, ctx, status, decidedAt, text }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending" || verdict.status === "undecidable") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (text) expect(`${verdict.message} | ${verdict.status === "failed" ? verdict.actual : ""}`).toMatch(text);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(row.params!, ctx));
 
   it.each([
     { expr: "self.status.phase ==", problem: /invalid CEL/ },

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
-import { createTraceBuilder, type TraceBuilder } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./logs.ts";
 
 const waiting = ParamsSchema.parse({ pattern: "waiting for backup", ignoreCase: true });
 const noForbidden = ParamsSchema.parse({ pattern: "is forbidden", absent: true });
 
-interface Case {
-  name: string;
-  params: typeof waiting;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  actual?: RegExp;
-}
+type Case = VerdictCase<typeof waiting>;
 
 const line = 'INFO Waiting for backup condition to be ready {"backup": "nightly"}';
 
@@ -45,15 +36,7 @@ const cases: Case[] = [
 ];
 
 describe("logs check", () => {
-  it.each(cases)("$name", ({ params, build, ctx, status, decidedAt, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(row.params!, ctx));
 
   it("rejects a broken pattern", () => {
     expect(ParamsSchema.safeParse({ pattern: "(" }).success).toBe(false);

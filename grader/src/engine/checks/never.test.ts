@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
 import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
 import { evaluateCheck } from "../registry.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./never.ts";
 
 const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
@@ -14,14 +14,7 @@ const earlyCompletion = ParamsSchema.parse({
   forbidden: "Completed while its Database is not Ready",
 });
 
-interface Case {
-  name: string;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  actual?: RegExp;
-}
+type Case = VerdictCase;
 
 const cases: Case[] = [
   {
@@ -101,15 +94,7 @@ const cases: Case[] = [
 ];
 
 describe("never check", () => {
-  it.each(cases)("$name", ({ build, ctx, status, decidedAt, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(earlyCompletion, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(earlyCompletion, ctx));
 });
 
 const gatedBeforeReady = ParamsSchema.parse({

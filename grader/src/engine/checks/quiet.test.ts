@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckContext } from "../check.ts";
 import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./quiet.ts";
 
 const backup = (phase: string, backupTime = "t0", deleting = false) =>
@@ -16,15 +17,7 @@ const params = ParamsSchema.parse({
   window: "30s",
 });
 
-interface Case {
-  name: string;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  recheckAt?: number;
-  actual?: RegExp;
-}
+type Case = VerdictCase;
 
 const cases: Case[] = [
   {
@@ -75,18 +68,7 @@ const cases: Case[] = [
 ];
 
 describe("quiet check", () => {
-  it.each(cases)("$name", ({ build, ctx, status, decidedAt, recheckAt, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") {
-      expect(verdict.recheckAt).toBe(recheckAt);
-      return;
-    }
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(params, ctx));
 });
 
 describe("quiet check counting only some updates", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CheckContext } from "../check.ts";
-import { createTraceBuilder, kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { kubeObject, type TraceBuilder } from "../trace-builder.ts";
+import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./sequence.ts";
 
 const backup = (phase?: string) => kubeObject("Backup", "nightly", phase ? { status: { phase } } : {});
@@ -19,14 +19,7 @@ const phases = (t: TraceBuilder, ...list: (string | undefined)[]) => {
   });
 };
 
-interface Case {
-  name: string;
-  build: (t: TraceBuilder) => void;
-  ctx?: Partial<CheckContext>;
-  status: "pending" | "passed" | "failed";
-  decidedAt?: number;
-  actual?: RegExp;
-}
+type Case = VerdictCase;
 
 const cases: Case[] = [
   { name: "passes on the exact order", build: (t) => phases(t, undefined, "Pending", "Completed"), status: "passed", decidedAt: 30 },
@@ -68,15 +61,7 @@ const cases: Case[] = [
 ];
 
 describe("sequence check", () => {
-  it.each(cases)("$name", ({ build, ctx, status, decidedAt, actual }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(params, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "pending") return;
-    if (decidedAt !== undefined) expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  verdictCases(cases, (row, ctx) => evaluate(params, ctx));
 
   it("needs at least two values", () => {
     expect(ParamsSchema.safeParse({ ...params, order: ["Completed"] }).success).toBe(false);
