@@ -8,12 +8,19 @@ const noEnums = { selector: "TSEnumDeclaration", message: "Use a union of string
 // its worker use the library. An import path that names server/src, or climbs out of grader/ into
 // server/, breaks it. The restriction goes in every grader/src block that sets these two rules,
 // because a later block's options replace an earlier one's.
-const LAYERS = "layers: grader/src (the grading library) must not import server/src (the service); the service uses the library, never the reverse (README, Architecture)";
+const LAYERS =
+  "layers: grader/src (the grading library) must not import server/src (the service); the service uses the library, never the reverse (README, Architecture)";
 const serviceImport = { regex: "(^|/)server/src/|^(\\.\\./){2,}server/", message: LAYERS };
 // no-restricted-imports does not look at import(): a dynamic import is matched by its syntax ("/" as \u002f for esquery).
-const serviceDynamicImport = { selector: "ImportExpression[source.value=/(^|\\u002f)server\\u002fsrc\\u002f|^(\\.\\.\\u002f){2,}server\\u002f/]", message: LAYERS };
+const serviceDynamicImport = {
+  selector: "ImportExpression[source.value=/(^|\\u002f)server\\u002fsrc\\u002f|^(\\.\\.\\u002f){2,}server\\u002f/]",
+  message: LAYERS,
+};
 // A later block's no-restricted-imports replaces an earlier one's, so each server block repeats this.
-const graderContractsOnly = { regex: "grader/src/(?!contracts\\.ts$)", message: "server/ imports only grader/src/contracts.ts from the grader." };
+const graderContractsOnly = {
+  regex: "grader/src/(?!contracts\\.ts$)",
+  message: "server/ imports only grader/src/contracts.ts from the grader.",
+};
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "operator/**", "test-results/**", "web/static/vendor/**"] },
@@ -38,10 +45,28 @@ export default tseslint.config(
     // The engine judges a recorded trace: no I/O, no clock, no cluster client.
     files: ["grader/src/engine/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [
-        serviceImport,
-        { group: ["node:fs*", "node:child_process", "node:net", "node:http*", "@kubernetes/*", "../kube/*", "../../kube/*", "../clusters/*", "../runner/*"], message: "The engine is pure: lab + trace -> verdicts." },
-      ] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            serviceImport,
+            {
+              group: [
+                "node:fs*",
+                "node:child_process",
+                "node:net",
+                "node:http*",
+                "@kubernetes/*",
+                "../kube/*",
+                "../../kube/*",
+                "../clusters/*",
+                "../runner/*",
+              ],
+              message: "The engine is pure: lab + trace -> verdicts.",
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -54,23 +79,56 @@ export default tseslint.config(
   {
     // Pages and the API share services/ (and db/, live/, uploads/), never each other's modules.
     files: ["server/src/pages/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)routes/", message: "A page calls services/, not an API route module." }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            graderContractsOnly,
+            { regex: "(^|/)routes/", message: "A page calls services/, not an API route module." },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ["server/src/routes/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)pages/", message: "An API route calls services/, not a page module." }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            graderContractsOnly,
+            { regex: "(^|/)pages/", message: "An API route calls services/, not a page module." },
+          ],
+        },
+      ],
+    },
   },
   {
     // Services return plain data to both; they know neither HTML nor the API's JSON.
     files: ["server/src/services/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [graderContractsOnly, { regex: "(^|/)(routes|pages)/", message: "A service serves pages and routes; it imports neither." }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            graderContractsOnly,
+            { regex: "(^|/)(routes|pages)/", message: "A service serves pages and routes; it imports neither." },
+          ],
+        },
+      ],
+    },
   },
   {
     // Only main.ts files read the environment; everything below gets config passed in.
     files: ["grader/src/**/*.ts", "server/src/**/*.ts"],
     ignores: ["**/main.ts", "**/*.test.ts"],
     rules: {
-      "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read configuration in main.ts and pass it down." }],
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Read configuration in main.ts and pass it down." },
+      ],
     },
   },
 );

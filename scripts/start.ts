@@ -16,7 +16,14 @@ import { fileURLToPath } from "node:url";
 import { messageChain } from "../grader/src/errors.ts";
 import { createDb, migrate } from "../server/src/db/connect.ts";
 import { countUsers, addUser, issueToken } from "../server/src/db/users.ts";
-import { serviceCommand, spawnOwned, startPostgres, startRedis, type OwnedProcess, type ServiceScript } from "./local-services.ts";
+import {
+  serviceCommand,
+  spawnOwned,
+  startPostgres,
+  startRedis,
+  type OwnedProcess,
+  type ServiceScript,
+} from "./local-services.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = process.env.LABGRADER_DATA_DIR ?? join(root, ".data");
@@ -49,7 +56,10 @@ async function stop(code: number, signal?: NodeJS.Signals) {
   if (stopping) return;
   stopping = { at: Date.now(), bySignal: signal !== undefined };
   const order = [...owned].reverse();
-  if (signal) log(`${signal}: stopping ${order.map((p) => p.name).join(", then ")}; the worker first finishes what it is grading; Ctrl-C again stops at once`);
+  if (signal)
+    log(
+      `${signal}: stopping ${order.map((p) => p.name).join(", then ")}; the worker first finishes what it is grading; Ctrl-C again stops at once`,
+    );
   let exitCode = code;
   for (const p of order) {
     if (!p.running()) continue;
@@ -111,7 +121,13 @@ async function prepareGradebook(databaseUrl: string) {
 
 function startNode(name: string, script: ServiceScript, env: NodeJS.ProcessEnv, skips: string) {
   const { command, args } = serviceCommand(script);
-  spawnOwned({ name, stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: true, skips } }, command, args, { env, stdio: "inherit" }, own);
+  spawnOwned(
+    { name, stopSignal: "SIGTERM", atOnce: { signal: "SIGKILL", wholeGroup: true, skips } },
+    command,
+    args,
+    { env, stdio: "inherit" },
+    own,
+  );
 }
 
 async function main() {
@@ -122,7 +138,12 @@ async function main() {
   await prepareGradebook(databaseUrl);
   if (stopping) return;
   const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(port) };
-  startNode("the worker", "server/src/worker/main.ts", env, "the attempts the worker was grading (they are graded again at the next start, which also removes the clusters they leave)");
+  startNode(
+    "the worker",
+    "server/src/worker/main.ts",
+    env,
+    "the attempts the worker was grading (they are graded again at the next start, which also removes the clusters they leave)",
+  );
   startNode("the server", "server/src/main.ts", env, "the server's open requests");
   started = true;
   log(`labgrader: http://127.0.0.1:${port} (API at /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops it`);

@@ -43,7 +43,9 @@ async function waitOnAttempt(page: Page, selector: string, attemptId: string, ti
   try {
     await page.waitForSelector(selector, { timeout });
   } catch (e) {
-    throw new Error(`${selector} did not appear within ${timeout} ms\n${await explainAttempt(stack, attemptId)}`, { cause: e });
+    throw new Error(`${selector} did not appear within ${timeout} ms\n${await explainAttempt(stack, attemptId)}`, {
+      cause: e,
+    });
   }
 }
 
@@ -51,7 +53,10 @@ async function waitOnAttempt(page: Page, selector: string, attemptId: string, ti
 async function upload(page: Page, archive: string): Promise<string> {
   await page.goto(`${stack.baseUrl}/labs/${LAB}`);
   await page.getByLabel(/Project archive/).setInputFiles(archive);
-  await Promise.all([page.waitForURL(/\/attempts\/[0-9a-f-]{36}$/), page.getByRole("button", { name: "Upload and grade" }).click()]);
+  await Promise.all([
+    page.waitForURL(/\/attempts\/[0-9a-f-]{36}$/),
+    page.getByRole("button", { name: "Upload and grade" }).click(),
+  ]);
   return new URL(page.url()).pathname.split("/").at(-1)!;
 }
 
@@ -66,7 +71,11 @@ beforeAll(async () => {
   browser = chromium;
   Object.assign(uploads, { reference, mutant: mutant.archive, mutantFails: mutant.fails });
   // Side by side: on a busy machine each `labgrader users add` and the worker take many seconds to start.
-  const accounts = [["ada", "learner"], ["bob", "learner"], ["ines", "instructor"]] as const;
+  const accounts = [
+    ["ada", "learner"],
+    ["bob", "learner"],
+    ["ines", "instructor"],
+  ] as const;
   await Promise.all([
     stack.startWorker(),
     ...accounts.map(async ([name, role]) => {
@@ -96,59 +105,69 @@ describe("the pages, in Chromium", () => {
     expect((await page.request.get(`${stack.baseUrl}/api/v1/me`)).status()).toBe(401);
   });
 
-  test("two learners upload at once: the reference's checks turn green live and it gets full marks (50/50); the mutant's failed check shows its hint and evidence", async () => {
-    const ada = await open();
-    await signIn(ada, stack.baseUrl, "ada", PASSWORD);
-    expect(new URL(ada.url()).pathname).toBe("/labs");
-    await screenshot(ada, "02-labs");
-    await ada.goto(`${stack.baseUrl}/labs/${LAB}`);
-    // Workers grade on kwok here: no image field, only the archive upload.
-    expect(await ada.getByLabel(/operator image/).count()).toBe(0);
-    await screenshot(ada, "03-lab");
-    attempts.ada = await upload(ada, uploads.reference);
-    // A marker on this document: if the page reloaded, it would be gone.
-    await ada.evaluate("window.__sameDocument = true");
+  test(
+    "two learners upload at once: the reference's checks turn green live and it gets full marks (50/50); the mutant's failed check shows its hint and evidence",
+    async () => {
+      const ada = await open();
+      await signIn(ada, stack.baseUrl, "ada", PASSWORD);
+      expect(new URL(ada.url()).pathname).toBe("/labs");
+      await screenshot(ada, "02-labs");
+      await ada.goto(`${stack.baseUrl}/labs/${LAB}`);
+      // Workers grade on kwok here: no image field, only the archive upload.
+      expect(await ada.getByLabel(/operator image/).count()).toBe(0);
+      await screenshot(ada, "03-lab");
+      attempts.ada = await upload(ada, uploads.reference);
+      // A marker on this document: if the page reloaded, it would be gone.
+      await ada.evaluate("window.__sameDocument = true");
 
-    // Bob works on a phone.
-    const bob = await open({ width: 390, height: 844 });
-    await signIn(bob, stack.baseUrl, "bob", PASSWORD);
-    attempts.bob = await upload(bob, uploads.mutant);
-    expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
+      // Bob works on a phone.
+      const bob = await open({ width: 390, height: 844 });
+      await signIn(bob, stack.baseUrl, "bob", PASSWORD);
+      attempts.bob = await upload(bob, uploads.mutant);
+      expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
 
-    await waitForPhase(stack, attempts.ada, "provisioning", TURN_MS);
-    await waitOnAttempt(ada, '[data-check-id][data-status="passed"]', attempts.ada);
-    const live = await ada.evaluate(`({ same: "__sameDocument" in window, scored: document.querySelector("[data-score]") !== null, passed: document.querySelectorAll('[data-status="passed"]').length })`);
-    expect(live).toEqual({ same: true, scored: false, passed: expect.any(Number) });
-    await screenshot(ada, "04-attempt-live");
+      await waitForPhase(stack, attempts.ada, "provisioning", TURN_MS);
+      await waitOnAttempt(ada, '[data-check-id][data-status="passed"]', attempts.ada);
+      const live = await ada.evaluate(
+        `({ same: "__sameDocument" in window, scored: document.querySelector("[data-score]") !== null, passed: document.querySelectorAll('[data-status="passed"]').length })`,
+      );
+      expect(live).toEqual({ same: true, scored: false, passed: expect.any(Number) });
+      await screenshot(ada, "04-attempt-live");
 
-    await waitOnAttempt(ada, "[data-score]", attempts.ada);
-    expect(await ada.locator("[data-score]").textContent()).toBe("50/50");
-    expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
-    await screenshot(ada, "05-attempt-done");
+      await waitOnAttempt(ada, "[data-score]", attempts.ada);
+      expect(await ada.locator("[data-score]").textContent()).toBe("50/50");
+      expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
+      await screenshot(ada, "05-attempt-done");
 
-    await waitForPhase(stack, attempts.bob, "provisioning", TURN_MS);
-    await waitOnAttempt(bob, "[data-score]", attempts.bob);
-    const failedId = uploads.mutantFails[0]!;
-    const failed = bob.locator(`[data-failed-check="${failedId}"]`);
-    await expect.poll(() => failed.count()).toBe(1);
-    expect(await bob.locator(`[data-check-id="${failedId}"]`).getAttribute("data-status")).toBe("failed");
-    expect(await failed.locator(".hint").textContent()).toMatch(/Hint:.*Ready/s);
-    expect(await failed.locator("dt", { hasText: "Expected" }).count()).toBe(1);
-    // Evidence: the Backup as YAML, and the timeline of the Backup and the Database.
-    expect(await failed.locator("pre.yaml").first().textContent()).toMatch(/kind: Backup/);
-    const columns = await failed.locator("table.timeline thead th").allTextContents();
-    expect(columns.some((c) => c.startsWith("Backup/"))).toBe(true);
-    expect(columns.some((c) => c.startsWith("Database/"))).toBe(true);
-    expect(await failed.locator("table.timeline").textContent()).toMatch(/phase=Completed/);
-    await failed.scrollIntoViewIfNeeded();
-    await failed.screenshot({ path: "test-results/screenshots/06-failed-check-evidence.png" });
-    expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
-  }, 2 * TURN_MS + 2 * GRADE_MS);
+      await waitForPhase(stack, attempts.bob, "provisioning", TURN_MS);
+      await waitOnAttempt(bob, "[data-score]", attempts.bob);
+      const failedId = uploads.mutantFails[0]!;
+      const failed = bob.locator(`[data-failed-check="${failedId}"]`);
+      await expect.poll(() => failed.count()).toBe(1);
+      expect(await bob.locator(`[data-check-id="${failedId}"]`).getAttribute("data-status")).toBe("failed");
+      expect(await failed.locator(".hint").textContent()).toMatch(/Hint:.*Ready/s);
+      expect(await failed.locator("dt", { hasText: "Expected" }).count()).toBe(1);
+      // Evidence: the Backup as YAML, and the timeline of the Backup and the Database.
+      expect(await failed.locator("pre.yaml").first().textContent()).toMatch(/kind: Backup/);
+      const columns = await failed.locator("table.timeline thead th").allTextContents();
+      expect(columns.some((c) => c.startsWith("Backup/"))).toBe(true);
+      expect(columns.some((c) => c.startsWith("Database/"))).toBe(true);
+      expect(await failed.locator("table.timeline").textContent()).toMatch(/phase=Completed/);
+      await failed.scrollIntoViewIfNeeded();
+      await failed.screenshot({ path: "test-results/screenshots/06-failed-check-evidence.png" });
+      expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
+    },
+    2 * TURN_MS + 2 * GRADE_MS,
+  );
 
   test("a learner never sees another learner's attempt, its stream or its log (404), nor the instructor's pages; signing out ends the session", async () => {
     const bob = await open();
     await signIn(bob, stack.baseUrl, "bob", PASSWORD);
-    for (const path of [`/attempts/${attempts.ada}`, `/attempts/${attempts.ada}/events`, `/attempts/${attempts.ada}/log`]) {
+    for (const path of [
+      `/attempts/${attempts.ada}`,
+      `/attempts/${attempts.ada}/events`,
+      `/attempts/${attempts.ada}/log`,
+    ]) {
       expect((await bob.request.get(`${stack.baseUrl}${path}`)).status(), path).toBe(404);
     }
     expect((await bob.request.get(`${stack.baseUrl}/instructor/labs/${LAB}`)).status()).toBe(403);
@@ -158,8 +177,14 @@ describe("the pages, in Chromium", () => {
     // With a valid token, a learner still may not regrade, nor download the gradebook.
     await bob.goto(`${stack.baseUrl}/labs/${LAB}`);
     const _csrf = (await bob.locator('input[name="_csrf"]').first().getAttribute("value"))!;
-    expect((await bob.request.post(`${stack.baseUrl}/instructor/attempts/${attempts.bob}/regrade`, { form: { _csrf } })).status()).toBe(403);
-    expect((await bob.request.post(`${stack.baseUrl}/instructor/labs/${LAB}/regrade`, { form: { _csrf } })).status()).toBe(403);
+    expect(
+      (
+        await bob.request.post(`${stack.baseUrl}/instructor/attempts/${attempts.bob}/regrade`, { form: { _csrf } })
+      ).status(),
+    ).toBe(403);
+    expect(
+      (await bob.request.post(`${stack.baseUrl}/instructor/labs/${LAB}/regrade`, { form: { _csrf } })).status(),
+    ).toBe(403);
     expect((await bob.request.get(`${stack.baseUrl}/instructor/labs/${LAB}/gradebook.csv`)).status()).toBe(403);
     // Signing out ends the session: the pages send bob to sign in again.
     await Promise.all([bob.waitForURL("**/sign-in"), bob.getByRole("button", { name: "Sign out" }).click()]);
@@ -181,12 +206,17 @@ describe("the pages, in Chromium", () => {
     await Promise.all([ines.waitForURL(`**/instructor/labs/${LAB}`), ines.keyboard.press("Enter")]);
 
     const rows = ines.locator("#matrix tbody tr");
-    const learners = async () => Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute("data-learner")));
+    const learners = async () =>
+      Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute("data-learner")));
     expect(await learners()).toEqual(["ada", "bob"]);
     const adaRow = ines.locator('#matrix tr[data-learner="ada"]');
     expect(await adaRow.locator("td").first().textContent()).toMatch(/50\/50/);
     expect(await adaRow.locator("td.cell-pass").count()).toBeGreaterThan(5);
-    expect(await ines.locator('#matrix tr[data-learner="bob"] td.cell-partial, #matrix tr[data-learner="bob"] td.cell-fail').count()).toBeGreaterThan(0);
+    expect(
+      await ines
+        .locator('#matrix tr[data-learner="bob"] td.cell-partial, #matrix tr[data-learner="bob"] td.cell-fail')
+        .count(),
+    ).toBeGreaterThan(0);
     await screenshot(ines, "07-dashboard");
 
     await ines.getByRole("link", { name: "Score" }).click();
@@ -197,7 +227,10 @@ describe("the pages, in Chromium", () => {
     await ines.waitForURL(/status=incomplete/);
     expect(await learners()).toEqual(["bob"]);
 
-    const [download] = await Promise.all([ines.waitForEvent("download"), ines.getByRole("link", { name: /Download the gradebook/ }).click()]);
+    const [download] = await Promise.all([
+      ines.waitForEvent("download"),
+      ines.getByRole("link", { name: /Download the gradebook/ }).click(),
+    ]);
     const csv = await readFile(await download.path(), "utf8");
     expect(csv).toMatch(/^user,attempts,status,score,max_score,task 1\.2,/);
     expect(csv).toMatch(/\r\nada,1,graded,50,50,/);
@@ -208,9 +241,15 @@ describe("the pages, in Chromium", () => {
     await screenshot(ines, "08-drill-down");
     // The instructor reads the learner's evidence too, at a desktop's width.
     await ines.goto(`${stack.baseUrl}/attempts/${attempts.bob}`);
-    await ines.locator("[data-failed-check]").first().screenshot({ path: "test-results/screenshots/06b-failed-check-evidence-desktop.png" });
+    await ines
+      .locator("[data-failed-check]")
+      .first()
+      .screenshot({ path: "test-results/screenshots/06b-failed-check-evidence-desktop.png" });
     await ines.goBack();
-    await Promise.all([ines.waitForURL(/\/attempts\/[0-9a-f-]{36}$/), ines.getByRole("button", { name: "Regrade" }).first().click()]);
+    await Promise.all([
+      ines.waitForURL(/\/attempts\/[0-9a-f-]{36}$/),
+      ines.getByRole("button", { name: "Regrade" }).first().click(),
+    ]);
     expect(new URL(ines.url()).pathname).not.toBe(`/attempts/${attempts.bob}`);
     expect(await ines.getByRole("status").first().textContent()).toMatch(/queued to be graded again/);
 

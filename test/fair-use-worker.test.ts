@@ -48,18 +48,34 @@ async function standInGrade(options: GradeOptions): Promise<GradeResult> {
   started.push(attemptId);
   await new Promise<void>((resolve) => releases.set(attemptId, resolve));
   running.set(userId, running.get(userId)! - 1);
-  return { lab: LAB, labTitle: options.lab.title, provider: "kwok", operator: options.operatorName, status: "graded", score: 1, maxScore: 1, startedAt: new Date().toISOString(), durationMs: 0, findings: [], checks: [] };
+  return {
+    lab: LAB,
+    labTitle: options.lab.title,
+    provider: "kwok",
+    operator: options.operatorName,
+    status: "graded",
+    score: 1,
+    maxScore: 1,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    findings: [],
+    checks: [],
+  };
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (started: ${started.join(", ")}; postponed ${postponed} times; failures: ${failures.join("; ")})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not within ${timeoutMs} ms (started: ${started.join(", ")}; postponed ${postponed} times; failures: ${failures.join("; ")})`,
+      );
     await sleep(50);
   }
 }
 
-const statusOf = async (attemptId: string) => (await db.selectFrom("attempts").select(["status", "runs"]).where("id", "=", attemptId).executeTakeFirstOrThrow());
+const statusOf = async (attemptId: string) =>
+  await db.selectFrom("attempts").select(["status", "runs"]).where("id", "=", attemptId).executeTakeFirstOrThrow();
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -106,21 +122,35 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const enqueue = (attemptId: string) => queue.add(GRADE_JOB, { attemptId }, { ...GRADE_JOB_OPTIONS, jobId: gradeJobId(attemptId) });
+const enqueue = (attemptId: string) =>
+  queue.add(GRADE_JOB, { attemptId }, { ...GRADE_JOB_OPTIONS, jobId: gradeJobId(attemptId) });
 
 describe("attempts running at once per learner", () => {
   test("a learner's third attempt stays queued (not failed, no retry spent) while two of theirs run, and starts when one finishes", async () => {
     const version = labs.get(LAB)!.versionHash;
     const lena = await addUser(db, "lena", "learner");
     const max = await addUser(db, "max", "learner");
-    const first = await acceptSubmission(db, { userId: lena.id, labId: LAB, labVersion: version, kind: "reference" }, noop);
-    const lenas = [first.attemptId, await addAttempt(db, first.submissionId, version, noop), await addAttempt(db, first.submissionId, version, noop)];
-    const maxs = (await acceptSubmission(db, { userId: max.id, labId: LAB, labVersion: version, kind: "reference" }, noop)).attemptId;
+    const first = await acceptSubmission(
+      db,
+      { userId: lena.id, labId: LAB, labVersion: version, kind: "reference" },
+      noop,
+    );
+    const lenas = [
+      first.attemptId,
+      await addAttempt(db, first.submissionId, version, noop),
+      await addAttempt(db, first.submissionId, version, noop),
+    ];
+    const maxs = (
+      await acceptSubmission(db, { userId: max.id, labId: LAB, labVersion: version, kind: "reference" }, noop)
+    ).attemptId;
     for (const id of lenas) owners.set(id, lena.id);
     owners.set(maxs, max.id);
     for (const id of [...lenas, maxs]) await enqueue(id);
 
-    await until("two of lena's attempts and max's attempt running", () => started.filter((id) => owners.get(id) === lena.id).length === 2 && started.includes(maxs));
+    await until(
+      "two of lena's attempts and max's attempt running",
+      () => started.filter((id) => owners.get(id) === lena.id).length === 2 && started.includes(maxs),
+    );
     // More postponements than the job has retries: had any counted as a failed run, the attempt would be lost.
     await until("lena's third attempt postponed again and again", () => postponed > GRADE_JOB_OPTIONS.attempts + 1);
     const waiting = lenas.find((id) => !started.includes(id))!;
@@ -129,7 +159,12 @@ describe("attempts running at once per learner", () => {
     expect(["delayed", "waiting", "active"]).toContain(await job.getState());
     expect(job.attemptsMade).toBe(0);
     expect(failures).toEqual([]);
-    const told = await db.selectFrom("attempt_events").select("data").where("attempt_id", "=", waiting).where("type", "=", "waiting").execute();
+    const told = await db
+      .selectFrom("attempt_events")
+      .select("data")
+      .where("attempt_id", "=", waiting)
+      .where("type", "=", "waiting")
+      .execute();
     expect(told.map((e) => e.data)).toEqual([{ slot: "learner", running: 2, limit: 2 }]);
 
     releases.get(started.find((id) => owners.get(id) === lena.id)!)!();
@@ -138,7 +173,9 @@ describe("attempts running at once per learner", () => {
       await until(`attempt ${id} started`, () => releases.has(id));
       releases.get(id)!();
     }
-    await until("every attempt graded", async () => (await Promise.all([...lenas, maxs].map(statusOf))).every((a) => a.status === "graded"));
+    await until("every attempt graded", async () =>
+      (await Promise.all([...lenas, maxs].map(statusOf))).every((a) => a.status === "graded"),
+    );
     for (const id of [...lenas, maxs]) expect(await statusOf(id)).toEqual({ status: "graded", runs: 1 });
     expect(peak.get(lena.id)).toBe(RUNNING_PER_LEARNER);
     expect(failures).toEqual([]);
@@ -153,11 +190,29 @@ describe("archive retention", () => {
     const version = labs.get(LAB)!.versionHash;
     const rita = await addUser(db, "rita", "learner");
     /** A submission whose attempts ended as given; its archive holds `bytes`. */
-    const submission = async (bytes: string, ends: { status: "graded" | "not_gradable" | "superseded"; daysAgo: number }[]) => {
-      const accepted = await acceptSubmission(db, { userId: rita.id, labId: LAB, labVersion: version, kind: "archive", archiveSha256: await putBlob(db, Buffer.from(bytes)) }, noop);
+    const submission = async (
+      bytes: string,
+      ends: { status: "graded" | "not_gradable" | "superseded"; daysAgo: number }[],
+    ) => {
+      const accepted = await acceptSubmission(
+        db,
+        {
+          userId: rita.id,
+          labId: LAB,
+          labVersion: version,
+          kind: "archive",
+          archiveSha256: await putBlob(db, Buffer.from(bytes)),
+        },
+        noop,
+      );
       const attempts = [accepted.attemptId];
       while (attempts.length < ends.length) attempts.push(await addAttempt(db, accepted.submissionId, version, noop));
-      for (const [i, end] of ends.entries()) await db.updateTable("attempts").set({ status: end.status, phase: "done", done_at: ago(end.daysAgo * DAY_MS) }).where("id", "=", attempts[i]!).execute();
+      for (const [i, end] of ends.entries())
+        await db
+          .updateTable("attempts")
+          .set({ status: end.status, phase: "done", done_at: ago(end.daysAgo * DAY_MS) })
+          .where("id", "=", attempts[i]!)
+          .execute();
       return accepted.submissionId;
     };
     const cases = {
@@ -165,28 +220,60 @@ describe("archive retention", () => {
       superseded: await submission("superseded", [{ status: "superseded", daysAgo: 8 }]),
       recent: await submission("recent", [{ status: "superseded", daysAgo: 6 }]),
       notGradable: await submission("not gradable", [{ status: "not_gradable", daysAgo: 30 }]),
-      regraded: await submission("regraded", [{ status: "superseded", daysAgo: 30 }, { status: "graded", daysAgo: 20 }]),
+      regraded: await submission("regraded", [
+        { status: "superseded", daysAgo: 30 },
+        { status: "graded", daysAgo: 20 },
+      ]),
       sharedSuperseded: await submission("shared", [{ status: "superseded", daysAgo: 30 }]),
       sharedGraded: await submission("shared", [{ status: "graded", daysAgo: 30 }]),
       uploadedAgain: await submission("uploaded again", [{ status: "superseded", daysAgo: 30 }]),
     };
-    await db.updateTable("blobs").set({ stored_at: ago(40 * DAY_MS) }).execute();
+    await db
+      .updateTable("blobs")
+      .set({ stored_at: ago(40 * DAY_MS) })
+      .execute();
     // The same bytes arrive again, as the sweep runs: stored, their new submission not yet recorded.
     await putBlob(db, Buffer.from("uploaded again"));
-    await sql`insert into rate_limit_hits (bucket, expires_at) values ('a', now() - interval '1 second'), ('b', now() - interval '1 second'), ('c', now() + interval '1 hour')`.execute(db);
-    await sql`insert into stream_leases (user_id, expires_at) values (${rita.id}, now() - interval '1 second'), (${rita.id}, now() + interval '1 minute')`.execute(db);
+    await sql`insert into rate_limit_hits (bucket, expires_at) values ('a', now() - interval '1 second'), ('b', now() - interval '1 second'), ('c', now() + interval '1 hour')`.execute(
+      db,
+    );
+    await sql`insert into stream_leases (user_id, expires_at) values (${rita.id}, now() - interval '1 second'), (${rita.id}, now() + interval '1 minute')`.execute(
+      db,
+    );
 
     const deleted = await retainOnce({ db, archiveRetentionMs: 7 * DAY_MS, log: () => undefined });
     expect(deleted).toEqual({ archives: 3, blobs: 1, rateLimitHits: 2, streamLeases: 1 });
 
     const archives = Object.fromEntries(
-      await Promise.all(Object.entries(cases).map(async ([name, id]) => [name, await db.selectFrom("submissions").select(["archive_sha256", "archive_deleted_at"]).where("id", "=", id).executeTakeFirstOrThrow()] as const)),
+      await Promise.all(
+        Object.entries(cases).map(
+          async ([name, id]) =>
+            [
+              name,
+              await db
+                .selectFrom("submissions")
+                .select(["archive_sha256", "archive_deleted_at"])
+                .where("id", "=", id)
+                .executeTakeFirstOrThrow(),
+            ] as const,
+        ),
+      ),
     );
-    const gone = Object.entries(archives).filter(([, s]) => s.archive_sha256 === null && s.archive_deleted_at !== null).map(([name]) => name);
+    const gone = Object.entries(archives)
+      .filter(([, s]) => s.archive_sha256 === null && s.archive_deleted_at !== null)
+      .map(([name]) => name);
     expect(gone.sort()).toEqual(["sharedSuperseded", "superseded", "uploadedAgain"]);
     const blobs = new Set((await db.selectFrom("blobs").select("sha256").execute()).map((b) => b.sha256));
     const kept = (bytes: string) => blobs.has(sha256(Buffer.from(bytes)));
-    expect({ superseded: kept("superseded"), shared: kept("shared"), uploadedAgain: kept("uploaded again"), graded: kept("graded"), recent: kept("recent"), notGradable: kept("not gradable"), regraded: kept("regraded") }).toEqual({
+    expect({
+      superseded: kept("superseded"),
+      shared: kept("shared"),
+      uploadedAgain: kept("uploaded again"),
+      graded: kept("graded"),
+      recent: kept("recent"),
+      notGradable: kept("not gradable"),
+      regraded: kept("regraded"),
+    }).toEqual({
       superseded: false,
       shared: true,
       uploadedAgain: true,
@@ -195,14 +282,21 @@ describe("archive retention", () => {
       notGradable: true,
       regraded: true,
     });
-    expect(await retainOnce({ db, archiveRetentionMs: 7 * DAY_MS, log: () => undefined })).toEqual({ archives: 0, blobs: 0, rateLimitHits: 0, streamLeases: 0 });
+    expect(await retainOnce({ db, archiveRetentionMs: 7 * DAY_MS, log: () => undefined })).toEqual({
+      archives: 0,
+      blobs: 0,
+      rateLimitHits: 0,
+      streamLeases: 0,
+    });
 
     // Regrading a submission whose archive is gone ends with a reason, not a lost job or a zero.
     const regrade = await addAttempt(db, cases.superseded, version, noop);
     owners.set(regrade, rita.id);
     await enqueue(regrade);
     await until("the regrade refused", () => failures.some((f) => f.startsWith(regrade)));
-    expect(failures.find((f) => f.startsWith(regrade))).toMatch(/the project archive of submission .* was deleted on .*; submit the project again to have it graded/);
+    expect(failures.find((f) => f.startsWith(regrade))).toMatch(
+      /the project archive of submission .* was deleted on .*; submit the project again to have it graded/,
+    );
     expect(started).not.toContain(regrade);
   });
 });

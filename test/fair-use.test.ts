@@ -60,8 +60,17 @@ class Browser {
   }
 
   async request(method: "GET" | "POST", path: string, body?: URLSearchParams | FormData, signal?: AbortSignal) {
-    const headers: Record<string, string> = { "x-forwarded-for": this.address, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") };
-    const res = await fetch(`${stack.baseUrl}${path}`, { method, headers, body, redirect: "manual", ...(signal ? { signal } : {}) });
+    const headers: Record<string, string> = {
+      "x-forwarded-for": this.address,
+      cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+    };
+    const res = await fetch(`${stack.baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      redirect: "manual",
+      ...(signal ? { signal } : {}),
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair = ""] = c.split(";");
       this.cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
@@ -80,7 +89,11 @@ class Browser {
 
   /** Posts the form as a browser would (urlencoded, with the page's token unless told otherwise). */
   async post(path: string, fields: Record<string, string>, withToken = true) {
-    return this.request("POST", path, new URLSearchParams({ ...(withToken ? { _csrf: this.csrfToken } : {}), ...fields }));
+    return this.request(
+      "POST",
+      path,
+      new URLSearchParams({ ...(withToken ? { _csrf: this.csrfToken } : {}), ...fields }),
+    );
   }
 
   /** Signs in from a fresh session, as a new visitor from this address. */
@@ -116,8 +129,11 @@ describe("sign-in limits", () => {
 
   test("an address is refused after its failures whatever the account names, even when they come at once; its successes do not count; another address is not held back", async () => {
     const from = () => new Browser("203.0.113.9");
-    const statuses = async (names: string[]) => (await Promise.all(names.map(async (name) => (await from().signIn(name, "guess")).status))).sort();
-    expect(await statuses(["nobody-0", "nobody-1", "nobody-2", "nobody-3", "nobody-4"])).toEqual([401, 401, 401, 401, 401]);
+    const statuses = async (names: string[]) =>
+      (await Promise.all(names.map(async (name) => (await from().signIn(name, "guess")).status))).sort();
+    expect(await statuses(["nobody-0", "nobody-1", "nobody-2", "nobody-3", "nobody-4"])).toEqual([
+      401, 401, 401, 401, 401,
+    ]);
     expect((await from().signIn("bob", PASSWORD)).status).toBe(303);
     expect((await from().signIn("bob", PASSWORD)).status).toBe(303);
     // One place is left (the successes gave theirs back); three at once cannot all take it.
@@ -134,11 +150,14 @@ describe("sign-in limits", () => {
 
 describe("submission limit", () => {
   test("an account's submissions past the limit answer 429 with Retry-After; other accounts are unaffected; it lifts with time", async () => {
-    const submit = (token: string) => api<{ error?: string }>(stack, token, "POST", `/api/v1/labs/${LAB}/submissions`, { reference: true });
+    const submit = (token: string) =>
+      api<{ error?: string }>(stack, token, "POST", `/api/v1/labs/${LAB}/submissions`, { reference: true });
     for (let i = 0; i < 3; i++) expect((await submit(accounts.ci.token)).status).toBe(202);
     const refused = await submit(accounts.ci.token);
     expect(refused.status).toBe(429);
-    expect(refused.body.error).toMatch(/^You have submitted 3 times in the last 15 seconds, the most allowed; you can submit again in \d+ seconds?\.$/);
+    expect(refused.body.error).toMatch(
+      /^You have submitted 3 times in the last 15 seconds, the most allowed; you can submit again in \d+ seconds?\.$/,
+    );
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(15);
@@ -174,16 +193,30 @@ describe("open event streams", () => {
     const controller = new AbortController();
     const res =
       "token" in via
-        ? await fetch(`${stack.baseUrl}/api/v1/attempts/${attemptId}/events`, { headers: { authorization: `Bearer ${via.token}` }, signal: controller.signal })
+        ? await fetch(`${stack.baseUrl}/api/v1/attempts/${attemptId}/events`, {
+            headers: { authorization: `Bearer ${via.token}` },
+            signal: controller.signal,
+          })
         : await via.browser.request("GET", `/attempts/${attemptId}/events`, undefined, controller.signal);
     if (res.status === 200) open.push(controller);
-    return { status: res.status, retryAfter: res.headers.get("retry-after"), body: res.status === 200 ? "" : await res.text(), controller };
+    return {
+      status: res.status,
+      retryAfter: res.headers.get("retry-after"),
+      body: res.status === 200 ? "" : await res.text(),
+      controller,
+    };
   };
 
   beforeAll(async () => {
     // A queued attempt of bob's: its stream stays open, as no worker runs in this file.
     const db = createDb(stack.db.url, { log: () => undefined, maxConnections: 1 });
-    attemptId = (await acceptSubmission(db, { userId: accounts.bob.id, labId: LAB, labVersion: "test", kind: "reference" }, async () => undefined)).attemptId;
+    attemptId = (
+      await acceptSubmission(
+        db,
+        { userId: accounts.bob.id, labId: LAB, labVersion: "test", kind: "reference" },
+        async () => undefined,
+      )
+    ).attemptId;
     await db.destroy();
   });
 
@@ -202,7 +235,10 @@ describe("open event streams", () => {
     const sixth = await stream({ token: accounts.bob.token });
     expect(sixth.status).toBe(429);
     expect(Number(sixth.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(JSON.parse(sixth.body)).toEqual({ error: "You already follow 5 attempts live, the most at once. Close one of those pages (or streams) and try again." });
+    expect(JSON.parse(sixth.body)).toEqual({
+      error:
+        "You already follow 5 attempts live, the most at once. Close one of those pages (or streams) and try again.",
+    });
     expect((await stream({ browser })).status).toBe(429);
     // An instructor following the same attempt has places of their own.
     expect((await stream({ token: accounts.ines.token })).status).toBe(200);
@@ -221,7 +257,10 @@ describe("open event streams", () => {
     const client = new pg.Client({ connectionString: stack.db.url });
     await client.connect();
     try {
-      await client.query("insert into stream_leases (user_id, expires_at) select $1, now() - interval '1 second' from generate_series(1, 5)", [accounts.ines.id]);
+      await client.query(
+        "insert into stream_leases (user_id, expires_at) select $1, now() - interval '1 second' from generate_series(1, 5)",
+        [accounts.ines.id],
+      );
       expect((await stream({ token: accounts.ines.token })).status).toBe(200);
     } finally {
       await client.end();

@@ -13,7 +13,11 @@ import { managerEnvironment } from "../grader/src/runner/manager-environment.ts"
 import { goEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
 
 type Versioned = { at: number; object: KubeObject };
-type Status = { phase?: string; readyReplicas?: number; conditions?: { type: string; status: string; reason: string }[] };
+type Status = {
+  phase?: string;
+  readyReplicas?: number;
+  conditions?: { type: string; status: string; reason: string }[];
+};
 const status = (o: KubeObject) => ((o as { status?: Status }).status ?? {}) as Status;
 const condition = (o: KubeObject, type: string) => status(o).conditions?.find((c) => c.type === type);
 
@@ -59,7 +63,11 @@ describe("reference operator on a kwok cluster", () => {
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`${what} did not happen in ${timeoutMs} ms; saw ${seen.map((v) => `${v.object.kind}:${status(v.object).phase ?? "-"}`).join(" ")}`));
+        reject(
+          new Error(
+            `${what} did not happen in ${timeoutMs} ms; saw ${seen.map((v) => `${v.object.kind}:${status(v.object).phase ?? "-"}`).join(" ")}`,
+          ),
+        );
       }, timeoutMs);
       waiters.add(check);
       check();
@@ -67,7 +75,12 @@ describe("reference operator on a kwok cluster", () => {
 
   beforeAll(async () => {
     const toolchain = await testToolchain();
-    const provider = createProvider("kwok", { config: testConfig(), toolchain, env: process.env, log: () => undefined });
+    const provider = createProvider("kwok", {
+      config: testConfig(),
+      toolchain,
+      env: process.env,
+      log: () => undefined,
+    });
     const work = tempDir("foundation");
     const [created, build] = await Promise.all([
       provider.create({ labels: { "labgrader.dev/test": "foundation" } }),
@@ -87,13 +100,17 @@ describe("reference operator on a kwok cluster", () => {
       managerEnv: managerEnvironment(process.env),
     });
     for (const kind of ["Database", "Backup"]) {
-      const handle = watchResource(admin, { apiVersion: "database.example.com/v1", kind, namespace }, {
-        emitInitial: true,
-        onEvent: (_type, object) => {
-          seen.push({ at: clock(), object });
-          for (const waiter of waiters) waiter();
+      const handle = watchResource(
+        admin,
+        { apiVersion: "database.example.com/v1", kind, namespace },
+        {
+          emitInitial: true,
+          onEvent: (_type, object) => {
+            seen.push({ at: clock(), object });
+            for (const waiter of waiters) waiter();
+          },
         },
-      });
+      );
       watches.push(handle);
       await handle.ready;
     }
@@ -108,9 +125,17 @@ describe("reference operator on a kwok cluster", () => {
   });
 
   it("runs the manager under its own ServiceAccount, not admin", async () => {
-    const review = await admin.request<{ status: { allowed: boolean } }>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
-      body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: operator.identity.username, resourceAttributes: { verb: "list", resource: "nodes" } } },
-    });
+    const review = await admin.request<{ status: { allowed: boolean } }>(
+      "POST",
+      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      {
+        body: {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: { user: operator.identity.username, resourceAttributes: { verb: "list", resource: "nodes" } },
+        },
+      },
+    );
     expect(review.status.allowed).toBe(false);
     const kubeconfig = readFileSync(operator.identity.kubeconfigPath, "utf8");
     expect(kubeconfig).toContain("token:");
@@ -145,7 +170,8 @@ describe("reference operator on a kwok cluster", () => {
     const completed = backups.find((v) => status(v.object).phase === "Completed")!;
     // Completed only after the Database was Ready; Pending, if the Backup's first look came before
     // that (on a busy host the Database may already be Ready by then), only before it.
-    for (const pending of backups.filter((v) => status(v.object).phase === "Pending")) expect(pending.at).toBeLessThan(firstReady.at);
+    for (const pending of backups.filter((v) => status(v.object).phase === "Pending"))
+      expect(pending.at).toBeLessThan(firstReady.at);
     expect(completed.at).toBeGreaterThanOrEqual(firstReady.at);
     expect(condition(completed.object, "BackupReady")).toMatchObject({ status: "True", reason: "BackupCompleted" });
 

@@ -11,7 +11,18 @@ describe("labgrader grade", () => {
     const dir = tempDir("grade");
     const json = join(dir, "grade.json");
     const junit = join(dir, "grade.junit.xml");
-    const run = await labgrader(["grade", "--lab", "composing-operators", "--operator", "reference", "--manager-arg=--phase-delay=1s", "--json", json, "--junit", junit]);
+    const run = await labgrader([
+      "grade",
+      "--lab",
+      "composing-operators",
+      "--operator",
+      "reference",
+      "--manager-arg=--phase-delay=1s",
+      "--json",
+      json,
+      "--junit",
+      junit,
+    ]);
     expect(run.stderr).not.toMatch(/labgrader: /);
     expect(run.code).toBe(0);
 
@@ -20,7 +31,14 @@ describe("labgrader grade", () => {
     expect(result.score).toBe(result.maxScore);
     expect(result.maxScore).toBeGreaterThan(0);
     expect(result.checks.filter((c) => c.status !== "passed")).toEqual([]);
-    for (const check of result.checks) expect(check).toMatchObject({ id: expect.any(String), task: expect.any(String), required: expect.any(Boolean), points: expect.any(Number), hint: expect.any(String) });
+    for (const check of result.checks)
+      expect(check).toMatchObject({
+        id: expect.any(String),
+        task: expect.any(String),
+        required: expect.any(Boolean),
+        points: expect.any(Number),
+        hint: expect.any(String),
+      });
 
     const report = await parse(readFileSync(junit, "utf8"));
     const suites = (report as { testsuite?: { testcase?: { name: string }[] }[] }).testsuite ?? [];
@@ -37,8 +55,14 @@ describe("labgrader grade", () => {
   it("grades an operator that does not compile as a learner's failure with the compiler's output", async () => {
     const project = tempDir("broken-project");
     const { cpSync, writeFileSync } = await import("node:fs");
-    cpSync(join(import.meta.dirname, "..", "operator"), project, { recursive: true, filter: (src) => !src.includes("/bin") });
-    writeFileSync(join(project, "internal/controller/broken.go"), "package controller\n\nfunc broken() int { return \"not a number\" }\n");
+    cpSync(join(import.meta.dirname, "..", "operator"), project, {
+      recursive: true,
+      filter: (src) => !src.includes("/bin"),
+    });
+    writeFileSync(
+      join(project, "internal/controller/broken.go"),
+      'package controller\n\nfunc broken() int { return "not a number" }\n',
+    );
     const json = join(project, "grade.json");
     const run = await labgrader(["grade", "--lab", "composing-operators", "--operator", project, "--json", json]);
     expect(run.code).toBe(1);
@@ -51,7 +75,10 @@ describe("labgrader grade", () => {
   it("grades a project without generated CRDs as a learner's failure that says so", async () => {
     const project = tempDir("no-crds");
     const { cpSync, rmSync } = await import("node:fs");
-    cpSync(join(import.meta.dirname, "..", "operator"), project, { recursive: true, filter: (src) => !src.includes("/bin") });
+    cpSync(join(import.meta.dirname, "..", "operator"), project, {
+      recursive: true,
+      filter: (src) => !src.includes("/bin"),
+    });
     rmSync(join(project, "config/crd/bases"), { recursive: true });
     const json = join(project, "grade.json");
     const run = await labgrader(["grade", "--lab", "composing-operators", "--operator", project, "--json", json]);

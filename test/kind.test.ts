@@ -29,7 +29,9 @@ function kindLeftovers(names: string[]): string[] {
   return [...containers, ...volumes, ...networks].filter((line) => names.some((n) => line.includes(n)));
 }
 
-const clustersMade = (output: string) => [...new Set([...output.matchAll(/kind cluster (lg-[0-9a-f]+)/g)].map((m) => m[1]!))];
+const clustersMade = (output: string) => [
+  ...new Set([...output.matchAll(/kind cluster (lg-[0-9a-f]+)/g)].map((m) => m[1]!)),
+];
 
 // The course deploys its operator with `make docker-build`, `kind load docker-image` and
 // `make deploy`: on the kind provider labgrader does the same, so the operator runs in a pod
@@ -41,7 +43,16 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
 
   beforeAll(async () => {
     // The project's setup built (or loaded) the node image; a test never builds it.
-    prepared = await prepareProvider("kind", { config: testConfig(), toolchain: await testToolchain(), env: process.env, log: (l) => made.push(...clustersMade(l)) }, false);
+    prepared = await prepareProvider(
+      "kind",
+      {
+        config: testConfig(),
+        toolchain: await testToolchain(),
+        env: process.env,
+        log: (l) => made.push(...clustersMade(l)),
+      },
+      false,
+    );
   }, 300_000);
 
   /** The operator/ project with the hostile fixture's files in place of its own. */
@@ -53,7 +64,12 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
   }
 
   /** Grades a hostile project on kind as a worker would; the manager's log ("" if it never ran) and the cluster it had. */
-  async function gradeHostile(project: string, operatorName: string, managerArgs: string[], lab: Lab): Promise<{ result: GradeResult; log: string; cluster: string }> {
+  async function gradeHostile(
+    project: string,
+    operatorName: string,
+    managerArgs: string[],
+    lab: Lab,
+  ): Promise<{ result: GradeResult; log: string; cluster: string }> {
     const toolchain = await testToolchain();
     const workDir = tempDir("hostile-kind-grade");
     let cluster = "";
@@ -61,12 +77,15 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       lab,
       source: { kind: "project", dir: project },
       operatorName,
-      provider: { ...prepared.provider, create: async (options) => {
-        const created = await prepared.provider.create(options);
-        made.push(created.name);
-        cluster = created.name;
-        return created;
-      } },
+      provider: {
+        ...prepared.provider,
+        create: async (options) => {
+          const created = await prepared.provider.create(options);
+          made.push(created.name);
+          cluster = created.name;
+          return created;
+        },
+      },
       ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
       workDir,
       controllerGen: toolchain.binaries["controller-gen"],
@@ -85,114 +104,195 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     expect(kindLeftovers(made)).toEqual([]);
   });
 
-  it("gives the reference operator full marks and fails the mutant on exactly its listed checks", { timeout: 1_500_000 }, async () => {
-    const file = join(tempDir("kind-validate"), "validate.json");
-    const run = await labgrader(["validate", "--provider", "kind", "--only", `reference,${MUTANT}`, "--concurrency", "2", "--json", file], 1_500_000);
-    made.push(...clustersMade(run.stderr));
-    if (!existsSync(file)) throw new Error(`validate wrote no report (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
-    const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
-    const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
-    const result = (name: string) => report.results.find((r) => r.operator === name)!;
-    expect(report.results.map((r) => r.provider)).toEqual(["kind", "kind"]);
-    expect(outcome("reference"), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
-    expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("50/50");
-    expect(result("reference").findings).toEqual([]);
-    expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({ ok: true, missed: [], unexpected: [], errors: [] });
-    // The operators ran in their pods: the failed checks' evidence holds the log read from the API server.
-    const log = result(MUTANT).checks.filter((c) => c.status === "failed").flatMap((c) => (c.evidence?.logs ?? []).map((l) => l.text)).join("\n");
-    expect(log).toMatch(/\tReconciling\t\{"controller": "database"/);
-    expect(run.code).toBe(0);
-  });
+  it(
+    "gives the reference operator full marks and fails the mutant on exactly its listed checks",
+    { timeout: 1_500_000 },
+    async () => {
+      const file = join(tempDir("kind-validate"), "validate.json");
+      const run = await labgrader(
+        ["validate", "--provider", "kind", "--only", `reference,${MUTANT}`, "--concurrency", "2", "--json", file],
+        1_500_000,
+      );
+      made.push(...clustersMade(run.stderr));
+      if (!existsSync(file))
+        throw new Error(`validate wrote no report (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
+      const report = JSON.parse(readFileSync(file, "utf8")) as {
+        outcomes: ValidationOutcome[];
+        results: GradeResult[];
+      };
+      const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
+      const result = (name: string) => report.results.find((r) => r.operator === name)!;
+      expect(report.results.map((r) => r.provider)).toEqual(["kind", "kind"]);
+      expect(outcome("reference"), run.stderr.slice(-3000)).toMatchObject({
+        ok: true,
+        missed: [],
+        unexpected: [],
+        errors: [],
+      });
+      expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("50/50");
+      expect(result("reference").findings).toEqual([]);
+      expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({
+        ok: true,
+        missed: [],
+        unexpected: [],
+        errors: [],
+      });
+      // The operators ran in their pods: the failed checks' evidence holds the log read from the API server.
+      const log = result(MUTANT)
+        .checks.filter((c) => c.status === "failed")
+        .flatMap((c) => (c.evidence?.logs ?? []).map((l) => l.text))
+        .join("\n");
+      expect(log).toMatch(/\tReconciling\t\{"controller": "database"/);
+      expect(run.code).toBe(0);
+    },
+  );
 
-  it("keeps a hostile operator's pod off the host and other networks, and refuses its privileged and hostPath pods, writes to kube-system and a privileged namespace", { timeout: 900_000 }, async () => {
-    // A marker on every address of the host, and a container on another Docker network standing in for another cluster's node.
-    const marker = await startMarker();
-    const port = marker.port;
-    // The host's address on Docker's default bridge, another bridge than the cluster's.
-    const bridgeAddress = networkInterfaces().docker0?.find((i) => i.family === "IPv4")?.address;
-    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
-    // A listening Postgres: a refusal then comes from the rules, not from an empty port.
-    const standIn = docker(["run", "-d", "--rm", "-e", "POSTGRES_HOST_AUTH_METHOD=trust", "postgres:14"]);
-    const standInAddress = docker(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", standIn]);
-    await vi.waitFor(() => new Promise<void>((resolve, reject) => connect(5432, standInAddress).once("connect", function (this: Socket) {
-      this.destroy();
-      resolve();
-    }).once("error", reject)), { timeout: 120_000, interval: 500 });
-    const targets = [...[bridgeAddress, hostAddress()].filter(Boolean).map((a) => `${a}:${port}`), `${standInAddress}:5432`, "169.254.169.254:80"];
-    // Without the lab's allow-list, so that the hostile role reaches the cluster's admission: this
-    // proves the backstop (Pod Security, labgrader's policies) holds on its own.
-    const lab = { ...(await loadLab(LAB)), permissions: undefined };
-    const { result, log, cluster } = await gradeHostile(hostileProject(), "hostile pods", ["--hostile=pods", `--dial=${targets.join(",")}`], lab).finally(() => {
-      marker.close();
-      docker(["rm", "-f", standIn]);
-    });
-    // Reset by the cluster's host rules, at once, though each listens (the marker, Postgres): the host's addresses, another network, the metadata range.
-    expect(targets.length).toBeGreaterThanOrEqual(3);
-    for (const target of targets) expect(log).toMatch(new RegExp(`^HOSTILE dial ${target.replaceAll(".", "\\.")}: dial tcp .*: connect: connection refused$`, "m"));
-    expect(marker.seen).toEqual([]);
-    expect(await kindNetworkRulesOf(cluster)).toEqual([]);
-    expect(result.status, result.reason).toBe("graded");
-    expect(log).toMatch(/^HOSTILE start pods uid=65532/m);
-    expect(log).toMatch(/^HOSTILE create privileged pod: pods "hostile-privileged" is forbidden: violates PodSecurity "baseline:latest": .*privileged/m);
-    expect(log).toMatch(/^HOSTILE create hostPath pod in default: pods "hostile-hostpath" is forbidden: violates PodSecurity "baseline:latest": .*hostPath volumes/m);
-    expect(log).toMatch(/^HOSTILE create privileged statefulset in kube-system: .*labgrader: an operator may not write to kube-system/m);
-    expect(log).toMatch(/^HOSTILE create privileged namespace: .*labgrader: an operator may not make a namespace privileged/m);
-    expect(log).toMatch(/^HOSTILE label namespace default privileged: namespaces "default" is forbidden/m);
-    for (const what of ["mint a kube-proxy token", "exec into kube-proxy", "add an ephemeral container to kube-proxy", "delete a policy binding"]) {
-      expect(log).toMatch(new RegExp(`^HOSTILE ${what}: HTTP 403 .*forbidden`, "m"));
-    }
-    expect(log).toMatch(/^HOSTILE pods: done$/m);
-    expect(log.split("\n").filter((l) => l.endsWith(": succeeded"))).toEqual([]);
-    expect(result.findings.join("\n")).toContain('Your role asks for "patch", "update" on namespaces (core)');
-  });
+  it(
+    "keeps a hostile operator's pod off the host and other networks, and refuses its privileged and hostPath pods, writes to kube-system and a privileged namespace",
+    { timeout: 900_000 },
+    async () => {
+      // A marker on every address of the host, and a container on another Docker network standing in for another cluster's node.
+      const marker = await startMarker();
+      const port = marker.port;
+      // The host's address on Docker's default bridge, another bridge than the cluster's.
+      const bridgeAddress = networkInterfaces().docker0?.find((i) => i.family === "IPv4")?.address;
+      const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+      // A listening Postgres: a refusal then comes from the rules, not from an empty port.
+      const standIn = docker(["run", "-d", "--rm", "-e", "POSTGRES_HOST_AUTH_METHOD=trust", "postgres:14"]);
+      const standInAddress = docker(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", standIn]);
+      await vi.waitFor(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            connect(5432, standInAddress)
+              .once("connect", function (this: Socket) {
+                this.destroy();
+                resolve();
+              })
+              .once("error", reject),
+          ),
+        { timeout: 120_000, interval: 500 },
+      );
+      const targets = [
+        ...[bridgeAddress, hostAddress()].filter(Boolean).map((a) => `${a}:${port}`),
+        `${standInAddress}:5432`,
+        "169.254.169.254:80",
+      ];
+      // Without the lab's allow-list, so that the hostile role reaches the cluster's admission: this
+      // proves the backstop (Pod Security, labgrader's policies) holds on its own.
+      const lab = { ...(await loadLab(LAB)), permissions: undefined };
+      const { result, log, cluster } = await gradeHostile(
+        hostileProject(),
+        "hostile pods",
+        ["--hostile=pods", `--dial=${targets.join(",")}`],
+        lab,
+      ).finally(() => {
+        marker.close();
+        docker(["rm", "-f", standIn]);
+      });
+      // Reset by the cluster's host rules, at once, though each listens (the marker, Postgres): the host's addresses, another network, the metadata range.
+      expect(targets.length).toBeGreaterThanOrEqual(3);
+      for (const target of targets)
+        expect(log).toMatch(
+          new RegExp(`^HOSTILE dial ${target.replaceAll(".", "\\.")}: dial tcp .*: connect: connection refused$`, "m"),
+        );
+      expect(marker.seen).toEqual([]);
+      expect(await kindNetworkRulesOf(cluster)).toEqual([]);
+      expect(result.status, result.reason).toBe("graded");
+      expect(log).toMatch(/^HOSTILE start pods uid=65532/m);
+      expect(log).toMatch(
+        /^HOSTILE create privileged pod: pods "hostile-privileged" is forbidden: violates PodSecurity "baseline:latest": .*privileged/m,
+      );
+      expect(log).toMatch(
+        /^HOSTILE create hostPath pod in default: pods "hostile-hostpath" is forbidden: violates PodSecurity "baseline:latest": .*hostPath volumes/m,
+      );
+      expect(log).toMatch(
+        /^HOSTILE create privileged statefulset in kube-system: .*labgrader: an operator may not write to kube-system/m,
+      );
+      expect(log).toMatch(
+        /^HOSTILE create privileged namespace: .*labgrader: an operator may not make a namespace privileged/m,
+      );
+      expect(log).toMatch(/^HOSTILE label namespace default privileged: namespaces "default" is forbidden/m);
+      for (const what of [
+        "mint a kube-proxy token",
+        "exec into kube-proxy",
+        "add an ephemeral container to kube-proxy",
+        "delete a policy binding",
+      ]) {
+        expect(log).toMatch(new RegExp(`^HOSTILE ${what}: HTTP 403 .*forbidden`, "m"));
+      }
+      expect(log).toMatch(/^HOSTILE pods: done$/m);
+      expect(log.split("\n").filter((l) => l.endsWith(": succeeded"))).toEqual([]);
+      expect(result.findings.join("\n")).toContain('Your role asks for "patch", "update" on namespaces (core)');
+    },
+  );
 
-  it("ends a grade whose node container stops as not gradable, naming it, with no check failed", { timeout: 900_000 }, async () => {
-    const toolchain = await testToolchain();
-    let node: string | undefined;
-    const result = await gradeOperator({
-      lab: await loadLab(LAB),
-      source: { kind: "project", dir: referenceOperatorDir },
-      operatorName: "reference, its node killed",
-      provider: { ...prepared.provider, create: async (options) => {
-        const created = await prepared.provider.create(options);
-        made.push(created.name);
-        node = `${created.name}-control-plane`;
-        return created;
-      } },
-      ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
-      workDir: tempDir("kind-node-killed"),
-      controllerGen: toolchain.binaries["controller-gen"],
-      goEnv: goEnv(),
-      managerEnv: managerEnvironment(process.env),
-      capacity: hostCapacity(testConfig()),
-      managerArgs: ["--phase-delay=1s"],
-      onProgress: (p) => {
-        // As an out-of-memory kill or a Docker restart would.
-        if (p.type === "phase" && p.phase === "checking" && node) execFileSync("docker", ["kill", node]);
-      },
-    });
-    expect(node).toBeDefined();
-    expect(result.status, JSON.stringify({ reason: result.reason, findings: result.findings })).toBe("not_gradable");
-    expect(result.reason).toMatch(new RegExp(`^the cluster broke during the grade: its node container ${node} is exited`));
-    expect(result.checks.filter((c) => c.status === "failed").map((c) => c.id)).toEqual([]);
-  });
+  it(
+    "ends a grade whose node container stops as not gradable, naming it, with no check failed",
+    { timeout: 900_000 },
+    async () => {
+      const toolchain = await testToolchain();
+      let node: string | undefined;
+      const result = await gradeOperator({
+        lab: await loadLab(LAB),
+        source: { kind: "project", dir: referenceOperatorDir },
+        operatorName: "reference, its node killed",
+        provider: {
+          ...prepared.provider,
+          create: async (options) => {
+            const created = await prepared.provider.create(options);
+            made.push(created.name);
+            node = `${created.name}-control-plane`;
+            return created;
+          },
+        },
+        ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
+        workDir: tempDir("kind-node-killed"),
+        controllerGen: toolchain.binaries["controller-gen"],
+        goEnv: goEnv(),
+        managerEnv: managerEnvironment(process.env),
+        capacity: hostCapacity(testConfig()),
+        managerArgs: ["--phase-delay=1s"],
+        onProgress: (p) => {
+          // As an out-of-memory kill or a Docker restart would.
+          if (p.type === "phase" && p.phase === "checking" && node) execFileSync("docker", ["kill", node]);
+        },
+      });
+      expect(node).toBeDefined();
+      expect(result.status, JSON.stringify({ reason: result.reason, findings: result.findings })).toBe("not_gradable");
+      expect(result.reason).toMatch(
+        new RegExp(`^the cluster broke during the grade: its node container ${node} is exited`),
+      );
+      expect(result.checks.filter((c) => c.status === "failed").map((c) => c.id)).toEqual([]);
+    },
+  );
 
-  it("refuses manifests that put the manager in kube-system, without a name prefix, beside a role named system:basic-user that aggregates everyone's", { timeout: 900_000 }, async () => {
-    const project = hostileProject();
-    const kustomization = join(project, "config/default/kustomization.yaml");
-    const edited = readFileSync(kustomization, "utf8").replace(/^namespace: .*$/m, "namespace: kube-system").replace(/^namePrefix: .*$/m, "").replace(/^resources:$/m, "resources:\n- aggregate.yaml");
-    writeFileSync(kustomization, edited);
-    writeFileSync(
-      join(project, "config/default/aggregate.yaml"),
-      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \"system:basic-user\"}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {rbac.authorization.k8s.io/aggregate-to-admin: \"true\"}}]\nrules: []\n",
-    );
-    const { result, log } = await gradeHostile(project, "hostile manifests", ["--hostile=pods"], await loadLab(LAB));
-    // The learner's failure, with the reason; nothing of the project reached the cluster, and no manager ran.
-    expect(result.status, result.reason).toBe("graded");
-    expect(result.score).toBe(0);
-    const findings = result.findings.join("\n");
-    expect(findings).toMatch(/The operator could not be deployed: config\/default puts the manager in the namespace kube-system, which belongs to the cluster/);
-    expect(findings).toMatch(/ClusterRole system:basic-user has a name reserved for Kubernetes itself \(system:…\); labgrader creates no such object/);
-    expect(log).not.toMatch(/^HOSTILE start/m);
-  });
+  it(
+    "refuses manifests that put the manager in kube-system, without a name prefix, beside a role named system:basic-user that aggregates everyone's",
+    { timeout: 900_000 },
+    async () => {
+      const project = hostileProject();
+      const kustomization = join(project, "config/default/kustomization.yaml");
+      const edited = readFileSync(kustomization, "utf8")
+        .replace(/^namespace: .*$/m, "namespace: kube-system")
+        .replace(/^namePrefix: .*$/m, "")
+        .replace(/^resources:$/m, "resources:\n- aggregate.yaml");
+      writeFileSync(kustomization, edited);
+      writeFileSync(
+        join(project, "config/default/aggregate.yaml"),
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "system:basic-user"}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {rbac.authorization.k8s.io/aggregate-to-admin: "true"}}]\nrules: []\n',
+      );
+      const { result, log } = await gradeHostile(project, "hostile manifests", ["--hostile=pods"], await loadLab(LAB));
+      // The learner's failure, with the reason; nothing of the project reached the cluster, and no manager ran.
+      expect(result.status, result.reason).toBe("graded");
+      expect(result.score).toBe(0);
+      const findings = result.findings.join("\n");
+      expect(findings).toMatch(
+        /The operator could not be deployed: config\/default puts the manager in the namespace kube-system, which belongs to the cluster/,
+      );
+      expect(findings).toMatch(
+        /ClusterRole system:basic-user has a name reserved for Kubernetes itself \(system:…\); labgrader creates no such object/,
+      );
+      expect(log).not.toMatch(/^HOSTILE start/m);
+    },
+  );
 });

@@ -26,7 +26,12 @@ const tokens = {} as Record<"ines" | "ada" | "bob", string>;
 const ids = {} as Record<"graded" | "notGradable" | "queued", string>;
 
 /** Sets an attempt's times as seconds after one instant: which phases it reached, and when. */
-async function setTimes(attemptId: string, seconds: Partial<Record<"queued" | "building" | "provisioning" | "deploying" | "checking" | "reporting" | "done", number>>) {
+async function setTimes(
+  attemptId: string,
+  seconds: Partial<
+    Record<"queued" | "building" | "provisioning" | "deploying" | "checking" | "reporting" | "done", number>
+  >,
+) {
   const t0 = Date.parse("2026-12-01T10:00:00Z");
   const at = (s: number | undefined) => (s === undefined ? null : new Date(t0 + s * 1000));
   // queued_at is written once, by acceptance; Kysely's types keep it so, hence plain SQL here.
@@ -40,27 +45,46 @@ beforeAll(async () => {
   stack = await startStack();
   db = createDb(stack.db.url, { log: () => undefined, maxConnections: 2 });
   const users: Record<string, number> = {};
-  for (const [name, role] of [["ines", "instructor"], ["ada", "learner"], ["bob", "learner"]] as const) {
+  for (const [name, role] of [
+    ["ines", "instructor"],
+    ["ada", "learner"],
+    ["bob", "learner"],
+  ] as const) {
     const user = await addUser(db, name, role);
     users[name] = user.id;
     tokens[name] = await issueToken(db, user.id, "metrics test");
   }
   const lab = await getLabRecord(db, LAB);
   if (!lab) throw new Error(`lab ${LAB} is not in the gradebook`);
-  const submit = async (userId: number) => (await acceptSubmission(db, { userId, labId: LAB, labVersion: lab.versionHash, kind: "reference" }, noEvents)).attemptId;
+  const submit = async (userId: number) =>
+    (await acceptSubmission(db, { userId, labId: LAB, labVersion: lab.versionHash, kind: "reference" }, noEvents))
+      .attemptId;
 
   // Graded: every phase, as a worker records them.
   ids.graded = await submit(users.ada!);
   const run = await startRun(db, ids.graded);
   if (!run) throw new Error("the attempt did not start");
-  for (const phase of ["provisioning", "deploying", "checking", "reporting"] as const) await enterPhase(db, ids.graded, run.run, phase);
+  for (const phase of ["provisioning", "deploying", "checking", "reporting"] as const)
+    await enterPhase(db, ids.graded, run.run, phase);
   await finishAttempt(db, ids.graded, run.run, { status: "graded", score: 10, maxScore: 10, findings: [], checks: [] });
-  await setTimes(ids.graded, { queued: 0, building: 30, provisioning: 42, deploying: 46, checking: 50, reporting: 170, done: 171 });
+  await setTimes(ids.graded, {
+    queued: 0,
+    building: 30,
+    provisioning: 42,
+    deploying: 46,
+    checking: 50,
+    reporting: 170,
+    done: 171,
+  });
 
   // Not gradable after its cluster did not start; an earlier run left a provisioning time behind.
   ids.notGradable = await submit(users.bob!);
   await startRun(db, ids.notGradable);
-  await markNotGradable(db, ids.notGradable, "while grading attempt x: could not provision a kwok cluster: kwokctl exited with 1");
+  await markNotGradable(
+    db,
+    ids.notGradable,
+    "while grading attempt x: could not provision a kwok cluster: kwokctl exited with 1",
+  );
   await setTimes(ids.notGradable, { queued: 0, building: 600, provisioning: 100, done: 800 });
 
   // Still queued, with its job waiting for a worker (none runs in this test).
@@ -97,14 +121,22 @@ describe("GET /metrics", () => {
     expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
     const lab = `lab="${LAB}"`;
 
-    for (const [state, count] of [["queued", 1], ["running", 0], ["graded", 1], ["not_gradable", 1], ["superseded", 0]] as const) {
+    for (const [state, count] of [
+      ["queued", 1],
+      ["running", 0],
+      ["graded", 1],
+      ["not_gradable", 1],
+      ["superseded", 0],
+    ] as const) {
       expect(lines).toContain(`labgrader_attempts{${lab},status="${state}"} ${count}`);
     }
 
     // Graded: building 12 s, provisioning 4 s, deploying 4 s, checking 120 s, reporting 1 s.
     // Not gradable: building 200 s until it was given up; its stale provisioning time is not counted.
-    const bucket = (name: string, le: number) => `labgrader_attempt_phase_duration_seconds_bucket{le="${le}",${lab},phase="${name}"}`;
-    const phase = (name: string, suffix: "sum" | "count") => `labgrader_attempt_phase_duration_seconds_${suffix}{${lab},phase="${name}"}`;
+    const bucket = (name: string, le: number) =>
+      `labgrader_attempt_phase_duration_seconds_bucket{le="${le}",${lab},phase="${name}"}`;
+    const phase = (name: string, suffix: "sum" | "count") =>
+      `labgrader_attempt_phase_duration_seconds_${suffix}{${lab},phase="${name}"}`;
     expect(lines).toContain(`${bucket("building", 10)} 0`);
     expect(lines).toContain(`${bucket("building", 20)} 1`);
     expect(lines).toContain(`${bucket("building", 300)} 2`);
@@ -126,7 +158,8 @@ describe("GET /metrics", () => {
     expect(lines).toContain('labgrader_queue_jobs{state="waiting"} 1');
     expect(lines).toContain('labgrader_queue_jobs{state="active"} 0');
 
-    const requests = (route: string, statusClass: string) => `labgrader_http_request_duration_seconds_count{method="GET",route="${route}",status_class="${statusClass}"}`;
+    const requests = (route: string, statusClass: string) =>
+      `labgrader_http_request_duration_seconds_count{method="GET",route="${route}",status_class="${statusClass}"}`;
     expect(lines).toContain(`${requests("/api/v1/attempts/:id", "2xx")} 1`);
     expect(lines.some((l) => l.startsWith(`${requests("/metrics", "4xx")} `))).toBe(true);
     expect(lines.join("\n")).not.toContain(ids.graded);

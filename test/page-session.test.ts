@@ -35,7 +35,9 @@ beforeAll(async () => {
   await kdb.destroy();
   pool = new pg.Pool({ connectionString: db.url, max: 3 });
   const app = express();
-  app.use(sessionMiddleware({ secret: "a test secret of enough length", pool: slowWrites(pool, 300), log: () => undefined }));
+  app.use(
+    sessionMiddleware({ secret: "a test secret of enough length", pool: slowWrites(pool, 300), log: () => undefined }),
+  );
   app.post("/act", async (req, res) => redirectWithNotice(req, res, "/next", "The thing was done."));
   app.get("/next", (req, res) => {
     res.type("text").send(req.session.notice ?? "(no notice)");

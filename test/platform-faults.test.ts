@@ -19,14 +19,21 @@ describe("a cluster that breaks during a grade", () => {
   it("ends the grade as not gradable, naming the component, with no check failed", async () => {
     const toolchain = await testToolchain();
     const config = testConfig();
-    const prepared = await prepareProvider("kwok", { config, toolchain, env: process.env, log: () => undefined }, false);
+    const prepared = await prepareProvider(
+      "kwok",
+      { config, toolchain, env: process.env, log: () => undefined },
+      false,
+    );
     let cluster: Cluster | undefined;
     let killed: number | undefined;
     const result = await gradeOperator({
       lab: await loadLab(LAB),
       source: { kind: "project", dir: referenceOperatorDir },
       operatorName: "reference, its cluster broken",
-      provider: { ...prepared.provider, create: async (options) => (cluster = await prepared.provider.create(options)) },
+      provider: {
+        ...prepared.provider,
+        create: async (options) => (cluster = await prepared.provider.create(options)),
+      },
       workDir: tempDir("broken-cluster"),
       controllerGen: toolchain.binaries["controller-gen"],
       goEnv: goEnv(),
@@ -36,16 +43,23 @@ describe("a cluster that breaks during a grade", () => {
       onProgress: (p) => {
         if (p.type !== "phase" || p.phase !== "checking" || !cluster) return;
         // kwokctl names each component's pid file after its binary.
-        killed = Number(readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-controller-manager.pid"), "utf8").trim());
+        killed = Number(
+          readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-controller-manager.pid"), "utf8").trim(),
+        );
         process.kill(killed, "SIGKILL");
       },
     });
     expect(killed).toBeGreaterThan(0);
     expect(result.status).toBe("not_gradable");
-    expect(result.reason).toBe("the cluster broke during the grade: its kube-controller-manager exited; a busy host can cause this, so it is graded again");
+    expect(result.reason).toBe(
+      "the cluster broke during the grade: its kube-controller-manager exited; a busy host can cause this, so it is graded again",
+    );
     expect(result.checks.filter((c) => c.status === "failed").map((c) => c.id)).toEqual([]);
     // The Databases never got their pods, so checks waiting on them are not gradable, not failed.
-    expect(result.checks.find((c) => c.id === "walkthrough-database-ready")).toMatchObject({ status: "error", message: expect.stringContaining("kube-controller-manager exited") });
+    expect(result.checks.find((c) => c.id === "walkthrough-database-ready")).toMatchObject({
+      status: "error",
+      message: expect.stringContaining("kube-controller-manager exited"),
+    });
     // The rest of the cluster was still torn down.
     expect(isAlive(killed!)).toBe(false);
     expect(existsSync(dirname(cluster!.kubeconfigPath))).toBe(false);
@@ -58,7 +72,11 @@ describe("a cluster that breaks during a grade", () => {
     const STALL_MS = 45_000;
     const toolchain = await testToolchain();
     const config = testConfig();
-    const prepared = await prepareProvider("kwok", { config, toolchain, env: process.env, log: () => undefined }, false);
+    const prepared = await prepareProvider(
+      "kwok",
+      { config, toolchain, env: process.env, log: () => undefined },
+      false,
+    );
     let cluster: Cluster | undefined;
     let stalled: { pid: number; at: number; resumed?: Promise<number> } | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -67,7 +85,10 @@ describe("a cluster that breaks during a grade", () => {
         lab: await loadLab(LAB),
         source: { kind: "project", dir: referenceOperatorDir },
         operatorName: "reference, its scheduler stalled",
-        provider: { ...prepared.provider, create: async (options) => (cluster = await prepared.provider.create(options)) },
+        provider: {
+          ...prepared.provider,
+          create: async (options) => (cluster = await prepared.provider.create(options)),
+        },
         workDir: tempDir("stalled-scheduler"),
         controllerGen: toolchain.binaries["controller-gen"],
         goEnv: goEnv(),
@@ -76,7 +97,9 @@ describe("a cluster that breaks during a grade", () => {
         managerArgs: ["--phase-delay=1s"],
         onProgress: (p) => {
           if (p.type !== "phase" || p.phase !== "checking" || !cluster) return;
-          const pid = Number(readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-scheduler.pid"), "utf8").trim());
+          const pid = Number(
+            readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-scheduler.pid"), "utf8").trim(),
+          );
           process.kill(pid, "SIGSTOP");
           const wallStart = Date.now();
           stalled = {

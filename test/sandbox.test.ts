@@ -1,5 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,7 +22,13 @@ import { gradeOperator } from "../grader/src/grading/grade.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { startManager } from "../grader/src/runner/manager.ts";
 import { hostGoSetup, runInBuildSandbox } from "../grader/src/runner/build-sandbox.ts";
-import { createSandbox, prepareSandboxing, reapSandboxes, sandboxProblems, sandboxSettings } from "../grader/src/runner/sandbox.ts";
+import {
+  createSandbox,
+  prepareSandboxing,
+  reapSandboxes,
+  sandboxProblems,
+  sandboxSettings,
+} from "../grader/src/runner/sandbox.ts";
 import { cgroupDir, CONTROLLERS } from "../grader/src/runner/sandbox-cgroup.ts";
 import { CHAIN, firewallRulesOf } from "../grader/src/runner/sandbox-firewall.ts";
 import { labgrader } from "./support/cli.ts";
@@ -91,7 +107,8 @@ function processesOf(uid: number): string[] {
 async function expectNothingLeft(uid: number, of = settings): Promise<void> {
   expect(uid).toBeGreaterThanOrEqual(of.uids.first);
   expect(processesOf(uid)).toEqual([]);
-  for (const controller of CONTROLLERS) expect(existsSync(cgroupDir(of.cgroupMount, controller, `lg-${uid}`))).toBe(false);
+  for (const controller of CONTROLLERS)
+    expect(existsSync(cgroupDir(of.cgroupMount, controller, `lg-${uid}`))).toBe(false);
   expect(await firewallRulesOf(uid)).toEqual([]);
   expect(existsSync(join(of.root, "home", `lg-${uid}`))).toBe(false);
   expect(existsSync(join(of.root, "locks", String(uid)))).toBe(false);
@@ -112,13 +129,26 @@ describe("sandboxed grades", () => {
       await new Promise<void>((resolve) => server.listen(0, host, resolve));
       listeners.push(server);
     }
-    others = listeners.map((s) => (s.address() as AddressInfo)).map((a) => (a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(",");
+    others = listeners
+      .map((s) => s.address() as AddressInfo)
+      .map((a) => (a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`))
+      .join(",");
     const project = hostileProject();
     rogue = gradeHostile(project, ["--hostile=rogue", `--dial=${others}`]);
     hog = gradeHostile(project, ["--hostile=hog"]);
     const json = join(tempDir("sandboxed-reference"), "grade.json");
     const started = Date.now();
-    reference = labgrader(["grade", "--lab", LAB, "--operator", "reference", "--manager-arg=--phase-delay=1s", "--sandbox", "--json", json]).then((run) => ({ ...run, json, ms: Date.now() - started }));
+    reference = labgrader([
+      "grade",
+      "--lab",
+      LAB,
+      "--operator",
+      "reference",
+      "--manager-arg=--phase-delay=1s",
+      "--sandbox",
+      "--json",
+      json,
+    ]).then((run) => ({ ...run, json, ms: Date.now() - started }));
     // While some sandbox's rules are in place, root (and so Redis's other clients) must still get through.
     rootReachedRedis = (async () => {
       const deadline = Date.now() + 600_000;
@@ -136,47 +166,79 @@ describe("sandboxed grades", () => {
     for (const s of listeners) s.close();
   });
 
-  it("cuts a rogue operator off from the network, our files, Secrets and escalation, and kills it though it ignores SIGTERM", { timeout: 900_000 }, async () => {
-    const { result, log, uid, ms } = await rogue;
-    console.log(`rogue grade: ${(ms / 1000).toFixed(1)} s, uid ${uid}`);
-    expect(GradeResultSchema.parse(result).status).toBe("graded");
-    expect(result.reason).toBeUndefined();
-    for (const address of ["127.0.0.1:6379", "[::1]:6379", "127.0.0.1:5432", ...others.split(",")]) {
-      expect(log).toMatch(new RegExp(`^HOSTILE dial ${address.replace(/[[\].]/g, "\\$&")}: dial tcp .*: connect: connection refused$`, "m"));
-    }
-    for (const socket of ["/var/run/postgresql/.s.PGSQL.5432", "/var/run/docker.sock"]) expect(log).toContain(`HOSTILE dial unix ${socket}: dial unix ${socket}: connect: no such file or directory`);
-    expect(log).toMatch(/^HOSTILE read \/etc\/shadow: open \/etc\/shadow: permission denied$/m);
-    expect(log).toMatch(/^HOSTILE list \/root: open \/root: permission denied$/m);
-    expect(log).toMatch(/^HOSTILE list secrets: secrets is forbidden: User "system:serviceaccount:postgres-operator-system:postgres-operator-controller-manager" cannot list resource "secrets"/m);
-    expect(log).toMatch(/^HOSTILE create clusterrolebinding cluster-admin: clusterrolebindings\.rbac\.authorization\.k8s\.io is forbidden/m);
-    expect(log).toMatch(/^HOSTILE write \/var\/lib\/labgrader\/sandbox\/home\/lg-\d+\/filler: open .*: read-only file system$/m);
-    // Its private /var/tmp is memory, counted against its limit, and gone with it.
-    expect(log).toMatch(/^HOSTILE write \/var\/tmp\/filler: succeeded$/m);
-    expect(log.split("\n").filter((l) => l.endsWith("succeeded"))).toEqual(["HOSTILE write /var/tmp/filler: succeeded"]);
-    const findings = result.findings.join("\n");
-    expect(findings).toContain('Your role asks for "bind" on clusterroles (rbac.authorization.k8s.io) named cluster-admin; labgrader never grants role escalation');
-    expect(findings).toContain('Your role asks for "create" on clusterrolebindings (rbac.authorization.k8s.io); labgrader never grants role escalation');
-    expect(findings).toContain("it cannot list secrets (403");
-    expect(findings).toContain("The operator did not stop within 10 s of SIGTERM and was killed.");
-    await expectNothingLeft(uid);
-  });
+  it(
+    "cuts a rogue operator off from the network, our files, Secrets and escalation, and kills it though it ignores SIGTERM",
+    { timeout: 900_000 },
+    async () => {
+      const { result, log, uid, ms } = await rogue;
+      console.log(`rogue grade: ${(ms / 1000).toFixed(1)} s, uid ${uid}`);
+      expect(GradeResultSchema.parse(result).status).toBe("graded");
+      expect(result.reason).toBeUndefined();
+      for (const address of ["127.0.0.1:6379", "[::1]:6379", "127.0.0.1:5432", ...others.split(",")]) {
+        expect(log).toMatch(
+          new RegExp(
+            `^HOSTILE dial ${address.replace(/[[\].]/g, "\\$&")}: dial tcp .*: connect: connection refused$`,
+            "m",
+          ),
+        );
+      }
+      for (const socket of ["/var/run/postgresql/.s.PGSQL.5432", "/var/run/docker.sock"])
+        expect(log).toContain(`HOSTILE dial unix ${socket}: dial unix ${socket}: connect: no such file or directory`);
+      expect(log).toMatch(/^HOSTILE read \/etc\/shadow: open \/etc\/shadow: permission denied$/m);
+      expect(log).toMatch(/^HOSTILE list \/root: open \/root: permission denied$/m);
+      expect(log).toMatch(
+        /^HOSTILE list secrets: secrets is forbidden: User "system:serviceaccount:postgres-operator-system:postgres-operator-controller-manager" cannot list resource "secrets"/m,
+      );
+      expect(log).toMatch(
+        /^HOSTILE create clusterrolebinding cluster-admin: clusterrolebindings\.rbac\.authorization\.k8s\.io is forbidden/m,
+      );
+      expect(log).toMatch(
+        /^HOSTILE write \/var\/lib\/labgrader\/sandbox\/home\/lg-\d+\/filler: open .*: read-only file system$/m,
+      );
+      // Its private /var/tmp is memory, counted against its limit, and gone with it.
+      expect(log).toMatch(/^HOSTILE write \/var\/tmp\/filler: succeeded$/m);
+      expect(log.split("\n").filter((l) => l.endsWith("succeeded"))).toEqual([
+        "HOSTILE write /var/tmp/filler: succeeded",
+      ]);
+      const findings = result.findings.join("\n");
+      expect(findings).toContain(
+        'Your role asks for "bind" on clusterroles (rbac.authorization.k8s.io) named cluster-admin; labgrader never grants role escalation',
+      );
+      expect(findings).toContain(
+        'Your role asks for "create" on clusterrolebindings (rbac.authorization.k8s.io); labgrader never grants role escalation',
+      );
+      expect(findings).toContain("it cannot list secrets (403");
+      expect(findings).toContain("The operator did not stop within 10 s of SIGTERM and was killed.");
+      await expectNothingLeft(uid);
+    },
+  );
 
-  it("stops a fork bomb at the pids limit and a memory hog at the memory limit, and kills what escaped its session", { timeout: 900_000 }, async () => {
-    const { result, log, uid, ms } = await hog;
-    console.log(`hog grade: ${(ms / 1000).toFixed(1)} s, uid ${uid}`);
-    expect(result.status).toBe("graded");
-    expect(log).toMatch(/^HOSTILE fork #\d+: fork\/exec \/bin\/sleep: resource temporarily unavailable$/m);
-    expect(log).toMatch(/^HOSTILE kept 16 children in their own sessions, allocating$/m);
-    const findings = result.findings.join("\n");
-    expect(findings).toContain(`The operator was killed at its memory limit (512 MiB).`);
-    expect(findings).toMatch(/The operator hit its limit of 256 processes and threads; the kernel refused \d+ of its forks\./);
-    expect(findings).toMatch(/The operator was killed by SIGKILL at/);
-    await expectNothingLeft(uid);
-  });
+  it(
+    "stops a fork bomb at the pids limit and a memory hog at the memory limit, and kills what escaped its session",
+    { timeout: 900_000 },
+    async () => {
+      const { result, log, uid, ms } = await hog;
+      console.log(`hog grade: ${(ms / 1000).toFixed(1)} s, uid ${uid}`);
+      expect(result.status).toBe("graded");
+      expect(log).toMatch(/^HOSTILE fork #\d+: fork\/exec \/bin\/sleep: resource temporarily unavailable$/m);
+      expect(log).toMatch(/^HOSTILE kept 16 children in their own sessions, allocating$/m);
+      const findings = result.findings.join("\n");
+      expect(findings).toContain(`The operator was killed at its memory limit (512 MiB).`);
+      expect(findings).toMatch(
+        /The operator hit its limit of 256 processes and threads; the kernel refused \d+ of its forks\./,
+      );
+      expect(findings).toMatch(/The operator was killed by SIGKILL at/);
+      await expectNothingLeft(uid);
+    },
+  );
 
-  it("leaves root's own connections to Redis alone while sandbox rules are in place", { timeout: 900_000 }, async () => {
-    expect(await rootReachedRedis).toEqual(["+PONG", "+PONG"]);
-  });
+  it(
+    "leaves root's own connections to Redis alone while sandbox rules are in place",
+    { timeout: 900_000 },
+    async () => {
+      expect(await rootReachedRedis).toEqual(["+PONG", "+PONG"]);
+    },
+  );
 
   it("still gives the reference operator full marks when sandboxed", { timeout: 900_000 }, async () => {
     const run = await reference;
@@ -195,7 +257,14 @@ describe("a sandbox on its own", () => {
     expect(await sandboxProblems(settings)).toEqual([]);
     const open = tempDir("world-readable");
     chmodSync(open, 0o755);
-    expect(await sandboxProblems({ ...settings, seccomp: join(open, "labgrader-seccomp"), uids: { first: 65534, last: 65534 }, protectedPaths: [open] })).toEqual([
+    expect(
+      await sandboxProblems({
+        ...settings,
+        seccomp: join(open, "labgrader-seccomp"),
+        uids: { first: 65534, last: 65534 },
+        protectedPaths: [open],
+      }),
+    ).toEqual([
       `labgrader-seccomp is not built at ${join(open, "labgrader-seccomp")} (run \`labgrader toolchain\`), so a sandboxed command could make user namespaces`,
       "uid 65534 (nobody) is in the sandbox range: a sandbox would own that account's files",
       `${open} is readable by other users, so a sandboxed operator could read it`,
@@ -223,7 +292,18 @@ describe("a sandbox on its own", () => {
     ].join("\n");
     let run: Awaited<ReturnType<typeof runInBuildSandbox>>;
     try {
-      run = await runInBuildSandbox({ settings, limits: settings.build, go, projectDir: project, binary: join(project, "unused"), timeoutMs: 60_000 }, "/bin/bash", ["-c", script]);
+      run = await runInBuildSandbox(
+        {
+          settings,
+          limits: settings.build,
+          go,
+          projectDir: project,
+          binary: join(project, "unused"),
+          timeoutMs: 60_000,
+        },
+        "/bin/bash",
+        ["-c", script],
+      );
     } finally {
       marker.close();
     }
@@ -272,16 +352,32 @@ describe("a sandbox on its own", () => {
     writeFileSync(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\n");
     const setupStarted = Date.now();
     // Long enough that a busy machine still shows the manager and its child running before the limit.
-    const sandbox = await createSandbox({ settings: { ...settings, wallClockMs: 15_000 }, binary: script, kubeconfigPath: join(dir, "kubeconfig"), apiServer: "https://127.0.0.1:1" });
+    const sandbox = await createSandbox({
+      settings: { ...settings, wallClockMs: 15_000 },
+      binary: script,
+      kubeconfigPath: join(dir, "kubeconfig"),
+      apiServer: "https://127.0.0.1:1",
+    });
     const setupMs = Date.now() - setupStarted;
     expect(readdirSync(sandbox.home).sort()).toEqual(["api.sock", "kubeconfig", "manager"]);
-    const manager = startManager({ binary: sandbox.binary, kubeconfigPath: sandbox.kubeconfigPath, args: [], workDir: dir, logFile: join(dir, "log"), clock: () => Date.now() - setupStarted, env: managerEnvironment({}), sandbox: sandbox.manager });
+    const manager = startManager({
+      binary: sandbox.binary,
+      kubeconfigPath: sandbox.kubeconfigPath,
+      args: [],
+      workDir: dir,
+      logFile: join(dir, "log"),
+      clock: () => Date.now() - setupStarted,
+      env: managerEnvironment({}),
+      sandbox: sandbox.manager,
+    });
     // The manager, its child, and the relay to its API server.
     await vi.waitFor(() => expect(processesOf(sandbox.uid).length).toBe(3), { timeout: 14_000, interval: 50 });
     const exit = await manager.exited;
     expect(exit.signal).toBe("SIGKILL");
     expect(exit.at).toBeGreaterThanOrEqual(15_000);
-    expect(await sandbox.diagnose()).toEqual(["The operator was still running at its time limit (15 s) and was killed."]);
+    expect(await sandbox.diagnose()).toEqual([
+      "The operator was still running at its time limit (15 s) and was killed.",
+    ]);
     await manager.stop();
     const teardownStarted = Date.now();
     await sandbox.dispose();
@@ -294,7 +390,11 @@ describe("a sandbox on its own", () => {
     // An installation of its own (root and uids): the workers other test files start reap this
     // host's leftovers too, and would otherwise race this test for the ones it leaves.
     // Not below /tmp, which a sandbox sees as a private tmpfs: its home would not be there.
-    const own = { ...settings, root: join(dirname(settings.root), `sandbox-dead-worker-${process.pid}`), uids: { first: 61990, last: 61995 } };
+    const own = {
+      ...settings,
+      root: join(dirname(settings.root), `sandbox-dead-worker-${process.pid}`),
+      uids: { first: 61990, last: 61995 },
+    };
     try {
       const script = join(dir, "manager");
       writeFileSync(script, "#!/bin/sh\nexec sleep 300\n");
@@ -339,7 +439,8 @@ setInterval(() => undefined, 1000);
       const lockless = [...Array(own.uids.last - own.uids.first + 1).keys()]
         .map((i) => own.uids.last - i)
         .find((u) => u !== uid && !existsSync(join(own.root, "locks", String(u))))!;
-      for (const controller of CONTROLLERS) mkdirSync(cgroupDir(own.cgroupMount, controller, `lg-${lockless}`), { recursive: true });
+      for (const controller of CONTROLLERS)
+        mkdirSync(cgroupDir(own.cgroupMount, controller, `lg-${lockless}`), { recursive: true });
 
       expect((await reapSandboxes(own)).sort()).toEqual([uid, lockless].sort());
       await expectNothingLeft(uid, own);

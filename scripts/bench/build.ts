@@ -36,7 +36,13 @@ async function once(sandboxed: boolean): Promise<number> {
     const env = { ...process.env, ...(cache ? { GOCACHE: cache } : {}) };
     const outDir = mkdtempSync(join(tmpdir(), "labgrader-bench-out-"));
     const started = Date.now();
-    const result = await buildManager({ projectDir: project, outDir, env, ...(sandboxed ? { sandbox } : {}), timeoutMs: 1_800_000 });
+    const result = await buildManager({
+      projectDir: project,
+      outDir,
+      env,
+      ...(sandboxed ? { sandbox } : {}),
+      timeoutMs: 1_800_000,
+    });
     if (!result.ok) throw new Error(`the ${sandboxed ? "sandboxed" : "plain"} build failed:\n${result.output}`);
     // Wall-clock time: a process's first sandboxed build includes warming the shared cache.
     return Date.now() - started;
@@ -52,9 +58,13 @@ for (let i = 0; i < runs; i++) {
   for (const kind of ["plain", "sandboxed"] as const) {
     const ms = await once(kind === "sandboxed");
     times[kind].push(ms);
-    const note = values.cold && kind === "sandboxed" && i === 0 ? " (warming the empty shared cache first, as a worker's first sandboxed build does)" : "";
+    const note =
+      values.cold && kind === "sandboxed" && i === 0
+        ? " (warming the empty shared cache first, as a worker's first sandboxed build does)"
+        : "";
     console.log(`${values.cold ? "cold" : "warm"} ${kind} build ${i + 1}: ${fmt(ms)}${note}`);
   }
 }
 if (values.cold) rmSync(process.env.GOCACHE!, { recursive: true, force: true });
-for (const kind of ["plain", "sandboxed"] as const) console.log(`median ${values.cold ? "cold" : "warm"} ${kind}: ${fmt(median(times[kind]))} over ${runs}`);
+for (const kind of ["plain", "sandboxed"] as const)
+  console.log(`median ${values.cold ? "cold" : "warm"} ${kind}: ${fmt(median(times[kind]))} over ${runs}`);

@@ -15,7 +15,12 @@ import { config, fmt, median, rssMb, toolchain } from "./support.ts";
 
 const samples = Number(process.argv[2] ?? "5");
 const maxParallel = Number(process.argv[3] ?? "8");
-const provider = createProvider("kwok", { config, toolchain: await toolchain(), env: process.env, log: () => undefined });
+const provider = createProvider("kwok", {
+  config,
+  toolchain: await toolchain(),
+  env: process.env,
+  log: () => undefined,
+});
 
 function clusterRss(cluster: Cluster): number {
   const dir = join(config.cacheDir, "kwok", "clusters", cluster.name, "pids");
@@ -37,13 +42,19 @@ for (let i = 0; i < samples; i++) {
   rss.push(clusterRss(cluster));
   await cluster.dispose();
 }
-console.log(`create-to-ready (n=${samples}): median ${fmt(median(times))}, min ${fmt(Math.min(...times))}, max ${fmt(Math.max(...times))}`);
+console.log(
+  `create-to-ready (n=${samples}): median ${fmt(median(times))}, min ${fmt(Math.min(...times))}, max ${fmt(Math.max(...times))}`,
+);
 console.log(`RSS per idle cluster (n=${samples}): median ${median(rss).toFixed(0)} MB`);
 
 // 2. The reference operator on Task 4.2's objects, with --phase-delay=1s.
 {
   const { cluster } = await timedCreate();
-  const build = await buildManager({ projectDir: REFERENCE_OPERATOR_DIR, outDir: "/tmp/labgrader-bench-build", env: process.env });
+  const build = await buildManager({
+    projectDir: REFERENCE_OPERATOR_DIR,
+    outDir: "/tmp/labgrader-bench-build",
+    env: process.env,
+  });
   if (!build.ok) throw new Error(build.output);
   const admin = createKubeClient(cluster.kubeconfigPath);
   const started = Date.now();
@@ -58,14 +69,38 @@ console.log(`RSS per idle cluster (n=${samples}): median ${median(rss).toFixed(0
   });
   await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } });
   const applied = performance.now();
-  await admin.apply({ apiVersion: "database.example.com/v1", kind: "Database", metadata: { name: "my-database", namespace: "bench" }, spec: { image: "postgres:14", replicas: 1, databaseName: "mydb", username: "admin", storage: { size: "1Gi" } } });
-  await admin.apply({ apiVersion: "database.example.com/v1", kind: "Backup", metadata: { name: "my-database-backup", namespace: "bench" }, spec: { databaseRef: { name: "my-database" }, schedule: "0 2 * * *" } });
+  await admin.apply({
+    apiVersion: "database.example.com/v1",
+    kind: "Database",
+    metadata: { name: "my-database", namespace: "bench" },
+    spec: { image: "postgres:14", replicas: 1, databaseName: "mydb", username: "admin", storage: { size: "1Gi" } },
+  });
+  await admin.apply({
+    apiVersion: "database.example.com/v1",
+    kind: "Backup",
+    metadata: { name: "my-database-backup", namespace: "bench" },
+    spec: { databaseRef: { name: "my-database" }, schedule: "0 2 * * *" },
+  });
   const phase = (o: unknown) => (o as { status?: { phase?: string } }).status?.phase;
-  await waitForObject(admin, { apiVersion: "database.example.com/v1", kind: "Database", namespace: "bench", name: "my-database" }, (o) => phase(o) === "Ready", 120_000, "Database Ready");
+  await waitForObject(
+    admin,
+    { apiVersion: "database.example.com/v1", kind: "Database", namespace: "bench", name: "my-database" },
+    (o) => phase(o) === "Ready",
+    120_000,
+    "Database Ready",
+  );
   const ready = performance.now();
-  await waitForObject(admin, { apiVersion: "database.example.com/v1", kind: "Backup", namespace: "bench", name: "my-database-backup" }, (o) => phase(o) === "Completed", 120_000, "Backup Completed");
+  await waitForObject(
+    admin,
+    { apiVersion: "database.example.com/v1", kind: "Backup", namespace: "bench", name: "my-database-backup" },
+    (o) => phase(o) === "Completed",
+    120_000,
+    "Backup Completed",
+  );
   const completed = performance.now();
-  console.log(`apply -> Database Ready: ${fmt(ready - applied)}; apply -> Backup Completed: ${fmt(completed - applied)} (--phase-delay=1s; the Backup polls every 10 s)`);
+  console.log(
+    `apply -> Database Ready: ${fmt(ready - applied)}; apply -> Backup Completed: ${fmt(completed - applied)} (--phase-delay=1s; the Backup polls every 10 s)`,
+  );
   await operator.manager.stop();
   await cluster.dispose();
 }
@@ -79,7 +114,9 @@ console.log(`RSS per idle cluster (n=${samples}): median ${median(rss).toFixed(0
     for (; n <= maxParallel; n++) {
       const { cluster, ms } = await timedCreate();
       running.push(cluster);
-      console.log(`  with ${n - 1} running: create-to-ready ${fmt(ms)}, RSS of all ${running.reduce((s, c) => s + clusterRss(c), 0).toFixed(0)} MB`);
+      console.log(
+        `  with ${n - 1} running: create-to-ready ${fmt(ms)}, RSS of all ${running.reduce((s, c) => s + clusterRss(c), 0).toFixed(0)} MB`,
+      );
       if (ms > 2 * baseline) break;
     }
     console.log(

@@ -16,7 +16,10 @@ import { loadLab } from "../../grader/src/labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
 import { config, fmt, median, toolchain } from "./support.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { parallel: { type: "string" }, course: { type: "boolean" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { parallel: { type: "string" }, course: { type: "boolean" } },
+});
 const runs = Number(positionals[0] ?? "5");
 const parallel = Number(values.parallel ?? "1");
 const tools = await toolchain();
@@ -59,24 +62,40 @@ function scenarioEnds(result: GradeResult): Record<string, number> {
   return ends;
 }
 
-const timed = await pool(Array.from({ length: runs }, (_, i) => i + 1), parallel, async (i) => {
-  const t = await gradeOnce(["--phase-delay=1s"]);
-  const r = t.result;
-  const notPassed = r.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}=${c.status}`);
-  const ends = Object.entries(scenarioEnds(r)).map(([s, at]) => `${s} ${fmt(at)}`).join(", ");
-  console.log(`run ${String(i).padStart(2)}: ${r.score}/${r.maxScore} ${r.status} in ${fmt(r.durationMs)} (waited ${fmt(r.waitedMs ?? 0)}); provisioning at ${fmt(t.phases.provisioning ?? 0)}, checking at ${fmt(t.phases.checking ?? 0)}; ${ends}${notPassed.length ? `  (${notPassed.join(", ")})` : ""}`);
-  return t;
-});
+const timed = await pool(
+  Array.from({ length: runs }, (_, i) => i + 1),
+  parallel,
+  async (i) => {
+    const t = await gradeOnce(["--phase-delay=1s"]);
+    const r = t.result;
+    const notPassed = r.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}=${c.status}`);
+    const ends = Object.entries(scenarioEnds(r))
+      .map(([s, at]) => `${s} ${fmt(at)}`)
+      .join(", ");
+    console.log(
+      `run ${String(i).padStart(2)}: ${r.score}/${r.maxScore} ${r.status} in ${fmt(r.durationMs)} (waited ${fmt(r.waitedMs ?? 0)}); provisioning at ${fmt(t.phases.provisioning ?? 0)}, checking at ${fmt(t.phases.checking ?? 0)}; ${ends}${notPassed.length ? `  (${notPassed.join(", ")})` : ""}`,
+    );
+    return t;
+  },
+);
 
-const full = timed.filter(({ result: r }) => r.status === "graded" && r.score === r.maxScore && r.checks.every((c) => c.status === "passed")).length;
-console.log(`reference with --phase-delay=1s, ${parallel} at once: ${full}/${runs} runs with full marks; grade time median ${fmt(median(timed.map((t) => t.result.durationMs)))}, max ${fmt(Math.max(...timed.map((t) => t.result.durationMs)))}`);
+const full = timed.filter(
+  ({ result: r }) => r.status === "graded" && r.score === r.maxScore && r.checks.every((c) => c.status === "passed"),
+).length;
+console.log(
+  `reference with --phase-delay=1s, ${parallel} at once: ${full}/${runs} runs with full marks; grade time median ${fmt(median(timed.map((t) => t.result.durationMs)))}, max ${fmt(Math.max(...timed.map((t) => t.result.durationMs)))}`,
+);
 console.log(`  checking began at median ${fmt(median(timed.map((t) => t.phases.checking ?? 0)))}`);
 for (const scenario of Object.keys(scenarioEnds(timed[0]!.result))) {
   const ends = timed.map((t) => scenarioEnds(t.result)[scenario] ?? 0);
-  console.log(`  scenario ${scenario.padEnd(40)} last check decided at median ${fmt(median(ends))} (max ${fmt(Math.max(...ends))})`);
+  console.log(
+    `  scenario ${scenario.padEnd(40)} last check decided at median ${fmt(median(ends))} (max ${fmt(Math.max(...ends))})`,
+  );
 }
 
 if (values.course) {
   const { result: r } = await gradeOnce([]);
-  console.log(`reference with the course's delays (15 s phase delay): ${r.score}/${r.maxScore} ${r.status} in ${fmt(r.durationMs)}`);
+  console.log(
+    `reference with the course's delays (15 s phase delay): ${r.score}/${r.maxScore} ${r.status} in ${fmt(r.durationMs)}`,
+  );
 }

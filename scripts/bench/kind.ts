@@ -25,7 +25,13 @@ function clusterMb(cluster: Cluster): number {
     const dir = join(config.cacheDir, "kwok", "clusters", cluster.name, "pids");
     return readdirSync(dir).reduce((sum, f) => sum + rssMb(Number(readFileSync(join(dir, f), "utf8"))), 0);
   }
-  const usage = execFileSync("docker", ["stats", "--no-stream", "--format", "{{.MemUsage}}", `${cluster.name}-control-plane`], { encoding: "utf8" }).split("/")[0]!.trim();
+  const usage = execFileSync(
+    "docker",
+    ["stats", "--no-stream", "--format", "{{.MemUsage}}", `${cluster.name}-control-plane`],
+    { encoding: "utf8" },
+  )
+    .split("/")[0]!
+    .trim();
   const [, value, unit] = /^([\d.]+)\s*([KMG]i?B)$/.exec(usage) ?? [];
   const scale: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024, kB: 1 / 1000, MB: 1, GB: 1000 };
   return Number(value) * (scale[unit ?? "MiB"] ?? 1);
@@ -78,7 +84,13 @@ for (const name of ["kwok", "kind"] as const) {
   ]);
 }
 
-const header = ["provider", `create-to-ready, median of ${samples} (min–max)`, "memory per idle cluster", "Lab 8.2 grade, reference", "three grades at once"];
+const header = [
+  "provider",
+  `create-to-ready, median of ${samples} (min–max)`,
+  "memory per idle cluster",
+  "Lab 8.2 grade, reference",
+  "three grades at once",
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
 console.log(line(header));

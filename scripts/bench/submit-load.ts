@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 
 const [baseUrl, tokensFile, countArg, concurrencyArg, secondsArg, archiveFile] = process.argv.slice(2);
-if (!baseUrl || !tokensFile) throw new Error("usage: submit-load.ts BASE_URL TOKENS_FILE COUNT CONCURRENCY MAX_SECONDS [ARCHIVE]");
+if (!baseUrl || !tokensFile)
+  throw new Error("usage: submit-load.ts BASE_URL TOKENS_FILE COUNT CONCURRENCY MAX_SECONDS [ARCHIVE]");
 const tokens = readFileSync(tokensFile, "utf8").trim().split("\n");
 const count = Number(countArg ?? 1000);
 const concurrency = Number(concurrencyArg ?? 16);

@@ -6,7 +6,8 @@ import { ensureToolchain, type Toolchain } from "../../grader/src/toolchain/buil
 export const config = graderConfigFromEnv(process.env);
 
 export async function toolchain(): Promise<Toolchain> {
-  return (await ensureToolchain({ cacheDir: config.cacheDir, env: process.env, log: (l) => console.error(l) }, false)).toolchain;
+  return (await ensureToolchain({ cacheDir: config.cacheDir, env: process.env, log: (l) => console.error(l) }, false))
+    .toolchain;
 }
 
 export function median(values: number[]): number {

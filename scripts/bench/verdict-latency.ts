@@ -12,7 +12,12 @@ import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
 import { config, median, toolchain } from "./support.ts";
 
 const samples = Number(process.argv[2] ?? "30");
-const provider = createProvider("kwok", { config, toolchain: await toolchain(), env: process.env, log: () => undefined });
+const provider = createProvider("kwok", {
+  config,
+  toolchain: await toolchain(),
+  env: process.env,
+  log: () => undefined,
+});
 const cluster = await provider.create({ labels: { "labgrader.dev/benchmark": "latency" } });
 try {
   const admin = createKubeClient(cluster.kubeconfigPath);
@@ -25,20 +30,49 @@ try {
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
     const name = `b${i}`;
-    await admin.apply(KubeObjectSchema.parse({ apiVersion: "database.example.com/v1", kind: "Backup", metadata: { name, namespace: "latency" }, spec: { databaseRef: { name: "db" } } }));
+    await admin.apply(
+      KubeObjectSchema.parse({
+        apiVersion: "database.example.com/v1",
+        kind: "Backup",
+        metadata: { name, namespace: "latency" },
+        spec: { databaseRef: { name: "db" } },
+      }),
+    );
     const check = renderCheck(
-      { id: `completed-${i}`, task: "1.4", type: "expect", title: "completed", points: 1, severity: "required", timeout: "30s", hint: "", params: { object: { kind: "Backup", name }, expr: 'self.?status.?phase.orValue("") == "Completed"' } } as never,
+      {
+        id: `completed-${i}`,
+        task: "1.4",
+        type: "expect",
+        title: "completed",
+        points: 1,
+        severity: "required",
+        timeout: "30s",
+        hint: "",
+        params: { object: { kind: "Backup", name }, expr: 'self.?status.?phase.orValue("") == "Completed"' },
+      } as never,
       {},
     );
-    const verdict = liveCheck({ recorder, check, namespace: "latency", clock, abort: new Promise<string>(() => undefined) });
+    const verdict = liveCheck({
+      recorder,
+      check,
+      namespace: "latency",
+      clock,
+      abort: new Promise<string>(() => undefined),
+    });
     const written = clock();
-    await admin.patch({ apiVersion: "database.example.com/v1", kind: "Backup", name, namespace: "latency" }, { status: { phase: "Completed" } }, { subresource: "status" });
+    await admin.patch(
+      { apiVersion: "database.example.com/v1", kind: "Backup", name, namespace: "latency" },
+      { status: { phase: "Completed" } },
+      { subresource: "status" },
+    );
     const decided = await verdict;
     if (decided.status !== "passed") throw new Error(`expected a pass, got ${decided.status}`);
     latencies.push(clock() - written);
   }
   recorder.stop();
-  console.log(`status write -> verdict (n=${samples}): median ${median(latencies).toFixed(1)} ms, min ${Math.min(...latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
+  console.log(
+    `status write -> verdict (n=${samples}): median ${median(latencies).toFixed(1)} ms, min ${Math.min(...latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+  );
 } finally {
   await cluster.dispose();
 }

@@ -65,8 +65,27 @@ export function createApp(deps: AppDeps) {
     res.json({ id: user.id, name: user.name, role: user.role });
   });
   api.use(labsRouter(deps.db));
-  api.use(submissionsRouter({ db: deps.db, queue: deps.queue, notify: deps.notify, submissions: deps.limits.submissions, upload: { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes, goVersion: deps.goVersion }, acceptsImages: deps.acceptsImages, log: deps.log }));
-  api.use(attemptsRouter({ db: deps.db, queue: deps.queue, live: deps.live, streams: deps.limits.streams, notify: deps.notify, log: deps.log }));
+  api.use(
+    submissionsRouter({
+      db: deps.db,
+      queue: deps.queue,
+      notify: deps.notify,
+      submissions: deps.limits.submissions,
+      upload: { uploadDir: deps.uploadDir, maxUploadBytes: deps.maxUploadBytes, goVersion: deps.goVersion },
+      acceptsImages: deps.acceptsImages,
+      log: deps.log,
+    }),
+  );
+  api.use(
+    attemptsRouter({
+      db: deps.db,
+      queue: deps.queue,
+      live: deps.live,
+      streams: deps.limits.streams,
+      notify: deps.notify,
+      log: deps.log,
+    }),
+  );
   api.use(gradebookRouter(deps.db));
   api.use((_req, _res, next) => next(new HttpError(404, "no such API route; see /api/v1/openapi.json")));
   app.use("/api/v1", api);
@@ -75,8 +94,13 @@ export function createApp(deps: AppDeps) {
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (isDatabaseUnavailable(error)) {
-      deps.log(`${req.method} ${req.originalUrl}: the gradebook is unavailable (${error instanceof Error ? error.message : String(error)})`);
-      res.status(503).set("retry-after", "5").json({ error: "the gradebook (PostgreSQL) is unavailable right now; try again in a moment" });
+      deps.log(
+        `${req.method} ${req.originalUrl}: the gradebook is unavailable (${error instanceof Error ? error.message : String(error)})`,
+      );
+      res
+        .status(503)
+        .set("retry-after", "5")
+        .json({ error: "the gradebook (PostgreSQL) is unavailable right now; try again in a moment" });
       return;
     }
     if (error instanceof TooManyRequests) res.set("retry-after", String(error.retryAfterSeconds));

@@ -15,7 +15,11 @@ export const ServiceConfigSchema = z.object({
   /** Prefix of the queue's Redis keys, the same as the workers' (LABGRADER_QUEUE_PREFIX). */
   queuePrefix: z.string().min(1).default("labgrader"),
   /** Largest accepted upload, in bytes (LABGRADER_MAX_UPLOAD_BYTES). */
-  maxUploadBytes: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  maxUploadBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(20 * 1024 * 1024),
   /** Where uploads are unpacked to be checked before they are accepted (LABGRADER_UPLOAD_DIR). */
   uploadDir: z.string().min(1),
   /** The Go that builds submissions, e.g. go1.26.8: uploads asking for a newer one are refused; unset, `go env GOVERSION` is asked once at start (LABGRADER_GO_VERSION). */
@@ -29,7 +33,11 @@ export const ServiceConfigSchema = z.object({
   /** Failed sign-ins one client address (IPv4, or an IPv6 /64) may have within the window, whatever the account names (LABGRADER_SIGN_IN_FAILURES_PER_ADDRESS). */
   signInFailuresPerAddress: z.coerce.number().int().min(1).default(30),
   /** The sliding window both sign-in limits count over, in ms (LABGRADER_SIGN_IN_WINDOW_MS). */
-  signInWindowMs: z.coerce.number().int().min(1_000).default(15 * 60_000),
+  signInWindowMs: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(15 * 60_000),
   /** Submissions one account may make within the window, API and pages together, accepted or not (LABGRADER_SUBMISSIONS_PER_WINDOW). */
   submissionsPerWindow: z.coerce.number().int().min(1).default(20),
   /** The sliding window submissions are counted over, in ms (LABGRADER_SUBMISSION_WINDOW_MS). */

@@ -40,10 +40,17 @@ const config = ServiceConfigSchema.parse({
 /** The local go's own version: outside any module, and without letting a go.mod pick another toolchain. */
 async function localGoVersion(): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)("go", ["env", "GOVERSION"], { cwd: tmpdir(), env: { ...env, GOTOOLCHAIN: "local" }, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)("go", ["env", "GOVERSION"], {
+      cwd: tmpdir(),
+      env: { ...env, GOTOOLCHAIN: "local" },
+      timeout: 60_000,
+    });
     return GoToolchainSchema.parse(stdout);
   } catch (error) {
-    throw new Error("while asking `go env GOVERSION` which Go builds submissions (on a host without that go, set LABGRADER_GO_VERSION, e.g. go1.26.8)", { cause: error });
+    throw new Error(
+      "while asking `go env GOVERSION` which Go builds submissions (on a host without that go, set LABGRADER_GO_VERSION, e.g. go1.26.8)",
+      { cause: error },
+    );
   }
 }
 const goVersion = config.goVersion ?? (await localGoVersion());
@@ -61,7 +68,21 @@ const pages = { sessionSecret: config.sessionSecret ?? (await persistedSecret(db
 const notify = createEventPublisher(redis, log);
 const limits = createFairUse(db, config);
 const metrics = createServiceMetrics({ db, queue, log });
-const app = createApp({ db, redis, queue, live: createLiveHub(subscriber), notify, limits, uploadDir: config.uploadDir, maxUploadBytes: config.maxUploadBytes, goVersion, acceptsImages: PROVIDERS[config.provider].operatorMode === "in-cluster", log, pages, metrics });
+const app = createApp({
+  db,
+  redis,
+  queue,
+  live: createLiveHub(subscriber),
+  notify,
+  limits,
+  uploadDir: config.uploadDir,
+  maxUploadBytes: config.maxUploadBytes,
+  goVersion,
+  acceptsImages: PROVIDERS[config.provider].operatorMode === "in-cluster",
+  log,
+  pages,
+  metrics,
+});
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

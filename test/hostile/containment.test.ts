@@ -62,7 +62,14 @@ function hostileProject(mode: string, extra: (dir: string) => void = () => undef
   return dir;
 }
 
-const submit = async (project: string) => api<{ attemptId?: string; error?: string; code?: string }>(stack, token, "POST", `/api/v1/labs/${LAB}/submissions`, await archiveForm(await tarProject(project)));
+const submit = async (project: string) =>
+  api<{ attemptId?: string; error?: string; code?: string }>(
+    stack,
+    token,
+    "POST",
+    `/api/v1/labs/${LAB}/submissions`,
+    await archiveForm(await tarProject(project)),
+  );
 
 const why = (a: Attempt) => JSON.stringify({ status: a.status, reason: a.reason, findings: a.findings }, null, 1);
 
@@ -70,7 +77,10 @@ describe("a hostile submission", () => {
   test("borrowing the grader's reference through a replace directive is refused at upload, saying why", async () => {
     const project = hostileProject("rogue", (dir) => {
       const goMod = readFileSync(join(dir, "go.mod"), "utf8");
-      writeFileSync(join(dir, "go.mod"), `${goMod}\nreplace github.com/example/postgres-operator => ${INSTALL_DIR}/operator\n`);
+      writeFileSync(
+        join(dir, "go.mod"),
+        `${goMod}\nreplace github.com/example/postgres-operator => ${INSTALL_DIR}/operator\n`,
+      );
     });
     const response = await submit(project);
     expect(response.status).toBe(422);
@@ -78,7 +88,9 @@ describe("a hostile submission", () => {
   });
 
   test("borrowing through a go.work is refused at upload", async () => {
-    const project = hostileProject("rogue", (dir) => writeFileSync(join(dir, "go.work"), `go 1.26\n\nuse (\n\t.\n\t${INSTALL_DIR}/operator\n)\n`));
+    const project = hostileProject("rogue", (dir) =>
+      writeFileSync(join(dir, "go.work"), `go 1.26\n\nuse (\n\t.\n\t${INSTALL_DIR}/operator\n)\n`),
+    );
     const response = await submit(project);
     expect(response.status).toBe(422);
     expect(JSON.stringify(response.body)).toMatch(/go\.work/);
@@ -93,7 +105,10 @@ describe("a hostile submission", () => {
         mkdirSync(join(dir, ".hg"), { recursive: true });
         writeFileSync(join(dir, ".hg/hgrc"), `[hooks]\npre-identify = touch ${hgMarker}\n`);
         // A string only this build compiles: if the shared build cache took the build's entries, it would hold it.
-        writeFileSync(join(dir, "cmd/marker.go"), `package main\n\nvar cacheMarker = ${JSON.stringify(marker)}\n\nfunc init() { _ = cacheMarker }\n`);
+        writeFileSync(
+          join(dir, "cmd/marker.go"),
+          `package main\n\nvar cacheMarker = ${JSON.stringify(marker)}\n\nfunc init() { _ = cacheMarker }\n`,
+        );
         // A CRD of a group the lab does not use, whose conversion webhook would make the API server call out.
         writeFileSync(
           join(dir, "config/crd/bases/evil.example.com_hostiles.yaml"),
@@ -115,20 +130,40 @@ describe("a hostile submission", () => {
 
       // Its own network namespace: loopback only, nothing but its API server, not even the host's abstract sockets.
       expect(log).toMatch(/^HOSTILE network interfaces: \["lo"\]$/m);
-      for (const address of ["127.0.0.1:6379", "127.0.0.1:5432", "10.255.255.53:53"]) expect(log).toMatch(new RegExp(`^HOSTILE dial ${address}: .*(connection refused|network is unreachable)$`, "m"));
+      for (const address of ["127.0.0.1:6379", "127.0.0.1:5432", "10.255.255.53:53"])
+        expect(log).toMatch(
+          new RegExp(`^HOSTILE dial ${address}: .*(connection refused|network is unreachable)$`, "m"),
+        );
       expect(log).toMatch(/^HOSTILE dial abstract socket: .*connection refused$/m);
 
       // labgrader's install (the reference, labs, mutants), its caches, other attempts, other sandboxes.
-      for (const dir of [INSTALL_DIR, testConfig().cacheDir, stack.env.LABGRADER_WORK_DIR!, "/var/lib/labgrader/sandbox/home"]) {
-        expect(log).toMatch(new RegExp(`^HOSTILE list ${dir}: (0 entries|open .*: (permission denied|no such file or directory))$`, "m"));
+      for (const dir of [
+        INSTALL_DIR,
+        testConfig().cacheDir,
+        stack.env.LABGRADER_WORK_DIR!,
+        "/var/lib/labgrader/sandbox/home",
+      ]) {
+        expect(log).toMatch(
+          new RegExp(`^HOSTILE list ${dir}: (0 entries|open .*: (permission denied|no such file or directory))$`, "m"),
+        );
       }
       // Its own PID namespace: itself, the shell that started it, and the relay to its API server.
-      expect(log).toMatch(/^HOSTILE processes visible: 3, besides this one and the sandbox's first: \["\S*socat -T 86400 TCP-LISTEN:\d+,bind=127\.0\.0\.1,fork,reuseaddr UNIX-CONNECT:\S+\/api\.sock "\]$/m);
+      expect(log).toMatch(
+        /^HOSTILE processes visible: 3, besides this one and the sandbox's first: \["\S*socat -T 86400 TCP-LISTEN:\d+,bind=127\.0\.0\.1,fork,reuseaddr UNIX-CONNECT:\S+\/api\.sock "\]$/m,
+      );
       expect(log).toMatch(/^HOSTILE shmget: segment \d+ kept$/m);
       // The seccomp filter: no user namespace, whichever way it is asked for.
-      expect(log).toMatch(/^HOSTILE unshare a user namespace: exit status 1: unshare: unshare failed: Operation not permitted$/m);
+      expect(log).toMatch(
+        /^HOSTILE unshare a user namespace: exit status 1: unshare: unshare failed: Operation not permitted$/m,
+      );
       expect(log).toMatch(/^HOSTILE clone into a user namespace: fork\/exec \/bin\/true: operation not permitted$/m);
-      for (const what of ["proxy through a pod", "proxy through a service", "create webhook configuration", "create CRD", "mint a kube-system token"]) {
+      for (const what of [
+        "proxy through a pod",
+        "proxy through a service",
+        "create webhook configuration",
+        "create CRD",
+        "mint a kube-system token",
+      ]) {
         expect(log).toMatch(new RegExp(`^HOSTILE ${what}: HTTP 403 .*forbidden`, "m"));
       }
       expect(log).toMatch(/^HOSTILE recon: done$/m);
@@ -136,12 +171,19 @@ describe("a hostile submission", () => {
       expect(uid).toBeGreaterThan(1000);
 
       const findings = attempt.findings.join("\n");
-      expect(findings).toMatch(/CustomResourceDefinition hostiles\.evil\.example\.com defines Hostile in evil\.example\.com, which this lab does not use/);
+      expect(findings).toMatch(
+        /CustomResourceDefinition hostiles\.evil\.example\.com defines Hostile in evil\.example\.com, which this lab does not use/,
+      );
 
       // The build: no hg ran, and none of its compiled output reached the shared cache.
       expect(spawnSync("test", ["-e", hgMarker]).status).toBe(1);
       const cache = execFileSync("go", ["env", "GOCACHE"], { encoding: "utf8" }).trim();
-      const newer = spawnSync("find", [cache, "-type", "f", "-newermt", started.toISOString()], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).stdout.split("\n").filter(Boolean);
+      const newer = spawnSync("find", [cache, "-type", "f", "-newermt", started.toISOString()], {
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+      })
+        .stdout.split("\n")
+        .filter(Boolean);
       const leaked = newer.filter((file) => readFileSync(file).includes(marker));
       expect(leaked).toEqual([]);
 
@@ -156,14 +198,25 @@ describe("a hostile submission", () => {
     GRADE_MS,
   );
 
-  test("a compiler bomb (a 4 GiB initialised array) ends at the build's limits: the learner's failure, with the reason, the host unharmed", async () => {
-    const project = hostileProject("rogue", (dir) => writeFileSync(join(dir, "cmd/bomb.go"), "package main\n\nvar bomb = [1 << 32]byte{1 << 31: 1}\n\nfunc init() { _ = bomb[0] }\n"));
-    const accepted = await submit(project);
-    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-    const attempt = await waitForAttempt<Attempt>(stack, token, accepted.body.attemptId!, GRADE_MS);
-    expect(attempt.status, why(attempt)).toBe("graded");
-    expect(attempt.score).toBe(0);
-    expect(attempt.findings.join("\n")).toMatch(/did not build[\s\S]*(the build wrote a file over its size limit|the build was killed at its memory limit)/);
-    expect((await api(stack, undefined, "GET", "/readyz")).status).toBe(200);
-  }, GRADE_MS);
+  test(
+    "a compiler bomb (a 4 GiB initialised array) ends at the build's limits: the learner's failure, with the reason, the host unharmed",
+    async () => {
+      const project = hostileProject("rogue", (dir) =>
+        writeFileSync(
+          join(dir, "cmd/bomb.go"),
+          "package main\n\nvar bomb = [1 << 32]byte{1 << 31: 1}\n\nfunc init() { _ = bomb[0] }\n",
+        ),
+      );
+      const accepted = await submit(project);
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      const attempt = await waitForAttempt<Attempt>(stack, token, accepted.body.attemptId!, GRADE_MS);
+      expect(attempt.status, why(attempt)).toBe("graded");
+      expect(attempt.score).toBe(0);
+      expect(attempt.findings.join("\n")).toMatch(
+        /did not build[\s\S]*(the build wrote a file over its size limit|the build was killed at its memory limit)/,
+      );
+      expect((await api(stack, undefined, "GET", "/readyz")).status).toBe(200);
+    },
+    GRADE_MS,
+  );
 });

@@ -15,7 +15,16 @@ export async function launchChromium(): Promise<Browser> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -25,7 +34,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** `labgrader users password NAME`, the password on standard input as an administrator would give it. */
 export async function setPassword(databaseUrl: string, name: string, password: string): Promise<void> {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/labgrader.ts"), "users", "password", name], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(repoRoot, "bin/labgrader.ts"), "users", "password", name], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -39,7 +51,10 @@ export async function signIn(page: Page, baseUrl: string, name: string, password
   await page.goto(`${baseUrl}/sign-in`);
   await page.getByLabel("Account name").fill(name);
   await page.getByLabel("Password").fill(password);
-  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith("/sign-in")), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.startsWith("/sign-in")),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
 }
 
 /** Console messages about blocked content: the CSP must never have to block our own pages. */

@@ -11,9 +11,17 @@ export interface CliRun {
 }
 
 /** Runs `labgrader …` as a user would, with the Node that runs the tests. */
-export async function labgrader(args: string[], timeoutMs = 600_000, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export async function labgrader(
+  args: string[],
+  timeoutMs = 600_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [`${repoRoot}bin/labgrader.ts`, ...args], { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [`${repoRoot}bin/labgrader.ts`, ...args], {
+      env,
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const failure = e as { code?: number; stdout?: string; stderr?: string };

@@ -14,7 +14,10 @@ export function testConfig(): GraderConfig {
 
 /** The toolchain the project's setup built; tests never build it themselves. */
 export async function testToolchain(): Promise<Toolchain> {
-  const { toolchain } = await ensureToolchain({ cacheDir: testConfig().cacheDir, env: process.env, log: () => undefined }, false);
+  const { toolchain } = await ensureToolchain(
+    { cacheDir: testConfig().cacheDir, env: process.env, log: () => undefined },
+    false,
+  );
   return toolchain;
 }
 

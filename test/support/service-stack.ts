@@ -14,7 +14,14 @@ import { syncLabs } from "../../server/src/worker/labs-sync.ts";
 import { LABS_DIR } from "../../grader/src/labs/load.ts";
 import { labgrader } from "./cli.ts";
 import { tempDir, testConfig } from "./env.ts";
-import { createTestDatabase, freePort, sharedRedisUrl, startProcess, type ServiceProcess, type TestDatabase } from "./services.ts";
+import {
+  createTestDatabase,
+  freePort,
+  sharedRedisUrl,
+  startProcess,
+  type ServiceProcess,
+  type TestDatabase,
+} from "./services.ts";
 
 const run = promisify(execFile);
 
@@ -73,7 +80,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return worker;
     },
     async user(name, role) {
-      const result = await labgrader(["users", "add", name, "--role", role, "--json"], 60_000, { ...process.env, DATABASE_URL: db.url });
+      const result = await labgrader(["users", "add", name, "--role", role, "--json"], 60_000, {
+        ...process.env,
+        DATABASE_URL: db.url,
+      });
       if (result.code !== 0) throw new Error(`users add failed: ${result.stderr}`);
       const parsed = JSON.parse(result.stdout) as { id: number; token: string };
       return { id: parsed.id, token: parsed.token };
@@ -88,7 +98,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
-export async function api<T = unknown>(stack: Stack, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+export async function api<T = unknown>(
+  stack: Stack,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T; headers: Headers }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   let payload: FormData | string | undefined;
@@ -124,8 +140,15 @@ export interface SseEvent {
 }
 
 /** Reads an attempt's event stream until the server ends it (after "done"). */
-export async function readEvents(stack: Stack, token: string, attemptId: string, onEvent?: (e: SseEvent) => void): Promise<SseEvent[]> {
-  const res = await fetch(`${stack.baseUrl}/api/v1/attempts/${attemptId}/events`, { headers: { authorization: `Bearer ${token}` } });
+export async function readEvents(
+  stack: Stack,
+  token: string,
+  attemptId: string,
+  onEvent?: (e: SseEvent) => void,
+): Promise<SseEvent[]> {
+  const res = await fetch(`${stack.baseUrl}/api/v1/attempts/${attemptId}/events`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (res.status !== 200 || !res.body) throw new Error(`events: ${res.status} ${await res.text()}`);
   const events: SseEvent[] = [];
   let buffer = "";
@@ -136,9 +159,18 @@ export async function readEvents(stack: Stack, token: string, attemptId: string,
     while ((cut = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
-      const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":") && l.includes(": ")).map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]));
+      const fields = Object.fromEntries(
+        block
+          .split("\n")
+          .filter((l) => !l.startsWith(":") && l.includes(": "))
+          .map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]),
+      );
       if (!fields.data) continue;
-      const e = { id: fields.id ?? "", event: fields.event ?? "message", data: JSON.parse(fields.data) as Record<string, unknown> };
+      const e = {
+        id: fields.id ?? "",
+        event: fields.event ?? "message",
+        data: JSON.parse(fields.data) as Record<string, unknown>,
+      };
       events.push(e);
       onEvent?.(e);
     }
@@ -157,9 +189,13 @@ export async function waitForPhase(stack: Stack, attemptId: string, phase: strin
   await client.connect();
   try {
     for (;;) {
-      const row = (await client.query("select phase from attempts where id = $1", [attemptId])).rows[0] as { phase: string } | undefined;
+      const row = (await client.query("select phase from attempts where id = $1", [attemptId])).rows[0] as
+        { phase: string } | undefined;
       if (row && order.indexOf(row.phase) >= order.indexOf(phase)) return row.phase;
-      if (Date.now() > deadline) throw new Error(`attempt ${attemptId} did not reach ${phase} within ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `attempt ${attemptId} did not reach ${phase} within ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`,
+        );
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
@@ -168,12 +204,20 @@ export async function waitForPhase(stack: Stack, attemptId: string, phase: strin
 }
 
 /** Polls an attempt until it is finished; a timeout says where the attempt is and what the grader is busy with. */
-export async function waitForAttempt<T extends { status: string }>(stack: Stack, token: string, attemptId: string, timeoutMs = 840_000): Promise<T> {
+export async function waitForAttempt<T extends { status: string }>(
+  stack: Stack,
+  token: string,
+  attemptId: string,
+  timeoutMs = 840_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api<T>(stack, token, "GET", `/api/v1/attempts/${attemptId}`);
     if (["graded", "not_gradable", "superseded"].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`attempt ${attemptId} still ${body.status} after ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `attempt ${attemptId} still ${body.status} after ${timeoutMs} ms\n${await explainAttempt(stack, attemptId)}`,
+      );
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
@@ -188,13 +232,23 @@ export async function explainAttempt(stack: Stack, attemptId: string): Promise<s
   const client = new pg.Client({ connectionString: stack.db.url });
   try {
     await client.connect();
-    const attempt = (await client.query("select * from attempts where id = $1", [attemptId])).rows[0] as Record<string, unknown> | undefined;
+    const attempt = (await client.query("select * from attempts where id = $1", [attemptId])).rows[0] as
+      Record<string, unknown> | undefined;
     const queuedAt = attempt?.queued_at instanceof Date ? attempt.queued_at.getTime() : Date.now();
     const since = (at: unknown) => (at instanceof Date ? `+${((at.getTime() - queuedAt) / 1000).toFixed(1)} s` : "-");
-    lines.push(`attempt: status ${String(attempt?.status)}, phase ${String(attempt?.phase)}, runs ${String(attempt?.runs)}, now ${since(new Date())}`);
-    lines.push(`  phases: ${["building", "provisioning", "deploying", "checking", "reporting", "done"].map((p) => `${p} ${since(attempt?.[`${p}_at`])}`).join(", ")}`);
-    const events = (await client.query("select type, data, created_at from attempt_events where attempt_id = $1 order by id", [attemptId])).rows as { type: string; data: unknown; created_at: Date }[];
-    for (const e of events.filter((e) => e.type !== "check")) lines.push(`  ${since(e.created_at)} ${e.type} ${JSON.stringify(e.data)}`);
+    lines.push(
+      `attempt: status ${String(attempt?.status)}, phase ${String(attempt?.phase)}, runs ${String(attempt?.runs)}, now ${since(new Date())}`,
+    );
+    lines.push(
+      `  phases: ${["building", "provisioning", "deploying", "checking", "reporting", "done"].map((p) => `${p} ${since(attempt?.[`${p}_at`])}`).join(", ")}`,
+    );
+    const events = (
+      await client.query("select type, data, created_at from attempt_events where attempt_id = $1 order by id", [
+        attemptId,
+      ])
+    ).rows as { type: string; data: unknown; created_at: Date }[];
+    for (const e of events.filter((e) => e.type !== "check"))
+      lines.push(`  ${since(e.created_at)} ${e.type} ${JSON.stringify(e.data)}`);
     lines.push(`  checks decided: ${events.filter((e) => e.type === "check").length}`);
   } catch (e) {
     lines.push(`(the gradebook could not be read: ${String(e)})`);
@@ -206,7 +260,9 @@ export async function explainAttempt(stack: Stack, attemptId: string): Promise<s
   try {
     const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed", "completed");
     const active = await queue.getActive();
-    lines.push(`queue ${stack.env.LABGRADER_QUEUE_PREFIX}: ${JSON.stringify(counts)}; running: ${active.map((j) => String(j.data.attemptId).slice(0, 8)).join(", ") || "none"}`);
+    lines.push(
+      `queue ${stack.env.LABGRADER_QUEUE_PREFIX}: ${JSON.stringify(counts)}; running: ${active.map((j) => String(j.data.attemptId).slice(0, 8)).join(", ") || "none"}`,
+    );
   } catch (e) {
     lines.push(`(the queue could not be read: ${String(e)})`);
   } finally {
@@ -215,11 +271,16 @@ export async function explainAttempt(stack: Stack, attemptId: string): Promise<s
   }
   for (const pool of Object.values(hostCapacity(testConfig())) as SlotPool[]) {
     const s = await pool.snapshot();
-    lines.push(`host ${s.name}: ${s.held.length}/${s.size} held by [${s.held.map((h) => `${h.label} pid ${h.pid}`).join("; ")}], ${s.waiting.length} waiting [${s.waiting.map((h) => `${h.label} pid ${h.pid}`).join("; ")}]`);
+    lines.push(
+      `host ${s.name}: ${s.held.length}/${s.size} held by [${s.held.map((h) => `${h.label} pid ${h.pid}`).join("; ")}], ${s.waiting.length} waiting [${s.waiting.map((h) => `${h.label} pid ${h.pid}`).join("; ")}]`,
+    );
   }
   for (const [i, worker] of stack.workers.entries()) {
     const about = worker.output.filter((l) => l.includes(attemptId)).slice(-15);
-    lines.push(`worker ${i} (pid ${worker.child.pid ?? "?"}), its last lines about this attempt:`, ...about.map((l) => `  ${l}`));
+    lines.push(
+      `worker ${i} (pid ${worker.child.pid ?? "?"}), its last lines about this attempt:`,
+      ...about.map((l) => `  ${l}`),
+    );
   }
   return lines.join("\n");
 }

@@ -3,7 +3,15 @@ import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import pg from "pg";
 import { freePort } from "../../grader/src/process/ports.ts";
-import { answersPing, canConnect, serviceCommand, startPostgres, startRedis, type OwnedProcess, type ServiceScript } from "../../scripts/local-services.ts";
+import {
+  answersPing,
+  canConnect,
+  serviceCommand,
+  startPostgres,
+  startRedis,
+  type OwnedProcess,
+  type ServiceScript,
+} from "../../scripts/local-services.ts";
 import { tempDir } from "./env.ts";
 
 export { freePort };
@@ -80,7 +88,15 @@ export async function startRedisServer(): Promise<RedisServer> {
     await redis.exited;
   };
   const url = await start();
-  return { url, port, stop, restart: async () => { await stop(); await start(); } };
+  return {
+    url,
+    port,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+  };
 }
 
 /** The shared Redis for tests that don't kill it; each test uses its own queue prefix. */
@@ -130,9 +146,25 @@ export function watchProcess(child: ChildProcess, name: string): ServiceProcess 
       const seen = output.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-30).join("\n")}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${name} did not print ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-30).join("\n")}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-        exited.then(() => reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; output:\n${output.slice(-30).join("\n")}`)), () => undefined);
+        exited.then(
+          () =>
+            reject(
+              new Error(
+                `${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; output:\n${output.slice(-30).join("\n")}`,
+              ),
+            ),
+          () => undefined,
+        );
       });
     },
     async stop(signal = "SIGTERM") {

@@ -6,7 +6,9 @@ function followAttempt(root) {
   const url = root.dataset.liveEvents;
   if (!url || !("EventSource" in window)) return;
   const note = document.getElementById("live-status");
-  const say = (text) => { if (note) note.textContent = text; };
+  const say = (text) => {
+    if (note) note.textContent = text;
+  };
   const phases = [...root.querySelectorAll("[data-phase]")];
   // The server hands over its own labels (pages/format.ts), so this file keeps no copy of them.
   const { checks: labels = {}, running } = JSON.parse(root.dataset.liveLabels || "{}");
@@ -21,7 +23,9 @@ function followAttempt(root) {
   source.addEventListener("phase", (e) => {
     const { phase } = JSON.parse(e.data);
     const at = phases.findIndex((li) => li.dataset.phase === phase);
-    phases.forEach((li, i) => { li.dataset.state = i < at ? "done" : i === at ? "current" : "pending"; });
+    phases.forEach((li, i) => {
+      li.dataset.state = i < at ? "done" : i === at ? "current" : "pending";
+    });
     const badge = root.querySelector("[data-attempt-status] .status");
     if (badge && running && phase !== "queued") {
       badge.className = "status status-running";
@@ -42,7 +46,9 @@ function followAttempt(root) {
   source.addEventListener("waiting", (e) => {
     const { slot, ahead, limit } = JSON.parse(e.data);
     if (slot === "learner") {
-      say(`Queued: ${limit} of your attempts are being graded, the most at once; this one starts when one of them finishes.`);
+      say(
+        `Queued: ${limit} of your attempts are being graded, the most at once; this one starts when one of them finishes.`,
+      );
       return;
     }
     const what = slot === "build" ? "a free build slot" : "a free grading slot";
@@ -50,9 +56,12 @@ function followAttempt(root) {
   });
   // A refused stream (too many open at once) is not retried by the browser: say so rather than go quiet.
   source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) say("Live progress is off: you may have too many attempt pages open. Close some, then reload this page.");
+    if (source.readyState === EventSource.CLOSED)
+      say("Live progress is off: you may have too many attempt pages open. Close some, then reload this page.");
   });
-  source.addEventListener("retrying", () => say("The grading platform had a problem; trying again shortly (this is not your fault)."));
+  source.addEventListener("retrying", () =>
+    say("The grading platform had a problem; trying again shortly (this is not your fault)."),
+  );
   const finish = () => {
     source.close();
     say("Finished: loading the result…");
@@ -68,7 +77,10 @@ function filterAsYouType(input) {
   const rows = () => document.querySelectorAll(input.dataset.filterRows);
   input.addEventListener("input", () => {
     const text = input.value.trim().toLowerCase();
-    rows().forEach((row) => { if (row.dataset.learner !== undefined) row.hidden = text !== "" && !row.dataset.learner.toLowerCase().includes(text); });
+    rows().forEach((row) => {
+      if (row.dataset.learner !== undefined)
+        row.hidden = text !== "" && !row.dataset.learner.toLowerCase().includes(text);
+    });
   });
 }
 
@@ -76,5 +88,7 @@ const attempt = document.querySelector("[data-live-events]");
 if (attempt) followAttempt(attempt);
 document.querySelectorAll("input[data-filter-rows]").forEach(filterAsYouType);
 document.querySelectorAll("form[data-confirm]").forEach((form) => {
-  form.addEventListener("submit", (e) => { if (!window.confirm(form.dataset.confirm)) e.preventDefault(); });
+  form.addEventListener("submit", (e) => {
+    if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+  });
 });

@@ -27,8 +27,12 @@ export async function clusterCommand(args: string[], ctx: CliContext): Promise<n
   const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
   const deps = { config: ctx.config, toolchain, env: ctx.env, log: ctx.log };
   // Only creating needs the kind node image; listing and deleting work without it.
-  const provider = action === "create" ? (await prepareProvider(providerName, deps, false)).provider : createProvider(providerName, deps);
-  const show = (r: ClusterRecord) => `${r.name}\t${r.provider}\t${r.createdAt}\tpid ${r.owner.pid}\t${r.kubeconfigPath}`;
+  const provider =
+    action === "create"
+      ? (await prepareProvider(providerName, deps, false)).provider
+      : createProvider(providerName, deps);
+  const show = (r: ClusterRecord) =>
+    `${r.name}\t${r.provider}\t${r.createdAt}\tpid ${r.owner.pid}\t${r.kubeconfigPath}`;
   switch (action) {
     case "create": {
       const started = Date.now();

@@ -41,7 +41,8 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
   const deps = await gradingDeps(ctx, values.provider, values.sandbox);
   const dir = values.operator === "reference" ? REFERENCE_OPERATOR_DIR : resolve(values.operator);
   const retries = Number(values.retries ?? PLATFORM_RETRIES);
-  if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries wants a whole number, not ${values.retries}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-grade-"));
   const result = await gradeUntilGradable(
     (attempt) =>
@@ -59,7 +60,10 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
         },
       }),
     retries,
-    (r, attempt) => ctx.log(`not gradable (${r.reason ?? "the platform could not tell"}): grading again (${attempt + 1} of ${retries + 1})`),
+    (r, attempt) =>
+      ctx.log(
+        `not gradable (${r.reason ?? "the platform could not tell"}): grading again (${attempt + 1} of ${retries + 1})`,
+      ),
   );
   if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit([result]));

@@ -8,12 +8,23 @@ import { ensureToolchain } from "../toolchain/build.ts";
 import type { CliContext } from "./context.ts";
 
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
-export type GradingDeps = Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity">;
+export type GradingDeps = Pick<
+  GradeOptions,
+  "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity"
+>;
 
 /** `sandbox` turns the sandbox on for this command even when the configuration does not. */
-export async function gradingDeps(ctx: CliContext, provider: string | undefined, sandbox = false): Promise<GradingDeps> {
+export async function gradingDeps(
+  ctx: CliContext,
+  provider: string | undefined,
+  sandbox = false,
+): Promise<GradingDeps> {
   const { toolchain } = await ensureToolchain({ cacheDir: ctx.config.cacheDir, env: ctx.env, log: ctx.log }, false);
-  const prepared = await prepareProvider(ProviderNameSchema.parse(provider ?? ctx.config.provider), { config: ctx.config, toolchain, env: ctx.env, log: ctx.log }, false);
+  const prepared = await prepareProvider(
+    ProviderNameSchema.parse(provider ?? ctx.config.provider),
+    { config: ctx.config, toolchain, env: ctx.env, log: ctx.log },
+    false,
+  );
   return {
     provider: prepared.provider,
     ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
@@ -21,6 +32,8 @@ export async function gradingDeps(ctx: CliContext, provider: string | undefined,
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),
     capacity: hostCapacity(ctx.config),
-    ...(sandbox || ctx.config.sandbox ? { sandbox: sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] }) } : {}),
+    ...(sandbox || ctx.config.sandbox
+      ? { sandbox: sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] }) }
+      : {}),
   };
 }

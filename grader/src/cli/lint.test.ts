@@ -42,11 +42,15 @@ describe("labgrader lint leaves no scratch folder behind", () => {
   test.each([
     { name: "when every variant is checked", unreadable: false, throws: false },
     { name: "when reading the controls fails part-way", unreadable: true, throws: true },
-  ])("$name", async ({ unreadable, throws }) => {
-    controls.unreadable = unreadable;
-    const linting = lintCommand([], context());
-    if (throws) await expect(linting).rejects.toThrow(/control\.yaml/);
-    else await expect(linting).resolves.toBeTypeOf("number");
-    expect(readdirSync(scratchParent)).toEqual([]);
-  }, 60_000);
+  ])(
+    "$name",
+    async ({ unreadable, throws }) => {
+      controls.unreadable = unreadable;
+      const linting = lintCommand([], context());
+      if (throws) await expect(linting).rejects.toThrow(/control\.yaml/);
+      else await expect(linting).resolves.toBeTypeOf("number");
+      expect(readdirSync(scratchParent)).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -22,12 +22,26 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
   const labs = new Map<string, Promise<Lab | undefined>>();
   const labOf = (id: string) => {
     // A lab that does not load is reported once, above; its mutants are checked against nothing.
-    if (!labs.has(id)) labs.set(id, loadLab(id).catch(() => undefined));
+    if (!labs.has(id))
+      labs.set(
+        id,
+        loadLab(id).catch(() => undefined),
+      );
     return labs.get(id)!;
   };
   const variants = [
-    ...(await loadMutants(MUTANTS_DIR)).map((m) => ({ where: `test/mutants/${m.name}`, variant: m.mutant, checks: [...m.mutant.fails, ...m.mutant.mayFail], tasks: [] as string[] })),
-    ...(await loadControls(CONTROLS_DIR)).map((c) => ({ where: `test/controls/${c.name}`, variant: c.control, checks: [] as string[], tasks: c.control.score?.losesTasks ?? [] })),
+    ...(await loadMutants(MUTANTS_DIR)).map((m) => ({
+      where: `test/mutants/${m.name}`,
+      variant: m.mutant,
+      checks: [...m.mutant.fails, ...m.mutant.mayFail],
+      tasks: [] as string[],
+    })),
+    ...(await loadControls(CONTROLS_DIR)).map((c) => ({
+      where: `test/controls/${c.name}`,
+      variant: c.control,
+      checks: [] as string[],
+      tasks: c.control.score?.losesTasks ?? [],
+    })),
   ];
   const scratch = await mkdtemp(join(tmpdir(), "labgrader-lint-"));
   try {
@@ -38,8 +52,10 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
           if (!(await listLabs()).includes(variant.lab)) problems.push(`${where}: unknown lab ${variant.lab}`);
           continue;
         }
-        for (const id of checks) if (!lab.checks.some((c) => c.id === id)) problems.push(`${where}: lab ${lab.id} has no check ${id}`);
-        for (const id of tasks) if (!lab.tasks.some((t) => t.id === id)) problems.push(`${where}: lab ${lab.id} has no task ${id}`);
+        for (const id of checks)
+          if (!lab.checks.some((c) => c.id === id)) problems.push(`${where}: lab ${lab.id} has no check ${id}`);
+        for (const id of tasks)
+          if (!lab.tasks.some((t) => t.id === id)) problems.push(`${where}: lab ${lab.id} has no task ${id}`);
         await materializeEdits(REFERENCE_OPERATOR_DIR, variant.edits, join(scratch, where));
       } catch (e) {
         problems.push(`${where}: ${e instanceof Error ? e.message : String(e)}`);
@@ -49,6 +65,8 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
     await rm(scratch, { recursive: true, force: true });
   }
   for (const p of problems) ctx.out(p);
-  ctx.log(problems.length === 0 ? "lint: every lab, mutant and control is valid" : `lint: ${problems.length} problem(s)`);
+  ctx.log(
+    problems.length === 0 ? "lint: every lab, mutant and control is valid" : `lint: ${problems.length} problem(s)`,
+  );
   return problems.length === 0 ? 0 : 1;
 }

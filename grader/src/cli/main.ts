@@ -40,7 +40,9 @@ async function main(argv: string[], commands: Record<string, CommandLoader>): Pr
     log: (line) => stderr.write(`${erase}${line}\n`),
     out: (text) => process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`),
     isTty: Boolean(process.stdout.isTTY),
-    ...(stderr.isTTY ? { live: (line: string) => stderr.write(`${erase}${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}`) } : {}),
+    ...(stderr.isTTY
+      ? { live: (line: string) => stderr.write(`${erase}${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}`) }
+      : {}),
   };
   return command.run(rest, ctx);
 }

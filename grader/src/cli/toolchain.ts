@@ -41,9 +41,18 @@ function progressFor(values: { quiet?: boolean }, ctx: CliContext): Progress {
   return createProgress({ log: ctx.log, ...(ctx.live ? { live: ctx.live } : {}) });
 }
 
-async function kindCommand(values: { check?: boolean; quiet?: boolean; json?: boolean }, ctx: CliContext): Promise<number> {
+async function kindCommand(
+  values: { check?: boolean; quiet?: boolean; json?: boolean },
+  ctx: CliContext,
+): Promise<number> {
   const log = values.quiet ? () => undefined : ctx.log;
-  const opts = { cacheDir: ctx.config.cacheDir, env: ctx.env, log, nodeImage: ctx.config.kindNodeImage, progress: progressFor(values, ctx) };
+  const opts = {
+    cacheDir: ctx.config.cacheDir,
+    env: ctx.env,
+    log,
+    nodeImage: ctx.config.kindNodeImage,
+    progress: progressFor(values, ctx),
+  };
   if (values.check) {
     const status = await kindImageStatus(opts);
     if (values.json) ctx.out(JSON.stringify(status, null, 2));
@@ -66,7 +75,9 @@ async function kindCommand(values: { check?: boolean; quiet?: boolean; json?: bo
     ctx.out(JSON.stringify(result, null, 2));
     return 0;
   }
-  const what = { present: "already present in docker", loaded: "loaded from the cached archive", built: "built" }[result.action];
+  const what = { present: "already present in docker", loaded: "loaded from the cached archive", built: "built" }[
+    result.action
+  ];
   for (const step of result.steps) log(`  ${step.seconds.toFixed(1).padStart(7)} s  ${step.step}`);
   log(`${result.nodeImage} ${what} (key ${result.key}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   log(`image ${mib(result.sizeBytes)}, archive ${mib(result.archiveBytes)} at ${result.archive}`);
@@ -75,7 +86,11 @@ async function kindCommand(values: { check?: boolean; quiet?: boolean; json?: bo
 }
 
 export async function toolchainCommand(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { check: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { check: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" } },
+    allowPositionals: true,
+  });
   if (positionals[0] === "kind") return kindCommand(values, ctx);
   const started = Date.now();
   const log = values.quiet ? () => undefined : ctx.log;
@@ -86,19 +101,30 @@ export async function toolchainCommand(args: string[], ctx: CliContext): Promise
     return 0;
   }
   if (values.json) {
-    ctx.out(JSON.stringify({ binaries: result.toolchain.binaries, built: result.built, assetsDir: result.toolchain.assetsDir }, null, 2));
+    ctx.out(
+      JSON.stringify(
+        { binaries: result.toolchain.binaries, built: result.built, assetsDir: result.toolchain.assetsDir },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   if (!values.check) {
     const last = readLastBuild(ctx.config.cacheDir, REFERENCE_BUILD);
-    log(`building the reference operator, to warm Go's build cache for grades${last ? ` (the last build took ${formatDuration(last.durationMs)})` : ""}`);
+    log(
+      `building the reference operator, to warm Go's build cache for grades${last ? ` (the last build took ${formatDuration(last.durationMs)})` : ""}`,
+    );
     const task = progress.start("building the reference operator", last?.durationMs);
     const warm = await warmBuildCache(ctx.env).finally(() => task.end());
     if (!warm.ok) {
       ctx.log(`the reference operator did not build${warm.timedOut ? " (timed out)" : ""}:\n${warm.output}`);
       return 1;
     }
-    recordLastBuild(ctx.config.cacheDir, REFERENCE_BUILD, { durationMs: warm.durationMs, finishedAt: new Date().toISOString() });
+    recordLastBuild(ctx.config.cacheDir, REFERENCE_BUILD, {
+      durationMs: warm.durationMs,
+      finishedAt: new Date().toISOString(),
+    });
     log(`reference operator built in ${(warm.durationMs / 1000).toFixed(1)} s (Go build cache warm for grades)`);
   }
   if (!values.quiet) {

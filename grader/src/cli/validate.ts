@@ -7,7 +7,15 @@ import type { GradeResult } from "../contracts.ts";
 import { gradeOperator } from "../grading/grade.ts";
 import { toJUnit } from "../grading/junit.ts";
 import { gradeUntilGradable, PLATFORM_RETRIES } from "../grading/retry.ts";
-import { compare, compareControl, loadControls, loadMutants, pool, uncoveredRequiredChecks, type ValidationOutcome } from "../grading/validate.ts";
+import {
+  compare,
+  compareControl,
+  loadControls,
+  loadMutants,
+  pool,
+  uncoveredRequiredChecks,
+  type ValidationOutcome,
+} from "../grading/validate.ts";
 import { listLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import type { OperatorSource, Variant } from "../runner/source.ts";
@@ -46,7 +54,8 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   const started = Date.now();
   const only = values.only?.split(",").map((s) => s.trim());
   const retries = Number(values.retries ?? PLATFORM_RETRIES);
-  if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries wants a whole number, not ${values.retries}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-validate-"));
   const outcomes: ValidationOutcome[] = [];
@@ -66,20 +75,49 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       problems += 1;
       ctx.log(`${labId}: no mutant fails these required checks: ${uncovered.join(", ")}`);
     }
-    const variant = (v: Variant): OperatorSource => ({ kind: "variant", referenceDir: REFERENCE_OPERATOR_DIR, variant: v });
+    const variant = (v: Variant): OperatorSource => ({
+      kind: "variant",
+      referenceDir: REFERENCE_OPERATOR_DIR,
+      variant: v,
+    });
     const jobs: { name: string; source: OperatorSource; judge: (result: GradeResult) => ValidationOutcome }[] = [
-      { name: "reference", source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR }, judge: (r: GradeResult) => compare({ operator: "reference", fails: [] }, r) },
-      ...labMutants.map((m) => ({ name: m.name, source: variant(m.mutant), judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails, mayFail: m.mutant.mayFail }, r) })),
-      ...controls.filter((c) => c.control.lab === labId).map((c) => ({ name: `control/${c.name}`, source: variant(c.control), judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r) })),
+      {
+        name: "reference",
+        source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR },
+        judge: (r: GradeResult) => compare({ operator: "reference", fails: [] }, r),
+      },
+      ...labMutants.map((m) => ({
+        name: m.name,
+        source: variant(m.mutant),
+        judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails, mayFail: m.mutant.mayFail }, r),
+      })),
+      ...controls
+        .filter((c) => c.control.lab === labId)
+        .map((c) => ({
+          name: `control/${c.name}`,
+          source: variant(c.control),
+          judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r),
+        })),
     ].filter((j) => !only || only.includes(j.name));
     const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {
       const result = await gradeUntilGradable(
-        (attempt) => gradeOperator({ lab, source: job.source, operatorName: job.name, ...deps, workDir: join(workRoot, labId, job.name, String(attempt)), managerArgs }),
+        (attempt) =>
+          gradeOperator({
+            lab,
+            source: job.source,
+            operatorName: job.name,
+            ...deps,
+            workDir: join(workRoot, labId, job.name, String(attempt)),
+            managerArgs,
+          }),
         retries,
-        (r) => ctx.log(`again ${labId} ${job.name.padEnd(32)} not gradable: ${r.reason ?? "the platform could not tell"}`),
+        (r) =>
+          ctx.log(`again ${labId} ${job.name.padEnd(32)} not gradable: ${r.reason ?? "the platform could not tell"}`),
       );
       const outcome = job.judge(result);
-      ctx.log(`${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`);
+      ctx.log(
+        `${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`,
+      );
       return { result, outcome };
     });
     for (const g of graded) {
@@ -90,7 +128,9 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   if (values.json) await writeFile(values.json, JSON.stringify({ outcomes, results }, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit(results));
   const failedOutcomes = outcomes.filter((o) => !o.ok).length;
-  ctx.out(`validate: ${outcomes.length - failedOutcomes} of ${outcomes.length} operators graded as expected in ${((Date.now() - started) / 1000).toFixed(0)} s${problems ? `; ${problems} coverage problem(s)` : ""}`);
+  ctx.out(
+    `validate: ${outcomes.length - failedOutcomes} of ${outcomes.length} operators graded as expected in ${((Date.now() - started) / 1000).toFixed(0)} s${problems ? `; ${problems} coverage problem(s)` : ""}`,
+  );
   return failedOutcomes === 0 && problems === 0 ? 0 : 1;
 }
 
@@ -98,7 +138,9 @@ function describe(o: ValidationOutcome): string {
   const parts = [
     o.missed.length ? `should have failed: ${o.missed.join(", ")}` : "",
     o.unexpected.length ? `failed unexpectedly: ${o.unexpected.join(", ")}` : "",
-    o.errors.length ? `not gradable: ${o.errors[0]}${o.errors.length > 1 ? ` (and ${o.errors.length - 1} more)` : ""}` : "",
+    o.errors.length
+      ? `not gradable: ${o.errors[0]}${o.errors.length > 1 ? ` (and ${o.errors.length - 1} more)` : ""}`
+      : "",
   ].filter(Boolean);
   return parts.length ? `\n     ${parts.join("\n     ")}` : "";
 }

@@ -56,5 +56,8 @@ export async function bootstrapKwokCluster(client: KubeClient): Promise<void> {
   // The Node's status is not part of an apply of the main resource: set it through /status too.
   for (const object of objects) await client.apply(object);
   const node = objects[0]!;
-  await client.apply({ apiVersion: "v1", kind: "Node", metadata: { name: node.metadata.name }, status: node.status }, { subresource: "status" });
+  await client.apply(
+    { apiVersion: "v1", kind: "Node", metadata: { name: node.metadata.name }, status: node.status },
+    { subresource: "status" },
+  );
 }

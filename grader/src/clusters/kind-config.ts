@@ -26,7 +26,14 @@ export function admissionConfiguration(): object {
         configuration: {
           apiVersion: "pod-security.admission.config.k8s.io/v1",
           kind: "PodSecurityConfiguration",
-          defaults: { enforce: "baseline", "enforce-version": "latest", warn: "baseline", "warn-version": "latest", audit: "baseline", "audit-version": "latest" },
+          defaults: {
+            enforce: "baseline",
+            "enforce-version": "latest",
+            warn: "baseline",
+            "warn-version": "latest",
+            audit: "baseline",
+            "audit-version": "latest",
+          },
           exemptions: { usernames: [], runtimeClasses: [], namespaces: [...SYSTEM_NAMESPACES] },
         },
       },
@@ -48,13 +55,26 @@ export function kindClusterConfig(options: KindClusterConfigOptions): string {
     kind: "ClusterConfiguration",
     apiServer: {
       extraArgs: [{ name: "admission-control-config-file", value: `${NODE_CONFIG_DIR}/${ADMISSION_FILE}` }],
-      extraVolumes: [{ name: "labgrader", hostPath: NODE_CONFIG_DIR, mountPath: NODE_CONFIG_DIR, readOnly: true, pathType: "Directory" }],
+      extraVolumes: [
+        {
+          name: "labgrader",
+          hostPath: NODE_CONFIG_DIR,
+          mountPath: NODE_CONFIG_DIR,
+          readOnly: true,
+          pathType: "Directory",
+        },
+      ],
     },
   };
   return stringify({
     kind: "Cluster",
     apiVersion: "kind.x-k8s.io/v1alpha4",
-    nodes: [{ role: "control-plane", extraMounts: [{ hostPath: options.hostConfigDir, containerPath: NODE_CONFIG_DIR, readOnly: true }] }],
+    nodes: [
+      {
+        role: "control-plane",
+        extraMounts: [{ hostPath: options.hostConfigDir, containerPath: NODE_CONFIG_DIR, readOnly: true }],
+      },
+    ],
     kubeadmConfigPatches: [stringify(clusterConfiguration)],
   });
 }

@@ -14,17 +14,55 @@ const ADMISSION = "admissionregistration.k8s.io/v1";
  * election and kube-system Roles.
  */
 export const CONTROLLER_SERVICE_ACCOUNTS = [
-  "attachdetach-controller", "bootstrap-signer", "certificate-controller", "cloud-provider", "clusterrole-aggregation-controller",
-  "cronjob-controller", "daemon-set-controller", "deployment-controller", "device-taint-eviction-controller", "disruption-controller",
-  "endpoint-controller", "endpointslice-controller", "endpointslicemirroring-controller", "ephemeral-volume-controller", "expand-controller",
-  "generic-garbage-collector", "horizontal-pod-autoscaler", "job-controller", "kube-apiserver-serving-clustertrustbundle-publisher",
-  "kube-controller-manager", "leader-election-controller", "legacy-service-account-token-cleaner", "namespace-controller", "node-controller",
-  "persistent-volume-binder", "pod-garbage-collector", "podcertificaterequestcleaner", "podgroup-protection-controller", "pv-protection-controller",
-  "pvc-protection-controller", "replicaset-controller", "replication-controller", "resource-claim-controller",
-  "resourcepoolstatusrequest-controller", "resourcequota-controller", "root-ca-cert-publisher", "route-controller", "selinux-warning-controller",
-  "service-account-controller", "service-cidrs-controller", "service-controller", "statefulset-controller", "storage-version-garbage-collector",
-  "storage-version-migrator-controller", "token-cleaner", "ttl-after-finished-controller", "ttl-controller",
-  "validatingadmissionpolicy-status-controller", "volumeattributesclass-protection-controller",
+  "attachdetach-controller",
+  "bootstrap-signer",
+  "certificate-controller",
+  "cloud-provider",
+  "clusterrole-aggregation-controller",
+  "cronjob-controller",
+  "daemon-set-controller",
+  "deployment-controller",
+  "device-taint-eviction-controller",
+  "disruption-controller",
+  "endpoint-controller",
+  "endpointslice-controller",
+  "endpointslicemirroring-controller",
+  "ephemeral-volume-controller",
+  "expand-controller",
+  "generic-garbage-collector",
+  "horizontal-pod-autoscaler",
+  "job-controller",
+  "kube-apiserver-serving-clustertrustbundle-publisher",
+  "kube-controller-manager",
+  "leader-election-controller",
+  "legacy-service-account-token-cleaner",
+  "namespace-controller",
+  "node-controller",
+  "persistent-volume-binder",
+  "pod-garbage-collector",
+  "podcertificaterequestcleaner",
+  "podgroup-protection-controller",
+  "pv-protection-controller",
+  "pvc-protection-controller",
+  "replicaset-controller",
+  "replication-controller",
+  "resource-claim-controller",
+  "resourcepoolstatusrequest-controller",
+  "resourcequota-controller",
+  "root-ca-cert-publisher",
+  "route-controller",
+  "selinux-warning-controller",
+  "service-account-controller",
+  "service-cidrs-controller",
+  "service-controller",
+  "statefulset-controller",
+  "storage-version-garbage-collector",
+  "storage-version-migrator-controller",
+  "token-cleaner",
+  "ttl-after-finished-controller",
+  "ttl-controller",
+  "validatingadmissionpolicy-status-controller",
+  "volumeattributesclass-protection-controller",
 ] as const;
 
 /**
@@ -49,8 +87,18 @@ const UNTRUSTED = [
 ].join(" && ");
 
 const policy = (name: string, spec: object): KubeObject[] => [
-  { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicy", metadata: { name, labels }, spec: { failurePolicy: "Fail", ...spec } } as KubeObject,
-  { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicyBinding", metadata: { name, labels }, spec: { policyName: name, validationActions: ["Deny"] } } as KubeObject,
+  {
+    apiVersion: ADMISSION,
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name, labels },
+    spec: { failurePolicy: "Fail", ...spec },
+  } as KubeObject,
+  {
+    apiVersion: ADMISSION,
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: { name, labels },
+    spec: { policyName: name, validationActions: ["Deny"] },
+  } as KubeObject,
 ];
 
 /**
@@ -66,14 +114,30 @@ export function hardeningObjects(): KubeObject[] {
     ...policy("labgrader-system-namespaces", {
       matchConstraints: {
         // "*/*" is every resource and every subresource; the API server refuses it beside any other entry.
-        resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*/*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"], scope: "Namespaced" }],
-        namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...SYSTEM_NAMESPACES] }] },
+        resourceRules: [
+          {
+            apiGroups: ["*"],
+            apiVersions: ["*"],
+            resources: ["*/*"],
+            operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"],
+            scope: "Namespaced",
+          },
+        ],
+        namespaceSelector: {
+          matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...SYSTEM_NAMESPACES] }],
+        },
       },
       matchConditions: [{ name: "not-kubernetes-itself", expression: UNTRUSTED }],
-      validations: [{ expression: "false", message: `labgrader: an operator may not write to ${SYSTEM_NAMESPACES.join(" or ")}` }],
+      validations: [
+        { expression: "false", message: `labgrader: an operator may not write to ${SYSTEM_NAMESPACES.join(" or ")}` },
+      ],
     }),
     ...policy("labgrader-namespace-pod-security", {
-      matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] },
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] },
+        ],
+      },
       matchConditions: [{ name: "not-kubernetes-itself", expression: UNTRUSTED }],
       validations: [
         {
@@ -98,7 +162,12 @@ async function refusesProbe(admin: KubeClient): Promise<boolean> {
     return false;
   } catch (e) {
     // A policy denial answers 422 (Invalid), naming the policy's message.
-    if (e instanceof KubeApiError && (e.status === 422 || e.status === 403) && /labgrader: an operator may not write/.test(e.message)) return true;
+    if (
+      e instanceof KubeApiError &&
+      (e.status === 422 || e.status === 403) &&
+      /labgrader: an operator may not write/.test(e.message)
+    )
+      return true;
     if (e instanceof KubeApiError && e.status === 409) return false;
     throw e;
   }
@@ -113,7 +182,8 @@ export async function hardenKindCluster(admin: KubeClient, timeoutMs = 60_000): 
   for (const object of hardeningObjects()) await admin.apply(object);
   const deadline = Date.now() + timeoutMs;
   while (!(await refusesProbe(admin))) {
-    if (Date.now() > deadline) throw new Error(`the API server did not enforce labgrader's admission policies within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`the API server did not enforce labgrader's admission policies within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { MANAGED_BY_LABELS } from "../labels.ts";
-import { ensureChainJump, IPTABLES, removeRulesByComment, runIptables, runIptablesChecked, type Family } from "../process/iptables.ts";
+import {
+  ensureChainJump,
+  IPTABLES,
+  removeRulesByComment,
+  runIptables,
+  runIptablesChecked,
+  type Family,
+} from "../process/iptables.ts";
 
 /**
  * Each kind cluster gets a Docker network of its own (kind joins a network that exists when
@@ -32,15 +39,28 @@ const comment = (cluster: string) => `labgrader-kind-${cluster}`;
 export const kindNetworkCommands = {
   /** No masquerading: even a packet past the rules would leave with an address nothing answers. */
   create: (cluster: string, network = kindNetwork(cluster)) => [
-    "network", "create", "--driver", "bridge",
-    "--opt", `com.docker.network.bridge.name=${network.bridge}`,
-    "--opt", "com.docker.network.bridge.enable_ip_masquerade=false",
+    "network",
+    "create",
+    "--driver",
+    "bridge",
+    "--opt",
+    `com.docker.network.bridge.name=${network.bridge}`,
+    "--opt",
+    "com.docker.network.bridge.enable_ip_masquerade=false",
     ...Object.entries(MANAGED_BY_LABELS).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
-    "--label", `io.x-k8s.kind.cluster=${cluster}`,
+    "--label",
+    `io.x-k8s.kind.cluster=${cluster}`,
     network.name,
   ],
   remove: (cluster: string) => ["network", "rm", kindNetwork(cluster).name],
-  exists: (cluster: string) => ["network", "ls", "--filter", `name=^${kindNetwork(cluster).name}$`, "--format", "{{.Name}}"],
+  exists: (cluster: string) => [
+    "network",
+    "ls",
+    "--filter",
+    `name=^${kindNetwork(cluster).name}$`,
+    "--format",
+    "{{.Name}}",
+  ],
 };
 
 type Rule = { family: Family; chain: string; rule: string[] };
@@ -56,10 +76,24 @@ export function kindNetworkRules(cluster: string): Rule[] {
   const answered = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED"];
   const refuse = (family: Family, chain: string, match: string[]): Rule[] => [
     { family, chain, rule: [...match, "-p", "tcp", ...tag, "-j", "REJECT", "--reject-with", "tcp-reset"] },
-    { family, chain, rule: [...match, ...tag, "-j", "REJECT", "--reject-with", family === 4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited"] },
+    {
+      family,
+      chain,
+      rule: [
+        ...match,
+        ...tag,
+        "-j",
+        "REJECT",
+        "--reject-with",
+        family === 4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited",
+      ],
+    },
   ];
   return [
-    ...([4, 6] as const).flatMap((family) => [{ family, chain: INPUT_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] }, ...refuse(family, INPUT_CHAIN, ["-i", bridge])]),
+    ...([4, 6] as const).flatMap((family) => [
+      { family, chain: INPUT_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] },
+      ...refuse(family, INPUT_CHAIN, ["-i", bridge]),
+    ]),
     { family: 4, chain: FORWARD_CHAIN, rule: ["-i", bridge, "-o", bridge, ...tag, "-j", "RETURN"] },
     { family: 4, chain: FORWARD_CHAIN, rule: ["-i", bridge, ...answered, ...tag, "-j", "RETURN"] },
     ...refuse(4, FORWARD_CHAIN, ["-i", bridge]),
@@ -73,7 +107,8 @@ export async function addKindNetworkRules(cluster: string): Promise<void> {
   await ensureChainJump(4, INPUT_CHAIN, "INPUT");
   await ensureChainJump(6, INPUT_CHAIN, "INPUT");
   await ensureChainJump(4, FORWARD_CHAIN, "DOCKER-USER");
-  for (const { family, chain, rule } of kindNetworkRules(cluster)) await runIptablesChecked(IPTABLES[family], ["-w", "-A", chain, ...rule]);
+  for (const { family, chain, rule } of kindNetworkRules(cluster))
+    await runIptablesChecked(IPTABLES[family], ["-w", "-A", chain, ...rule]);
 }
 
 export async function removeKindNetworkRules(cluster: string): Promise<void> {
@@ -84,9 +119,14 @@ export async function removeKindNetworkRules(cluster: string): Promise<void> {
 /** Rules of this cluster still in place, as `iptables -S` lists them (for tests and the reaper). */
 export async function kindNetworkRulesOf(cluster: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const [family, chain] of [[4, INPUT_CHAIN], [6, INPUT_CHAIN], [4, FORWARD_CHAIN]] as const) {
+  for (const [family, chain] of [
+    [4, INPUT_CHAIN],
+    [6, INPUT_CHAIN],
+    [4, FORWARD_CHAIN],
+  ] as const) {
     const listed = await runIptables(IPTABLES[family], ["-w", "-S", chain]);
-    if (listed.code === 0) lines.push(...listed.stdout.split("\n").filter((l) => l.includes(`--comment ${comment(cluster)}`)));
+    if (listed.code === 0)
+      lines.push(...listed.stdout.split("\n").filter((l) => l.includes(`--comment ${comment(cluster)}`)));
   }
   return lines;
 }

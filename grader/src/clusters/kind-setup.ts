@@ -19,7 +19,9 @@ export async function prepareKind(opts: KindImageOptions, build: boolean): Promi
     const { missing } = await ensureKindBinaries(loadVersions(), opts, false, ["kind", "kubectl"]);
     const lacking = [...status.missing, ...missing.map((n) => `${n} (node binary)`)];
     if (status.state === "missing" || !status.dockerAnswers || missing.length > 0) {
-      throw new Error(`this host cannot grade on kind yet: ${[...new Set(lacking)].join("; ")}; run \`bash scripts/kind-host.sh\` and \`labgrader toolchain kind\``);
+      throw new Error(
+        `this host cannot grade on kind yet: ${[...new Set(lacking)].join("; ")}; run \`bash scripts/kind-host.sh\` and \`labgrader toolchain kind\``,
+      );
     }
   }
   const image = await ensureKindNodeImage(opts);

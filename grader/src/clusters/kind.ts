@@ -34,13 +34,40 @@ export interface KindProviderDeps {
 
 /** The exact kind and docker invocations the provider makes: kept pure so they can be checked without Docker. */
 export const kindCommands = {
-  create: (name: string, image: string, kubeconfig: string, config: string) => ["create", "cluster", "--name", name, "--image", image, "--kubeconfig", kubeconfig, "--config", config, "--wait", "180s"],
+  create: (name: string, image: string, kubeconfig: string, config: string) => [
+    "create",
+    "cluster",
+    "--name",
+    name,
+    "--image",
+    image,
+    "--kubeconfig",
+    kubeconfig,
+    "--config",
+    config,
+    "--wait",
+    "180s",
+  ],
   delete: (name: string, kubeconfig: string) => ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig],
   list: () => ["get", "clusters"],
   load: (name: string, image: string) => ["load", "docker-image", "--name", name, image],
   /** Containers and volumes kind labels with the cluster's name; none may remain after delete. */
-  leftovers: (name: string) => ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Names}}"],
-  leftoverVolumes: (name: string) => ["volume", "ls", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Name}}"],
+  leftovers: (name: string) => [
+    "ps",
+    "-a",
+    "--filter",
+    `label=io.x-k8s.kind.cluster=${name}`,
+    "--format",
+    "{{.Names}}",
+  ],
+  leftoverVolumes: (name: string) => [
+    "volume",
+    "ls",
+    "--filter",
+    `label=io.x-k8s.kind.cluster=${name}`,
+    "--format",
+    "{{.Name}}",
+  ],
   /** The state of the cluster's one node container ("running" while it is whole). */
   nodeState: (name: string) => ["inspect", "--format", "{{.State.Status}}", `${name}-control-plane`],
 };
@@ -58,7 +85,15 @@ export function parseKindClusters(stdout: string): string[] {
  * execution phase", without the Go stack that follows them.
  */
 export function kindFailure(output: string): string {
-  const lines = output.split("\n").filter((l) => l.trim() && !/^\s/.test(l) && !/\.go:\d+$/.test(l) && !/^(runtime|main|github\.com|k8s\.io|sigs\.k8s\.io)[./]/.test(l));
+  const lines = output
+    .split("\n")
+    .filter(
+      (l) =>
+        l.trim() &&
+        !/^\s/.test(l) &&
+        !/\.go:\d+$/.test(l) &&
+        !/^(runtime|main|github\.com|k8s\.io|sigs\.k8s\.io)[./]/.test(l),
+    );
   return lines.slice(0, 12).join("\n");
 }
 
@@ -75,7 +110,10 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
     deps.run ??
     (async (cmd: string, args: string[], env?: Record<string, string>) => {
       const result = await runCommand(cmd, args, { env: { ...deps.env, ...env }, timeoutMs: 420_000 });
-      if (result.code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(" ")} failed (${result.signal ?? `exit ${result.code}`}):\n${kindFailure(result.stderr || result.stdout)}`);
+      if (result.code !== 0)
+        throw new Error(
+          `${cmd} ${args.slice(0, 4).join(" ")} failed (${result.signal ?? `exit ${result.code}`}):\n${kindFailure(result.stderr || result.stdout)}`,
+        );
       return result.stdout;
     });
   const harden = deps.harden ?? ((kubeconfig: string) => hardenKindCluster(createKubeClient(kubeconfig)));
@@ -90,9 +128,13 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
     await run(deps.kind, kindCommands.delete(name, kubeconfigOf(name)));
     const containers = parseKindClusters(await run("docker", kindCommands.leftovers(name)));
     const volumes = parseKindClusters(await run("docker", kindCommands.leftoverVolumes(name)));
-    if (containers.length + volumes.length > 0) throw new Error(`kind delete left containers [${containers.join(", ")}] and volumes [${volumes.join(", ")}] of ${name}`);
+    if (containers.length + volumes.length > 0)
+      throw new Error(
+        `kind delete left containers [${containers.join(", ")}] and volumes [${volumes.join(", ")}] of ${name}`,
+      );
     // The cluster's own network (kind leaves a network it did not make), then its host rules.
-    if (parseKindClusters(await run("docker", kindNetworkCommands.exists(name))).length > 0) await run("docker", kindNetworkCommands.remove(name));
+    if (parseKindClusters(await run("docker", kindNetworkCommands.exists(name))).length > 0)
+      await run("docker", kindNetworkCommands.remove(name));
     await firewall.remove(name);
     await rm(dirOf(name), { recursive: true, force: true });
     await records.remove(name);
@@ -118,10 +160,16 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       // Its network and host rules come first: the node is never on a network that reaches out.
       await run("docker", kindNetworkCommands.create(name));
       await firewall.add(name);
-      await limit(() => run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath, join(dir, "kind.yaml")), { KIND_EXPERIMENTAL_DOCKER_NETWORK: kindNetwork(name).name }));
+      await limit(() =>
+        run(deps.kind, kindCommands.create(name, deps.nodeImage, record.kubeconfigPath, join(dir, "kind.yaml")), {
+          KIND_EXPERIMENTAL_DOCKER_NETWORK: kindNetwork(name).name,
+        }),
+      );
       await harden(record.kubeconfigPath);
     } catch (e) {
-      await remove(name).catch((cleanup: unknown) => deps.log(`cleanup of kind cluster ${name} failed: ${String(cleanup)}`));
+      await remove(name).catch((cleanup: unknown) =>
+        deps.log(`cleanup of kind cluster ${name} failed: ${String(cleanup)}`),
+      );
       throw new Error(`while creating kind cluster ${name}`, { cause: e });
     }
     deps.log(`kind cluster ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -133,7 +181,12 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
       );
       return state === "running" ? [] : [`its node container ${name}-control-plane is ${state}`];
     };
-    return { ...record, problems, dispose: () => remove(name), loadImage: async (image: string) => void (await run(deps.kind, kindCommands.load(name, image))) };
+    return {
+      ...record,
+      problems,
+      dispose: () => remove(name),
+      loadImage: async (image: string) => void (await run(deps.kind, kindCommands.load(name, image))),
+    };
   }
 
   return {
@@ -152,7 +205,9 @@ export function createKindProvider(deps: KindProviderDeps): ClusterProvider {
     async list() {
       const names = parseKindClusters(await run(deps.kind, kindCommands.list()));
       const known = (await records.list()).filter((r) => r.provider === "kind");
-      const unrecorded = names.filter((n) => n.startsWith("lg-") && !known.some((r) => r.name === n)).map((n) => orphanRecord(n, "kind", kubeconfigOf(n)));
+      const unrecorded = names
+        .filter((n) => n.startsWith("lg-") && !known.some((r) => r.name === n))
+        .map((n) => orphanRecord(n, "kind", kubeconfigOf(n)));
       // A record whose cluster kind no longer knows is still listed: its folder may remain to be reaped.
       return [...known, ...unrecorded];
     },

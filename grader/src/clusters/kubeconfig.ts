@@ -36,7 +36,8 @@ export function createKubeconfigProvider(deps: KubeconfigProviderDeps): ClusterP
       return existsSync(deps.kubeconfigPath) ? [record()] : [];
     },
     async delete(clusterName: string) {
-      if (clusterName !== name) throw new Error(`no cluster named ${clusterName}; the kubeconfig provider has only ${name}`);
+      if (clusterName !== name)
+        throw new Error(`no cluster named ${clusterName}; the kubeconfig provider has only ${name}`);
       // The cluster is not ours to delete.
     },
   };

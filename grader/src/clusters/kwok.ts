@@ -38,7 +38,14 @@ const CREATE_ATTEMPTS = 2;
  * The ports of one control plane, reserved host-wide before kwokctl starts it: kwokctl would
  * probe for free ports itself, and two clusters created at the same moment could pick the same.
  */
-const PORT_OPTIONS = ["etcdPeerPort", "etcdPort", "kubeApiserverPort", "kwokControllerPort", "kubeControllerManagerPort", "kubeSchedulerPort"] as const;
+const PORT_OPTIONS = [
+  "etcdPeerPort",
+  "etcdPort",
+  "kubeApiserverPort",
+  "kwokControllerPort",
+  "kubeControllerManagerPort",
+  "kubeSchedulerPort",
+] as const;
 
 /**
  * Components that would elect a leader by default. With one replica there is nothing to elect,
@@ -58,7 +65,10 @@ export function kwokctlConfiguration(ports: number[]): string {
     apiVersion: "config.kwok.x-k8s.io/v1alpha1",
     kind: "KwokctlConfiguration",
     options: { bindAddress: "127.0.0.1", ...options },
-    componentsPatches: SINGLE_REPLICA_COMPONENTS.map((name) => ({ name, extraArgs: [{ key: "leader-elect", value: "false" }] })),
+    componentsPatches: SINGLE_REPLICA_COMPONENTS.map((name) => ({
+      name,
+      extraArgs: [{ key: "leader-elect", value: "false" }],
+    })),
   });
 }
 
@@ -67,7 +77,11 @@ export interface ComponentProcess extends ProcessIdentity {
 }
 
 /** What is wrong with a running control plane: each component whose process is gone, with its last error if its log has one. */
-export function exitedComponents(started: ComponentProcess[], running: (p: ComponentProcess) => boolean, lastError: (component: string) => string | undefined = () => undefined): string[] {
+export function exitedComponents(
+  started: ComponentProcess[],
+  running: (p: ComponentProcess) => boolean,
+  lastError: (component: string) => string | undefined = () => undefined,
+): string[] {
   return started
     .filter((p) => !running(p))
     .map((p) => {
@@ -109,8 +123,15 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     const dir = join(clusterDir(name), "pids");
     const files = await readdir(dir).catch(() => [] as string[]);
     // A process's pid file can vanish between readdir and readFile (kwokctl removing it).
-    const pids = await Promise.all(files.map(async (f) => ({ component: f.replace(/\.pid$/, ""), pid: Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim()) })));
-    return pids.filter((p) => Number.isInteger(p.pid) && p.pid > 0).map((p) => ({ component: p.component, ...identify(p.pid) }));
+    const pids = await Promise.all(
+      files.map(async (f) => ({
+        component: f.replace(/\.pid$/, ""),
+        pid: Number((await readFile(join(dir, f), "utf8").catch(() => "")).trim()),
+      })),
+    );
+    return pids
+      .filter((p) => Number.isInteger(p.pid) && p.pid > 0)
+      .map((p) => ({ component: p.component, ...identify(p.pid) }));
   }
 
   function lastErrorOf(name: string, component: string): string | undefined {
@@ -144,7 +165,16 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     });
     try {
       const serviceAccount = { apiVersion: "v1", kind: "ServiceAccount", namespace: "default", name: "default" };
-      await Promise.race([waitForObject(admin, serviceAccount, () => true, SETTLE_TIMEOUT_MS, "the controller-manager to make the default ServiceAccount"), broken]);
+      await Promise.race([
+        waitForObject(
+          admin,
+          serviceAccount,
+          () => true,
+          SETTLE_TIMEOUT_MS,
+          "the controller-manager to make the default ServiceAccount",
+        ),
+        broken,
+      ]);
     } finally {
       clearInterval(look);
     }
@@ -168,7 +198,8 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     const pids = await clusterPids(name);
     if (existsSync(clusterDir(name))) {
       const result = await runCommand(bin.kwokctl, ["delete", "cluster", "--name", name], { env, timeoutMs: 60_000 });
-      if (result.code !== 0) deps.log(`kwokctl delete cluster ${name} failed; killing its processes: ${result.stderr.trim()}`);
+      if (result.code !== 0)
+        deps.log(`kwokctl delete cluster ${name} failed; killing its processes: ${result.stderr.trim()}`);
     }
     // kwokctl returns before its processes have exited.
     const left = await terminate(pids, 10_000);
@@ -184,7 +215,9 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     async create(options: CreateClusterOptions = {}): Promise<Cluster> {
       for (let attempt = 1; ; attempt++) {
         try {
-          const start = await deps.starts.acquire(`kwok cluster for ${options.labels?.["labgrader.dev/attempt"] ?? "a grade"}`);
+          const start = await deps.starts.acquire(
+            `kwok cluster for ${options.labels?.["labgrader.dev/attempt"] ?? "a grade"}`,
+          );
           try {
             return await createOnce(options);
           } finally {
@@ -221,16 +254,30 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
       await runChecked(
         bin.kwokctl,
         [
-          "create", "cluster", "--name", name, "--runtime", "binary",
-          "--kube-apiserver-binary", bin["kube-apiserver"],
-          "--kube-controller-manager-binary", bin["kube-controller-manager"],
-          "--kube-scheduler-binary", bin["kube-scheduler"],
-          "--etcd-binary", bin.etcd,
-          "--kwok-controller-binary", bin.kwok,
-          "--secure-port=true", "--kube-authorization=true",
-          "--kubeconfig", "",
-          "--config", configFile(name),
-          "--wait", `${Math.round((deps.createTimeoutMs ?? 60_000) / 1000)}s`,
+          "create",
+          "cluster",
+          "--name",
+          name,
+          "--runtime",
+          "binary",
+          "--kube-apiserver-binary",
+          bin["kube-apiserver"],
+          "--kube-controller-manager-binary",
+          bin["kube-controller-manager"],
+          "--kube-scheduler-binary",
+          bin["kube-scheduler"],
+          "--etcd-binary",
+          bin.etcd,
+          "--kwok-controller-binary",
+          bin.kwok,
+          "--secure-port=true",
+          "--kube-authorization=true",
+          "--kubeconfig",
+          "",
+          "--config",
+          configFile(name),
+          "--wait",
+          `${Math.round((deps.createTimeoutMs ?? 60_000) / 1000)}s`,
         ],
         { env, timeoutMs: (deps.createTimeoutMs ?? 60_000) + 30_000 },
       );

@@ -3,7 +3,14 @@ import type { ClusterProvider, ClusterRecord } from "./provider.ts";
 import { reapOrphans } from "./reaper.ts";
 
 function record(name: string, createdAt: string, pid: number): ClusterRecord {
-  return { name, provider: "kwok", kubeconfigPath: `/x/${name}`, createdAt, owner: { pid, host: "h", startTicks: "1" }, labels: {} };
+  return {
+    name,
+    provider: "kwok",
+    kubeconfigPath: `/x/${name}`,
+    createdAt,
+    owner: { pid, host: "h", startTicks: "1" },
+    labels: {},
+  };
 }
 
 function fakeProvider(records: ClusterRecord[]): ClusterProvider & { deleted: string[] } {
@@ -34,14 +41,22 @@ describe("reapOrphans", () => {
   });
 
   it("a cluster that cannot be deleted is logged and the other orphans still go", async () => {
-    const provider = fakeProvider([record("lg-a", "2026-01-01T10:00:00Z", 1), record("lg-b", "2026-01-01T10:00:00Z", 1)]);
+    const provider = fakeProvider([
+      record("lg-a", "2026-01-01T10:00:00Z", 1),
+      record("lg-b", "2026-01-01T10:00:00Z", 1),
+    ]);
     const deleteOne = provider.delete;
     provider.delete = async (name) => {
       if (name === "lg-a") throw new Error("its files are gone");
       await deleteOne(name);
     };
     const log: string[] = [];
-    const result = await reapOrphans(provider, { olderThanMs: 0, now, isOwnerAlive: () => false, log: (l) => log.push(l) });
+    const result = await reapOrphans(provider, {
+      olderThanMs: 0,
+      now,
+      isOwnerAlive: () => false,
+      log: (l) => log.push(l),
+    });
     expect(result).toEqual(["lg-b"]);
     expect(provider.deleted).toEqual(["lg-b"]);
     expect(log.some((l) => l.includes("could not reap lg-a") && l.includes("its files are gone"))).toBe(true);

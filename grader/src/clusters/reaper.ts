@@ -27,7 +27,9 @@ export async function reapOrphans(provider: ClusterProvider, options: ReapOption
       await provider.delete(orphan.name);
       reaped.push(orphan.name);
     } catch (e) {
-      options.log?.(`could not reap ${orphan.name}, left for the next reap: ${e instanceof Error ? e.message : String(e)}`);
+      options.log?.(
+        `could not reap ${orphan.name}, left for the next reap: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
   return reaped;

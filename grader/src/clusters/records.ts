@@ -17,7 +17,14 @@ export function ownerAlive(owner: ClusterRecord["owner"]): boolean {
 
 /** A cluster found on disk or in Docker without a record: nobody owns it, so the reaper may take it. */
 export function orphanRecord(name: string, provider: ClusterRecord["provider"], kubeconfigPath: string): ClusterRecord {
-  return { name, provider, kubeconfigPath, createdAt: new Date(0).toISOString(), owner: { pid: 0, host: "", startTicks: "" }, labels: {} };
+  return {
+    name,
+    provider,
+    kubeconfigPath,
+    createdAt: new Date(0).toISOString(),
+    owner: { pid: 0, host: "", startTicks: "" },
+    labels: {},
+  };
 }
 
 /** Cluster records live in one folder, one JSON file per cluster, written before the cluster exists. */

@@ -19,7 +19,13 @@ export interface ProviderDeps {
 export function createProvider(name: ProviderName, deps: ProviderDeps): ClusterProvider {
   switch (name) {
     case "kwok":
-      return createKwokProvider({ toolchain: deps.toolchain, cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, starts: hostCapacity(deps.config).starts });
+      return createKwokProvider({
+        toolchain: deps.toolchain,
+        cacheDir: deps.config.cacheDir,
+        env: deps.env,
+        log: deps.log,
+        starts: hostCapacity(deps.config).starts,
+      });
     case "kind":
       return kindProvider(kindBinaryPath(deps.config.cacheDir), deps);
     case "kubeconfig":
@@ -38,10 +44,17 @@ export interface PreparedProvider {
  * A provider whose host prerequisites are in place: for kind, the node image (loaded from its
  * cached archive, or built when `build` is true), kind and kubectl. kwok's toolchain is already in deps.
  */
-export async function prepareProvider(name: ProviderName, deps: ProviderDeps, build: boolean): Promise<PreparedProvider> {
+export async function prepareProvider(
+  name: ProviderName,
+  deps: ProviderDeps,
+  build: boolean,
+): Promise<PreparedProvider> {
   switch (name) {
     case "kind": {
-      const tools = await prepareKind({ cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage }, build);
+      const tools = await prepareKind(
+        { cacheDir: deps.config.cacheDir, env: deps.env, log: deps.log, nodeImage: deps.config.kindNodeImage },
+        build,
+      );
       return { provider: kindProvider(tools.kind, deps), kubectl: tools.kubectl };
     }
     case "kwok":
@@ -52,5 +65,12 @@ export async function prepareProvider(name: ProviderName, deps: ProviderDeps, bu
 
 function kindProvider(kind: string, deps: ProviderDeps): ClusterProvider {
   const { config, env, log } = deps;
-  return createKindProvider({ kind, nodeImage: config.kindNodeImage, cacheDir: config.cacheDir, env, log, maxParallelCreates: config.kindParallelCreates });
+  return createKindProvider({
+    kind,
+    nodeImage: config.kindNodeImage,
+    cacheDir: config.cacheDir,
+    env,
+    log,
+    maxParallelCreates: config.kindParallelCreates,
+  });
 }

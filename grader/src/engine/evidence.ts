@@ -6,7 +6,9 @@ import type { KubeObject, TraceEntry } from "./trace.ts";
 const TIMELINE_LIMIT = 40;
 
 function text(value: unknown): string | undefined {
-  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+    ? String(value)
+    : undefined;
 }
 
 /** "BackupReady=False/DatabaseNotReady" for each condition of the object. */

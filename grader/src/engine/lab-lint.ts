@@ -41,14 +41,18 @@ function lintIds({ lab, problem }: Linter): void {
 function lintTasksAndChecks({ lab, problem }: Linter, usedBy: Map<string, string>): void {
   const tasks = new Set(lab.tasks.map((t) => t.id));
   lab.checks.forEach((check, i) => {
-    if (!tasks.has(check.task)) problem(["checks", i, "task"], `check ${check.id} names task "${check.task}", which is not in tasks`);
+    if (!tasks.has(check.task))
+      problem(["checks", i, "task"], `check ${check.id} names task "${check.task}", which is not in tasks`);
     const type = checkTypeOf(check.type);
     if (check.severity === "required" && !usedBy.has(check.id) && !type.clusterLevel) {
       problem(["checks", i, "id"], `required check ${check.id} is not started by any scenario, so it could never pass`);
     }
     type.objects(check.params).forEach((selector) => {
       if (!resourceByKind(lab, selector.kind)) {
-        problem(["checks", i, "params"], `check ${check.id} reads a ${selector.kind}, but resources does not declare that kind, so it is not recorded`);
+        problem(
+          ["checks", i, "params"],
+          `check ${check.id} reads a ${selector.kind}, but resources does not declare that kind, so it is not recorded`,
+        );
       }
     });
   });
@@ -69,12 +73,25 @@ function lintRequirements(lab: Lab, problem: Linter["problem"]): void {
   };
   lab.checks.forEach((check, i) => {
     (check.requires ?? []).forEach((id, r) => {
-      if (!requiresOf.has(id)) problem(["checks", i, "requires", r], `check ${check.id} requires ${id}, which does not exist`);
-      else if (id === check.id || reaches(id, check.id)) problem(["checks", i, "requires", r], `check ${check.id} requires ${id}, which requires it back: neither could ever be earned`);
+      if (!requiresOf.has(id))
+        problem(["checks", i, "requires", r], `check ${check.id} requires ${id}, which does not exist`);
+      else if (id === check.id || reaches(id, check.id))
+        problem(
+          ["checks", i, "requires", r],
+          `check ${check.id} requires ${id}, which requires it back: neither could ever be earned`,
+        );
     });
     (check.waitsFor ?? []).forEach((wait, w) => {
-      if (!resourceByKind(lab, wait.object.kind)) problem(["checks", i, "waitsFor", w, "object"], `check ${check.id} waits for a ${wait.object.kind}, which resources does not declare, so it is not recorded`);
-      if (!tasks.has(wait.task)) problem(["checks", i, "waitsFor", w, "task"], `check ${check.id} waits on task "${wait.task}", which is not in tasks`);
+      if (!resourceByKind(lab, wait.object.kind))
+        problem(
+          ["checks", i, "waitsFor", w, "object"],
+          `check ${check.id} waits for a ${wait.object.kind}, which resources does not declare, so it is not recorded`,
+        );
+      if (!tasks.has(wait.task))
+        problem(
+          ["checks", i, "waitsFor", w, "task"],
+          `check ${check.id} waits on task "${wait.task}", which is not in tasks`,
+        );
     });
   });
 }
@@ -91,7 +108,9 @@ function renderAt(linter: Linter, path: YamlPath, value: unknown, vars: Template
   }
   if (Array.isArray(value)) return value.map((item, i) => renderAt(linter, [...path, i], item, vars));
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderAt(linter, [...path, key], item, vars)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, renderAt(linter, [...path, key], item, vars)]),
+    );
   }
   return value;
 }
@@ -124,7 +143,11 @@ function lintFixture(linter: Linter, name: string, vars: TemplateVars, edges: Re
   for (const { object, lineOf } of objects) {
     const resource = resourceByKind(linter.lab, object.kind);
     if (!resource) {
-      linter.problems.push({ file: fixture.file, line: lineOf(["kind"]), message: `kind ${object.kind} is not declared in the lab's resources` });
+      linter.problems.push({
+        file: fixture.file,
+        line: lineOf(["kind"]),
+        message: `kind ${object.kind} is not declared in the lab's resources`,
+      });
       continue;
     }
     for (const reference of resource.references ?? []) {
@@ -132,7 +155,13 @@ function lintFixture(linter: Linter, name: string, vars: TemplateVars, edges: Re
       const target = path.reduce<unknown>((value, key) => (isRecord(value) ? value[key] : undefined), object);
       if (typeof target !== "string") continue;
       const from = `${object.kind}/${object.metadata.name}`;
-      edges.push({ from, to: `${reference.kind}/${target}`, field: reference.field, file: fixture.file, line: lineOf(path) });
+      edges.push({
+        from,
+        to: `${reference.kind}/${target}`,
+        field: reference.field,
+        file: fixture.file,
+        line: lineOf(path),
+      });
     }
   }
 }
@@ -140,7 +169,8 @@ function lintFixture(linter: Linter, name: string, vars: TemplateVars, edges: Re
 function lintScenario(linter: Linter, scenario: Scenario, index: number, edges: ReferenceEdge[]): void {
   const { lab, problem } = linter;
   for (const name of Object.keys(scenario.vars)) {
-    if (RESERVED_VARS.has(name)) problem(["scenarios", index, "vars", name], `"${name}" is provided by the grader; pick another variable name`);
+    if (RESERVED_VARS.has(name))
+      problem(["scenarios", index, "vars", name], `"${name}" is provided by the grader; pick another variable name`);
   }
   let vars: TemplateVars;
   try {
@@ -158,7 +188,8 @@ function lintScenario(linter: Linter, scenario: Scenario, index: number, edges: 
     const target = "patch" in step ? step.patch : "delete" in step ? step.delete : undefined;
     if (target) {
       const key = "patch" in step ? "patch" : "delete";
-      if (!resourceByKind(lab, target.kind)) problem(at(key, "kind"), `kind ${target.kind} is not declared in the lab's resources`);
+      if (!resourceByKind(lab, target.kind))
+        problem(at(key, "kind"), `kind ${target.kind} is not declared in the lab's resources`);
       renderAt(linter, at(key), target, vars);
     }
     stepCheckIds(step).forEach((id, c) => {
@@ -172,7 +203,11 @@ function lintScenario(linter: Linter, scenario: Scenario, index: number, edges: 
 /** Cross-references, templates and fixtures of a lab whose file already matched LabFileSchema. */
 export function lintLab(lab: Lab, lineOf: LineOf): LabProblem[] {
   const problems: LabProblem[] = [];
-  const linter: Linter = { lab, problems, problem: (path, message) => problems.push({ file: lab.file, line: lineOf(path), message }) };
+  const linter: Linter = {
+    lab,
+    problems,
+    problem: (path, message) => problems.push({ file: lab.file, line: lineOf(path), message }),
+  };
   lintIds(linter);
 
   const usedBy = new Map<string, string>();
@@ -181,7 +216,11 @@ export function lintLab(lab: Lab, lineOf: LineOf): LabProblem[] {
       stepCheckIds(step).forEach((id, c) => {
         const key = "checks" in step ? "checks" : "watch";
         const first = usedBy.get(id);
-        if (first) linter.problem(["scenarios", i, "steps", s, key, c], `check ${id} is already started in scenario ${first}; a check runs once`);
+        if (first)
+          linter.problem(
+            ["scenarios", i, "steps", s, key, c],
+            `check ${id} is already started in scenario ${first}; a check runs once`,
+          );
         else usedBy.set(id, scenario.id);
       }),
     );
@@ -195,13 +234,20 @@ export function lintLab(lab: Lab, lineOf: LineOf): LabProblem[] {
       const first = cycle[0];
       if (!first) continue;
       const path = cycle.map((edge) => `${edge.from} (${edge.field})`).join(" → ");
-      problems.push({ file: first.file, line: first.line, message: `in scenario ${scenario.id}, references form a cycle: ${path} → ${first.from}; each would wait for the other forever` });
+      problems.push({
+        file: first.file,
+        line: first.line,
+        message: `in scenario ${scenario.id}, references form a cycle: ${path} → ${first.from}; each would wait for the other forever`,
+      });
     }
   });
 
-  const applied = new Set(lab.scenarios.flatMap((s) => s.steps.flatMap((step) => ("apply" in step ? [step.apply] : []))));
+  const applied = new Set(
+    lab.scenarios.flatMap((s) => s.steps.flatMap((step) => ("apply" in step ? [step.apply] : []))),
+  );
   for (const fixture of Object.values(lab.fixtures)) {
-    if (!applied.has(fixture.name)) problems.push({ file: fixture.file, line: 1, message: `fixture ${fixture.name} is not applied by any scenario` });
+    if (!applied.has(fixture.name))
+      problems.push({ file: fixture.file, line: 1, message: `fixture ${fixture.name} is not applied by any scenario` });
   }
   const clusterVars = scenarioVars(undefined, LINT_ATTEMPT);
   for (const check of lab.checks) if (!usedBy.has(check.id)) lintCheckRender(linter, check.id, clusterVars);

@@ -80,13 +80,41 @@ describe("parseLab", () => {
   });
 
   it.each([
-    { name: "a YAML syntax error", lab: LAB.replace("title: Tiny lab", "title: [Tiny"), problem: /^labs\/tiny\/lab\.yaml:\d+: / },
-    { name: "a missing field", lab: LAB.replace("    hint: Set phase Pending.\n", ""), problem: /lab\.yaml:21: checks\.0\.hint: Invalid input/ },
-    { name: "an unknown check type", lab: LAB.replace("type: expect", "type: eventually"), problem: /lab\.yaml:23: checks\.0\.type: Invalid discriminator/ },
-    { name: "a bad duration", lab: LAB.replace("timeout: 30s", "timeout: soon"), problem: /lab\.yaml:27: checks\.0\.timeout: a duration like "30s"/ },
-    { name: "a broken CEL expression", lab: LAB.replace('== "Pending"', '=== "Pending"'), problem: /lab\.yaml:31: checks\.0\.params\.expr: invalid CEL expression/ },
-    { name: "a step of no known shape", lab: LAB.replace("- checks: [backup-pending]", "- check: [backup-pending]"), problem: /lab\.yaml:38: scenarios\.0\.steps\.1: expected one of/ },
-    { name: "a patch without a name", lab: LAB.replace("- checks: [backup-pending]", "- patch: { kind: Backup, mergePatch: {} }"), problem: /lab\.yaml:38: scenarios\.0\.steps\.1\.patch\.name/ },
+    {
+      name: "a YAML syntax error",
+      lab: LAB.replace("title: Tiny lab", "title: [Tiny"),
+      problem: /^labs\/tiny\/lab\.yaml:\d+: /,
+    },
+    {
+      name: "a missing field",
+      lab: LAB.replace("    hint: Set phase Pending.\n", ""),
+      problem: /lab\.yaml:21: checks\.0\.hint: Invalid input/,
+    },
+    {
+      name: "an unknown check type",
+      lab: LAB.replace("type: expect", "type: eventually"),
+      problem: /lab\.yaml:23: checks\.0\.type: Invalid discriminator/,
+    },
+    {
+      name: "a bad duration",
+      lab: LAB.replace("timeout: 30s", "timeout: soon"),
+      problem: /lab\.yaml:27: checks\.0\.timeout: a duration like "30s"/,
+    },
+    {
+      name: "a broken CEL expression",
+      lab: LAB.replace('== "Pending"', '=== "Pending"'),
+      problem: /lab\.yaml:31: checks\.0\.params\.expr: invalid CEL expression/,
+    },
+    {
+      name: "a step of no known shape",
+      lab: LAB.replace("- checks: [backup-pending]", "- check: [backup-pending]"),
+      problem: /lab\.yaml:38: scenarios\.0\.steps\.1: expected one of/,
+    },
+    {
+      name: "a patch without a name",
+      lab: LAB.replace("- checks: [backup-pending]", "- patch: { kind: Backup, mergePatch: {} }"),
+      problem: /lab\.yaml:38: scenarios\.0\.steps\.1\.patch\.name/,
+    },
   ])("reports $name with file and line", ({ lab, problem }) => {
     const problems = problemsOf(source(lab));
     expect(problems.length).toBeGreaterThan(0);
@@ -94,28 +122,79 @@ describe("parseLab", () => {
   });
 
   it.each([
-    { name: "a check of an unknown task", lab: LAB.replace('task: "1.4"', 'task: "9.9"'), problem: /lab\.yaml:22: check backup-pending names task "9\.9"/ },
-    { name: "a step naming a missing check", lab: LAB.replace("- checks: [backup-pending]", "- checks: [backup-pending, nope]"), problem: /lab\.yaml:38: check nope does not exist/ },
-    { name: "a step naming a missing fixture", lab: LAB.replace("apply: backup.yaml", "apply: gone.yaml"), problem: /lab\.yaml:37: fixture gone\.yaml does not exist/ },
-    { name: "a required check no scenario starts", lab: LAB.replace("- checks: [backup-pending]", "- apply: backup.yaml"), problem: /lab\.yaml:21: required check backup-pending is not started by any scenario/ },
-    { name: "a check reading an undeclared kind", lab: LAB.replace("kind: Backup, name", "kind: Restore, name"), problem: /lab\.yaml:29: .*reads a Restore/ },
-    { name: "an unknown template variable", lab: LAB.replace('name: "{{backup}}" }', 'name: "{{bakup}}" }'), problem: /lab\.yaml:30: template: "bakup" not defined/ },
-    { name: "a reserved variable name", lab: LAB.replace('vars: { backup:', 'vars: { namespace: x, backup:'), problem: /lab\.yaml:35: "namespace" is provided by the grader/ },
-    { name: "a requirement that does not exist", lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    requires: [backup-done]\n"), problem: /lab\.yaml:29: check backup-pending requires backup-done, which does not exist/ },
-    { name: "a check that requires itself", lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    requires: [backup-pending]\n"), problem: /lab\.yaml:29: check backup-pending requires backup-pending, which requires it back/ },
+    {
+      name: "a check of an unknown task",
+      lab: LAB.replace('task: "1.4"', 'task: "9.9"'),
+      problem: /lab\.yaml:22: check backup-pending names task "9\.9"/,
+    },
+    {
+      name: "a step naming a missing check",
+      lab: LAB.replace("- checks: [backup-pending]", "- checks: [backup-pending, nope]"),
+      problem: /lab\.yaml:38: check nope does not exist/,
+    },
+    {
+      name: "a step naming a missing fixture",
+      lab: LAB.replace("apply: backup.yaml", "apply: gone.yaml"),
+      problem: /lab\.yaml:37: fixture gone\.yaml does not exist/,
+    },
+    {
+      name: "a required check no scenario starts",
+      lab: LAB.replace("- checks: [backup-pending]", "- apply: backup.yaml"),
+      problem: /lab\.yaml:21: required check backup-pending is not started by any scenario/,
+    },
+    {
+      name: "a check reading an undeclared kind",
+      lab: LAB.replace("kind: Backup, name", "kind: Restore, name"),
+      problem: /lab\.yaml:29: .*reads a Restore/,
+    },
+    {
+      name: "an unknown template variable",
+      lab: LAB.replace('name: "{{backup}}" }', 'name: "{{bakup}}" }'),
+      problem: /lab\.yaml:30: template: "bakup" not defined/,
+    },
+    {
+      name: "a reserved variable name",
+      lab: LAB.replace("vars: { backup:", "vars: { namespace: x, backup:"),
+      problem: /lab\.yaml:35: "namespace" is provided by the grader/,
+    },
+    {
+      name: "a requirement that does not exist",
+      lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    requires: [backup-done]\n"),
+      problem: /lab\.yaml:29: check backup-pending requires backup-done, which does not exist/,
+    },
+    {
+      name: "a check that requires itself",
+      lab: LAB.replace(
+        "    hint: Set phase Pending.\n",
+        "    hint: Set phase Pending.\n    requires: [backup-pending]\n",
+      ),
+      problem: /lab\.yaml:29: check backup-pending requires backup-pending, which requires it back/,
+    },
     {
       name: "a dependency of an undeclared kind",
-      lab: LAB.replace("    hint: Set phase Pending.\n", '    hint: Set phase Pending.\n    waitsFor:\n      - { object: { kind: Restore, name: x }, expr: "true", state: done, task: "1.4" }\n'),
+      lab: LAB.replace(
+        "    hint: Set phase Pending.\n",
+        '    hint: Set phase Pending.\n    waitsFor:\n      - { object: { kind: Restore, name: x }, expr: "true", state: done, task: "1.4" }\n',
+      ),
       problem: /lab\.yaml:30: check backup-pending waits for a Restore, which resources does not declare/,
     },
-    { name: "a task without checks", lab: LAB.replace('  - { id: "1.4", title: Backup controller }', '  - { id: "1.4", title: Backup controller }\n  - { id: "1.5", title: Build }'), problem: /lab\.yaml:20: task 1\.5 has no checks/ },
+    {
+      name: "a task without checks",
+      lab: LAB.replace(
+        '  - { id: "1.4", title: Backup controller }',
+        '  - { id: "1.4", title: Backup controller }\n  - { id: "1.5", title: Build }',
+      ),
+      problem: /lab\.yaml:20: task 1\.5 has no checks/,
+    },
   ])("lints $name with file and line", ({ lab, problem }) => {
     expect(problemsOf(source(lab)).join("\n")).toMatch(problem);
   });
 
   it("reports template errors inside a fixture at the fixture's line", () => {
     const problems = problemsOf(source(LAB, { "backup.yaml": BACKUP.replace("{{db}}", "{{database}}") }));
-    expect(problems).toEqual([expect.stringMatching(/^labs\/tiny\/fixtures\/backup\.yaml:7: template: "database" not defined/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^labs\/tiny\/fixtures\/backup\.yaml:7: template: "database" not defined/),
+    ]);
   });
 
   it("reports a fixture kind the lab does not declare", () => {
@@ -129,16 +208,26 @@ describe("parseLab", () => {
   });
 
   it("rejects a Database whose backupRef names a Backup of that same Database", () => {
-    const lab = LAB.replace("      - apply: backup.yaml\n", "      - apply: backup.yaml\n      - apply: database.yaml\n");
+    const lab = LAB.replace(
+      "      - apply: backup.yaml\n",
+      "      - apply: backup.yaml\n      - apply: database.yaml\n",
+    );
     const problems = problemsOf(source(lab, { "backup.yaml": BACKUP, "database.yaml": SELF_BACKED_DATABASE }));
-    expect(problems).toEqual([expect.stringMatching(/fixtures\/(backup|database)\.yaml:\d+: in scenario waits, references form a cycle: .*each would wait for the other forever/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /fixtures\/(backup|database)\.yaml:\d+: in scenario waits, references form a cycle: .*each would wait for the other forever/,
+      ),
+    ]);
     expect(problems[0]).toMatch(/Backup\/0-backup/);
     expect(problems[0]).toMatch(/Database\/0-db/);
   });
 
   it("accepts a chain of references that ends", () => {
     const chained = SELF_BACKED_DATABASE.replace('name: "{{db}}"', 'name: "{{db}}-copy"');
-    const lab = LAB.replace("      - apply: backup.yaml\n", "      - apply: backup.yaml\n      - apply: database.yaml\n");
+    const lab = LAB.replace(
+      "      - apply: backup.yaml\n",
+      "      - apply: backup.yaml\n      - apply: database.yaml\n",
+    );
     expect(problemsOf(source(lab, { "backup.yaml": BACKUP, "database.yaml": chained }))).toEqual([]);
   });
 });

@@ -46,7 +46,11 @@ function fixtureName(file: string): string {
 
 function schemaProblems(yaml: LocatedYaml, issues: Issue[]): LabProblem[] {
   return issues.flatMap((issue) =>
-    flatten(issue, []).map(({ path, message }) => ({ file: yaml.file, line: yaml.lineOf(path), message: describeIssue(path, message) })),
+    flatten(issue, []).map(({ path, message }) => ({
+      file: yaml.file,
+      line: yaml.lineOf(path),
+      message: describeIssue(path, message),
+    })),
   );
 }
 

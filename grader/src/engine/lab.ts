@@ -35,9 +35,23 @@ export const PermissionSchema = z.strictObject({
   /** API groups; "" is the core group. No wildcards. */
   apiGroups: z.array(z.string().refine((g) => g !== "*", "no wildcards: name each group")).min(1),
   /** Resources, subresources as "pods/log". No wildcards. */
-  resources: z.array(z.string().min(1).refine((r) => r !== "*", "no wildcards: name each resource")).min(1),
+  resources: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine((r) => r !== "*", "no wildcards: name each resource"),
+    )
+    .min(1),
   /** Verbs. No wildcards. */
-  verbs: z.array(z.string().min(1).refine((v) => v !== "*", "no wildcards: name each verb")).min(1),
+  verbs: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine((v) => v !== "*", "no wildcards: name each verb"),
+    )
+    .min(1),
 });
 export type Permission = z.infer<typeof PermissionSchema>;
 
@@ -158,7 +172,13 @@ export const WatchStepSchema = z.strictObject({
 });
 
 /** One step of a scenario: an action or a group of checks. */
-export const StepSchema = z.union([ApplyStepSchema, PatchStepSchema, DeleteStepSchema, ChecksStepSchema, WatchStepSchema]);
+export const StepSchema = z.union([
+  ApplyStepSchema,
+  PatchStepSchema,
+  DeleteStepSchema,
+  ChecksStepSchema,
+  WatchStepSchema,
+]);
 export type Step = z.infer<typeof StepSchema>;
 
 /** An independent story run in its own namespace, concurrently with the others. */
@@ -168,7 +188,9 @@ export const ScenarioSchema = z.strictObject({
   /** What it shows, for the report. */
   title: z.string().min(1),
   /** Template variables (besides `namespace` and `attempt`), themselves templates, e.g. db: "{{attempt}}-db". */
-  vars: z.record(z.string().regex(/^[a-z][A-Za-z0-9_]*$/, "a variable name like db or backupName"), z.string()).default({}),
+  vars: z
+    .record(z.string().regex(/^[a-z][A-Za-z0-9_]*$/, "a variable name like db or backupName"), z.string())
+    .default({}),
   /** The steps, in order. */
   steps: z.array(StepSchema).min(1),
 });

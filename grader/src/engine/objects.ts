@@ -179,7 +179,8 @@ export function podStarting(pod: KubeObject): boolean {
   const scheduled = status.conditions?.find((c) => c.type === "PodScheduled");
   if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") return false;
   const containers = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
-  if (containers.some((c) => c.state?.waiting?.reason !== undefined && !SETTING_UP.has(c.state.waiting.reason))) return false;
+  if (containers.some((c) => c.state?.waiting?.reason !== undefined && !SETTING_UP.has(c.state.waiting.reason)))
+    return false;
   if (status.phase !== "Running") return true;
   return (status.containerStatuses ?? []).some((c) => !c.ready && c.state?.running !== undefined);
 }

@@ -5,7 +5,9 @@ import { isRecord } from "./cel.ts";
 /** What an OpenAPI v3 schema (a CRD version's openAPIV3Schema) says about one field. */
 export const FieldFactSchema = z.strictObject({
   /** Dotted path from the root, `[]` for list items: spec.retention, status.conditions[].type. */
-  path: z.string().regex(/^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$/, "a dotted field path like spec.retention"),
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$/, "a dotted field path like spec.retention"),
   /** The field is declared (true) or not (false). */
   present: z.boolean().optional(),
   /** The field is listed in its parent's `required` (true) or not (false). */
@@ -19,7 +21,10 @@ export const FieldFactSchema = z.strictObject({
   /** The field's maximum. */
   maximum: z.number().optional(),
   /** The field allows exactly these values (order does not matter). */
-  enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  enum: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .optional(),
 });
 export type FieldFact = z.infer<typeof FieldFactSchema>;
 
@@ -73,22 +78,40 @@ function factFindings(fact: FieldFact, found: Located): Finding[] {
   const findings: Finding[] = [];
   if (fact.present !== undefined) {
     const expected = fact.present ? `${at} is in the schema` : `${at} is not in the schema`;
-    findings.push(Boolean(node) === fact.present ? { expected } : { expected, actual: fact.present ? `${at} is missing` : `${at} is declared` });
+    findings.push(
+      Boolean(node) === fact.present
+        ? { expected }
+        : { expected, actual: fact.present ? `${at} is missing` : `${at} is declared` },
+    );
   }
   if (fact.required !== undefined) {
     const listed = Array.isArray(parent?.required) && parent.required.includes(found.name);
     const says = (yes: boolean) => `${at} is ${yes ? "required" : "optional"}`;
-    findings.push(listed === fact.required ? { expected: says(fact.required) } : { expected: says(fact.required), actual: says(listed) });
+    findings.push(
+      listed === fact.required
+        ? { expected: says(fact.required) }
+        : { expected: says(fact.required), actual: says(listed) },
+    );
   }
   const missing = `${at} is missing`;
-  if (fact.type !== undefined) findings.push(compare(`${at} has type`, fact.type, node ? node.type : undefined, node ? `${at} has no type` : missing));
-  if (fact.minimum !== undefined) findings.push(compare(`${at} has minimum`, fact.minimum, node?.minimum, node ? `${at} has no minimum` : missing));
-  if (fact.maximum !== undefined) findings.push(compare(`${at} has maximum`, fact.maximum, node?.maximum, node ? `${at} has no maximum` : missing));
-  if (fact.default !== undefined) findings.push(compare(`${at} defaults to`, fact.default, node?.default, node ? `${at} has no default` : missing));
+  if (fact.type !== undefined)
+    findings.push(
+      compare(`${at} has type`, fact.type, node ? node.type : undefined, node ? `${at} has no type` : missing),
+    );
+  if (fact.minimum !== undefined)
+    findings.push(compare(`${at} has minimum`, fact.minimum, node?.minimum, node ? `${at} has no minimum` : missing));
+  if (fact.maximum !== undefined)
+    findings.push(compare(`${at} has maximum`, fact.maximum, node?.maximum, node ? `${at} has no maximum` : missing));
+  if (fact.default !== undefined)
+    findings.push(compare(`${at} defaults to`, fact.default, node?.default, node ? `${at} has no default` : missing));
   if (fact.enum !== undefined) {
     const expected = `${at} allows exactly ${fact.enum.join(", ")}`;
     const actual = node?.enum;
-    const found = Array.isArray(actual) ? `${at} allows ${actual.map(String).join(", ")}` : node ? `${at} allows any value` : missing;
+    const found = Array.isArray(actual)
+      ? `${at} allows ${actual.map(String).join(", ")}`
+      : node
+        ? `${at} allows any value`
+        : missing;
     findings.push(sameSet(fact.enum, actual) ? { expected } : { expected, actual: found });
   }
   return findings;

@@ -22,7 +22,10 @@ export const BindSchema = z.record(AliasSchema, ObjectSelectorSchema);
 export type Bind = z.infer<typeof BindSchema>;
 
 /** The objects a check about one object reads: that object and those its expressions bind. */
-export const subjectObjects = (params: { object: ObjectSelector; bind?: Bind }): ObjectSelector[] => [params.object, ...Object.values(params.bind ?? {})];
+export const subjectObjects = (params: { object: ObjectSelector; bind?: Bind }): ObjectSelector[] => [
+  params.object,
+  ...Object.values(params.bind ?? {}),
+];
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { findReferenceCycles, type ReferenceEdge } from "./reference-cycles.ts";
 
-const edge = (from: string, to: string): ReferenceEdge => ({ from, to, field: "spec.ref.name", file: "f.yaml", line: 1 });
+const edge = (from: string, to: string): ReferenceEdge => ({
+  from,
+  to,
+  field: "spec.ref.name",
+  file: "f.yaml",
+  line: 1,
+});
 
 describe("findReferenceCycles", () => {
   it.each([

@@ -25,7 +25,10 @@ export function findReferenceCycles(edges: ReferenceEdge[]): ReferenceEdge[][] {
       const start = trail.findIndex((e) => e.from === edge.to);
       if (start >= 0 || edge.to === edge.from) {
         const cycle = edge.to === edge.from ? [edge] : [...trail.slice(start), edge];
-        const key = cycle.map((e) => e.from).sort().join("|");
+        const key = cycle
+          .map((e) => e.from)
+          .sort()
+          .join("|");
         if (!seen.has(key)) {
           seen.add(key);
           cycles.push(cycle);

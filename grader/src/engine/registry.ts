@@ -126,8 +126,15 @@ export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
     ? ctx.now
     : Math.max(ctx.since, lastChangeOf(ctx.trace, read, ctx.namespace), lastActivityIn(ctx.trace, ctx.namespace));
   const stuckAt = moved + check.stuckAfterMs;
-  if (ctx.now < stuckAt) return { status: "pending", recheckAt: verdict.recheckAt === undefined ? stuckAt : Math.min(verdict.recheckAt, stuckAt) };
+  if (ctx.now < stuckAt)
+    return {
+      status: "pending",
+      recheckAt: verdict.recheckAt === undefined ? stuckAt : Math.min(verdict.recheckAt, stuckAt),
+    };
   const final = type.evaluate(check.params, { ...ctx, final: true });
   if (final.status !== "failed") return final;
-  return { ...final, message: `${final.message} (nothing it depends on, nor anything in its namespace, changed for ${formatMs(check.stuckAfterMs)}, so it stopped waiting)` };
+  return {
+    ...final,
+    message: `${final.message} (nothing it depends on, nor anything in its namespace, changed for ${formatMs(check.stuckAfterMs)}, so it stopped waiting)`,
+  };
 }

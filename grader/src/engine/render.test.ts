@@ -60,7 +60,12 @@ describe("render", () => {
   it("loads the lab under test", () => expect(problems).toEqual([]));
 
   it("renders scenario vars from namespace, attempt and earlier vars", () => {
-    expect(scenarioVars(lab?.scenarios[0], attempt)).toEqual({ namespace: "lab-42-waits", attempt: "42", db: "42-db", backup: "42-db-backup" });
+    expect(scenarioVars(lab?.scenarios[0], attempt)).toEqual({
+      namespace: "lab-42-waits",
+      attempt: "42",
+      db: "42-db",
+      backup: "42-db-backup",
+    });
   });
 
   it("renders each step for the attempt", () => {
@@ -90,7 +95,10 @@ describe("render", () => {
       subresource: "status",
       mergePatch: { status: { phase: "Completed", note: "42" } },
     });
-    expect(watch).toMatchObject({ action: "watch", checks: [{ id: "backup-located", timeoutMs: 120_000, clusterLevel: false }] });
+    expect(watch).toMatchObject({
+      action: "watch",
+      checks: [{ id: "backup-located", timeoutMs: 120_000, clusterLevel: false }],
+    });
     const params = watch?.action === "watch" ? (watch.checks[0]?.params as { expr: string }) : undefined;
     expect(params?.expr).toContain(String.raw`r"^s3://backups/lab-42-waits/42-db-\d{8}\.sql$"`);
     expect(remove).toMatchObject({ action: "delete", name: "42-db-backup", namespace: "lab-42-waits" });
@@ -108,7 +116,7 @@ describe("render", () => {
 
   it.each<{ template: string; vars: Record<string, string>; out: string }>([
     { template: "plain", vars: {}, out: "plain" },
-    { template: "{{a}}<&>", vars: { a: "x\"y" }, out: 'x"y<&>' },
+    { template: "{{a}}<&>", vars: { a: 'x"y' }, out: 'x"y<&>' },
     { template: String.raw`^\d{8}-{{a}}$`, vars: { a: "b" }, out: String.raw`^\d{8}-b$` },
   ])("renders $template without escaping", ({ template, vars, out }) => {
     expect(renderString(template, vars)).toBe(out);

@@ -42,7 +42,11 @@ export function renderString(template: string, vars: TemplateVars): string {
   } catch (error) {
     const line = (error as { lineNumber?: unknown }).lineNumber;
     const text = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new TemplateError(`template: ${text?.replace(" in [object Object]", "")}`, typeof line === "number" ? line : undefined, { cause: error });
+    throw new TemplateError(
+      `template: ${text?.replace(" in [object Object]", "")}`,
+      typeof line === "number" ? line : undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -98,7 +102,11 @@ export function fixtureObjects(
     }
     for (const issue of result.error.issues) {
       const path = issue.path.filter((key) => typeof key !== "symbol");
-      problems.push({ file, line: lineOf(path), message: `not a Kubernetes object: ${path.join(".") || "(root)"}: ${issue.message}` });
+      problems.push({
+        file,
+        line: lineOf(path),
+        message: `not a Kubernetes object: ${path.join(".") || "(root)"}: ${issue.message}`,
+      });
     }
   });
   return { objects, problems };
@@ -109,7 +117,10 @@ export function renderFixture(lab: Lab, name: string, vars: TemplateVars): KubeO
   const fixture = lab.fixtures[name];
   if (!fixture) throw new Error(`lab ${lab.id} has no fixture ${name}`);
   const { objects, problems } = fixtureObjects(lab, fixture.file, renderString(fixture.text, vars), vars);
-  if (problems.length > 0) throw new Error(`while rendering fixture ${fixture.file}: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`);
+  if (problems.length > 0)
+    throw new Error(
+      `while rendering fixture ${fixture.file}: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`,
+    );
   return objects.map((o) => o.object);
 }
 
@@ -158,7 +169,14 @@ export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck
 /** One step of one scenario of one attempt, ready for the runner. */
 export type RenderedStep =
   | { action: "apply"; fixture: string; objects: KubeObject[] }
-  | { action: "patch"; resource: Resource; name: string; namespace?: string; subresource?: "status"; mergePatch: Record<string, unknown> }
+  | {
+      action: "patch";
+      resource: Resource;
+      name: string;
+      namespace?: string;
+      subresource?: "status";
+      mergePatch: Record<string, unknown>;
+    }
   | { action: "delete"; resource: Resource; name: string; namespace?: string }
   | { action: "checks"; checks: RenderedCheck[] }
   | { action: "watch"; checks: RenderedCheck[] };
@@ -190,7 +208,8 @@ function scopedTo(resource: Resource, namespace: string): { namespace?: string }
 /** Renders one scenario for one attempt; the lab must have loaded without problems. */
 export function renderScenario(lab: Lab, scenarioId: string, attempt: AttemptVars): RenderedScenario {
   const scenario = lab.scenarios.find((s) => s.id === scenarioId);
-  if (!scenario) throw new Error(`lab ${lab.id} has no scenario ${scenarioId}; known: ${lab.scenarios.map((s) => s.id).join(", ")}`);
+  if (!scenario)
+    throw new Error(`lab ${lab.id} has no scenario ${scenarioId}; known: ${lab.scenarios.map((s) => s.id).join(", ")}`);
   const vars = scenarioVars(scenario, attempt);
   const steps = scenario.steps.map((step): RenderedStep => {
     if ("apply" in step) return { action: "apply", fixture: step.apply, objects: renderFixture(lab, step.apply, vars) };
@@ -203,7 +222,12 @@ export function renderScenario(lab: Lab, scenarioId: string, attempt: AttemptVar
     }
     if ("delete" in step) {
       const resource = resourceFor(lab, step.delete.kind);
-      return { action: "delete", resource, name: renderString(step.delete.name, vars), ...scopedTo(resource, attempt.namespace) };
+      return {
+        action: "delete",
+        resource,
+        name: renderString(step.delete.name, vars),
+        ...scopedTo(resource, attempt.namespace),
+      };
     }
     const checks = stepCheckIds(step).map((id) => renderCheck(checkById(lab, id), vars));
     return "watch" in step ? { action: "watch", checks } : { action: "checks", checks };

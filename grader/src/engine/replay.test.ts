@@ -5,10 +5,14 @@ import { createTraceBuilder, kubeObject } from "./trace-builder.ts";
 
 const backup = (phase: string, time = "t0") => kubeObject("Backup", "nightly", { status: { phase, backupTime: time } });
 const trace = createTraceBuilder()
-  .at(1000).add(backup("Pending"))
-  .at(11_000).modify(backup("InProgress"))
-  .at(11_005).modify(backup("Completed"))
-  .at(12_000).log("INFO backup done")
+  .at(1000)
+  .add(backup("Pending"))
+  .at(11_000)
+  .modify(backup("InProgress"))
+  .at(11_005)
+  .modify(backup("Completed"))
+  .at(12_000)
+  .log("INFO backup done")
   .trace();
 const window = { namespace: "ns", since: 0, deadline: 60_000 };
 
@@ -16,13 +20,19 @@ describe("replayCheck", () => {
   it.each([
     {
       name: "decides an expect at the record that made it true",
-      check: { type: "expect", params: { object: { kind: "Backup", name: "nightly" }, expr: 'self.status.phase == "Completed"' } },
+      check: {
+        type: "expect",
+        params: { object: { kind: "Backup", name: "nightly" }, expr: 'self.status.phase == "Completed"' },
+      },
       status: "passed",
       decidedAt: 11_005,
     },
     {
       name: "decides a never only at the deadline",
-      check: { type: "never", params: { object: { kind: "Backup", name: "nightly" }, expr: 'self.status.phase == "Failed"' } },
+      check: {
+        type: "never",
+        params: { object: { kind: "Backup", name: "nightly" }, expr: 'self.status.phase == "Failed"' },
+      },
       status: "passed",
       decidedAt: 60_000,
     },
@@ -30,7 +40,12 @@ describe("replayCheck", () => {
       name: "wakes a quiet check when its window closes, before the deadline",
       check: {
         type: "quiet",
-        params: { object: { kind: "Backup", name: "nightly" }, after: 'self.status.phase == "Completed"', maxUpdates: 0, window: "10s" },
+        params: {
+          object: { kind: "Backup", name: "nightly" },
+          after: 'self.status.phase == "Completed"',
+          maxUpdates: 0,
+          window: "10s",
+        },
       },
       status: "passed",
       decidedAt: 21_005,

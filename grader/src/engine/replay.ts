@@ -47,7 +47,12 @@ export function replayCheck(check: CheckCall, trace: Trace, window: ReplayWindow
       queue.sort((a, b) => a - b);
     }
   }
-  const final = evaluateCheck(check, { ...base, trace: traceUntil(trace, window.deadline), now: window.deadline, final: true });
+  const final = evaluateCheck(check, {
+    ...base,
+    trace: traceUntil(trace, window.deadline),
+    now: window.deadline,
+    final: true,
+  });
   if (final.status === "pending") throw new Error(`a ${check.type} check stayed pending with final: true`);
   return final;
 }

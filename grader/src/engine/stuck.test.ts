@@ -6,7 +6,11 @@ const backup = (phase: string) => kubeObject("Backup", "orders-backup", { status
 const db = (phase: string) => kubeObject("Database", "orders", { status: { phase } });
 const completes = {
   type: "expect",
-  params: { object: { kind: "Backup", name: "orders-backup" }, expr: 'self.?status.?phase.orValue("") == "Completed"', expected: "phase Completed" },
+  params: {
+    object: { kind: "Backup", name: "orders-backup" },
+    expr: 'self.?status.?phase.orValue("") == "Completed"',
+    expected: "phase Completed",
+  },
   stuckAfterMs: 30_000,
   waitsFor: [{ object: { kind: "Database", name: "orders" } }],
 };
@@ -17,32 +21,57 @@ describe("a check that stops waiting on a record standing still", () => {
     expect(evaluateCheck(completes, t.context({ now: 20_000 }))).toEqual({ status: "pending", recheckAt: 31_000 });
     const verdict = evaluateCheck(completes, t.context({ now: 31_000 }));
     expect(verdict.status).toBe("failed");
-    if (verdict.status === "failed") expect(verdict.message).toMatch(/nothing it depends on, nor anything in its namespace, changed for 30\.0 s/);
+    if (verdict.status === "failed")
+      expect(verdict.message).toMatch(/nothing it depends on, nor anything in its namespace, changed for 30\.0 s/);
   });
 
   it("keeps waiting while what it depends on still moves (a slow Database's transitions)", () => {
-    const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Provisioning")).at(15_000).modify(db("Configuring")).at(30_000).modify(db("Deploying"));
+    const t = createTraceBuilder()
+      .at(0)
+      .add(backup("Pending"))
+      .add(db("Provisioning"))
+      .at(15_000)
+      .modify(db("Configuring"))
+      .at(30_000)
+      .modify(db("Deploying"));
     expect(evaluateCheck(completes, t.context({ now: 45_000 })).status).toBe("pending");
   });
 
   it("keeps waiting while its namespace is busy (a real pod starting: Events of the scheduler and the kubelet)", () => {
     const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
-    for (const at of [20_000, 40_000, 60_000]) t.at(at).event({ api: "core/v1", type: "Normal", reason: "Pulled", message: "image present", regarding: { kind: "Pod", name: "orders-0", namespace: "ns" } });
+    for (const at of [20_000, 40_000, 60_000])
+      t.at(at).event({
+        api: "core/v1",
+        type: "Normal",
+        reason: "Pulled",
+        message: "image present",
+        regarding: { kind: "Pod", name: "orders-0", namespace: "ns" },
+      });
     expect(evaluateCheck(completes, t.context({ now: 80_000 })).status).toBe("pending");
     expect(evaluateCheck(completes, t.context({ now: 91_000 })).status).toBe("failed");
   });
 
   describe("a pod the platform is still at work on keeps its namespace moving, however quiet", () => {
-    const pod = (status: Record<string, unknown>, metadata: Record<string, unknown> = {}) => kubeObject("Pod", "orders-0", { namespace: "ns", status, metadata }, "v1");
+    const pod = (status: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
+      kubeObject("Pod", "orders-0", { namespace: "ns", status, metadata }, "v1");
     const quietWith = (status: Record<string, unknown>, metadata?: Record<string, unknown>) =>
       createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying")).at(5_000).add(pod(status, metadata));
-    const running = (ready: boolean) => ({ phase: "Running", containerStatuses: [{ name: "postgres", ready, state: { running: { startedAt: "t" } } }] });
-    const waiting = (reason: string) => ({ phase: "Pending", containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason } } }] });
+    const running = (ready: boolean) => ({
+      phase: "Running",
+      containerStatuses: [{ name: "postgres", ready, state: { running: { startedAt: "t" } } }],
+    });
+    const waiting = (reason: string) => ({
+      phase: "Pending",
+      containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason } } }],
+    });
 
     it.each([
       ["waiting for a node or its volume (a busy scheduler, a slow provisioner)", { phase: "Pending" }],
       ["scheduled, its containers being created", waiting("ContainerCreating")],
-      ["its init containers running", { phase: "Pending", initContainerStatuses: [{ name: "init", ready: false, state: { running: {} } }] }],
+      [
+        "its init containers running",
+        { phase: "Pending", initContainerStatuses: [{ name: "init", ready: false, state: { running: {} } }] },
+      ],
       ["running, not yet ready (a database initialising, probes not yet passed)", running(false)],
     ])("%s", (_, status) => {
       const t = quietWith(status);
@@ -54,13 +83,27 @@ describe("a check that stops waiting on a record standing still", () => {
     });
 
     it("being stopped", () => {
-      expect(evaluateCheck(completes, quietWith(running(true), { deletionTimestamp: "2026-01-01T00:00:00Z" }).context({ now: 120_000 })).status).toBe("pending");
+      expect(
+        evaluateCheck(
+          completes,
+          quietWith(running(true), { deletionTimestamp: "2026-01-01T00:00:00Z" }).context({ now: 120_000 }),
+        ).status,
+      ).toBe("pending");
     });
 
     it.each([
-      ["unschedulable", { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] }],
+      [
+        "unschedulable",
+        { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] },
+      ],
       ["an image that cannot be pulled", waiting("ImagePullBackOff")],
-      ["a container crashing", { phase: "Running", containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }] }],
+      [
+        "a container crashing",
+        {
+          phase: "Running",
+          containerStatuses: [{ name: "postgres", ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }],
+        },
+      ],
       ["a container misconfigured", waiting("CreateContainerConfigError")],
       ["ready", running(true)],
       ["finished", { phase: "Failed" }],
@@ -71,7 +114,12 @@ describe("a check that stops waiting on a record standing still", () => {
     });
 
     it("nor one in another namespace, or one deleted", () => {
-      const elsewhere = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying")).at(5_000).add(kubeObject("Pod", "helper", { namespace: "local-path-storage", status: { phase: "Pending" } }, "v1"));
+      const elsewhere = createTraceBuilder()
+        .at(0)
+        .add(backup("Pending"))
+        .add(db("Deploying"))
+        .at(5_000)
+        .add(kubeObject("Pod", "helper", { namespace: "local-path-storage", status: { phase: "Pending" } }, "v1"));
       expect(evaluateCheck(completes, elsewhere.context({ now: 31_000 })).status).toBe("failed");
       const gone = quietWith({ phase: "Pending" }).delete(pod({ phase: "Pending" }));
       expect(evaluateCheck(completes, gone.context({ now: 35_000 })).status).toBe("failed");

@@ -80,7 +80,12 @@ export interface ObjectOptions {
 }
 
 /** A namespaced object of the course's API group (or any apiVersion given). */
-export function kubeObject(kind: string, name: string, options: ObjectOptions = {}, apiVersion = "database.example.com/v1"): KubeObject {
+export function kubeObject(
+  kind: string,
+  name: string,
+  options: ObjectOptions = {},
+  apiVersion = "database.example.com/v1",
+): KubeObject {
   const object: KubeObject = {
     apiVersion,
     kind,
@@ -92,6 +97,11 @@ export function kubeObject(kind: string, name: string, options: ObjectOptions = 
 }
 
 /** A metav1.Condition as controllers write it. */
-export function condition(type: string, status: "True" | "False" | "Unknown", reason: string, message = ""): Record<string, string> {
+export function condition(
+  type: string,
+  status: "True" | "False" | "Unknown",
+  reason: string,
+  message = "",
+): Record<string, string> {
   return { type, status, reason, message, lastTransitionTime: "2026-01-01T00:00:00Z" };
 }

@@ -52,7 +52,11 @@ export function parseYaml(file: string, text: string, multi = false): { yaml: Lo
   const list = Array.isArray(documents) ? documents : [];
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
   const problems = list.flatMap((doc) =>
-    [...doc.errors, ...doc.warnings].map((error) => ({ file, line: lineAt(error.pos[0]), message: (error.message.split("\n")[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, "") })),
+    [...doc.errors, ...doc.warnings].map((error) => ({
+      file,
+      line: lineAt(error.pos[0]),
+      message: (error.message.split("\n")[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, ""),
+    })),
   );
   const yaml: LocatedYaml = {
     file,

@@ -13,7 +13,8 @@ export interface HostCapacity {
 }
 
 export function hostCapacity(config: Pick<GraderConfig, "cacheDir" | "gradeSlots" | "buildSlots">): HostCapacity {
-  const pool = (name: string, folder: string, size: number) => createSlotPool({ dir: join(config.cacheDir, "slots", folder), name, size });
+  const pool = (name: string, folder: string, size: number) =>
+    createSlotPool({ dir: join(config.cacheDir, "slots", folder), name, size });
   return {
     grades: pool("grades", "grades", config.gradeSlots),
     builds: pool("builds", "builds", config.buildSlots),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { unjudged, watchCluster } from "./cluster-watch.ts";
 
-const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(() => r("still waiting"), ms))]);
+const within = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p, new Promise((r) => setTimeout(() => r("still waiting"), ms))]);
 
 describe("watchCluster", () => {
   it("settles once the cluster reports a problem, naming it", async () => {
@@ -10,7 +11,9 @@ describe("watchCluster", () => {
     expect(await within(watch.broken, 60)).toBe("still waiting");
     expect(await watch.check()).toBeUndefined();
     problems = ["its kube-controller-manager exited"];
-    expect(await within(watch.broken, 1_000)).toBe("the cluster broke during the grade: its kube-controller-manager exited");
+    expect(await within(watch.broken, 1_000)).toBe(
+      "the cluster broke during the grade: its kube-controller-manager exited",
+    );
     // Once broken, always broken: a component that exited does not come back.
     problems = [];
     expect(await watch.check()).toBe("the cluster broke during the grade: its kube-controller-manager exited");
@@ -22,7 +25,9 @@ describe("watchCluster", () => {
     const watch = watchCluster(async () => problems, 60_000);
     problems = ["its etcd exited", "its kube-apiserver exited"];
     expect(await watch.check()).toBe("the cluster broke during the grade: its etcd exited, its kube-apiserver exited");
-    expect(await within(watch.broken, 100)).toBe("the cluster broke during the grade: its etcd exited, its kube-apiserver exited");
+    expect(await within(watch.broken, 100)).toBe(
+      "the cluster broke during the grade: its etcd exited, its kube-apiserver exited",
+    );
     watch.stop();
   });
 
@@ -47,6 +52,8 @@ describe("unjudged", () => {
     ["passed", "passed", "ok"],
     ["error", "error", "ok"],
   ])("turns a %s check into %s", (status, expected, message) => {
-    expect(unjudged({ status, message: "ok" }, "the cluster broke during the grade: its kube-scheduler exited")).toEqual({ status: expected, message });
+    expect(
+      unjudged({ status, message: "ok" }, "the cluster broke during the grade: its kube-scheduler exited"),
+    ).toEqual({ status: expected, message });
   });
 });

@@ -72,7 +72,13 @@ function gradeClock(started: number) {
  * each check into the tally. Pending checks are decided at once when waiting is pointless: the
  * operator stalled, or the cluster broke (which makes the grade not gradable).
  */
-async function runChecks(grade: GradeContext, created: Created, tally: Tally, { cluster, admin, recorder }: Provisioned, { manager, identity }: Deployed): Promise<void> {
+async function runChecks(
+  grade: GradeContext,
+  created: Created,
+  tally: Tally,
+  { cluster, admin, recorder }: Provisioned,
+  { manager, identity }: Deployed,
+): Promise<void> {
   const { options, clock, labels, findings } = grade;
   const subject = { username: identity.username, groups: serviceAccountGroups(identity.namespace) };
   const stillRefused: StillRefused = async ({ verb, resource, group }) => {
@@ -91,11 +97,24 @@ async function runChecks(grade: GradeContext, created: Created, tally: Tally, { 
     return request ? runProbe(admin, request, subject, clock) : undefined;
   };
   const record = (check: RenderedCheck, verdict: LiveVerdict, scenario?: string) =>
-    tally.record(check, verdict, { trace: recorder.trace, ...(scenario ? { scenario, namespace: namespaceOf(scenario, grade.attempt) } : {}) });
+    tally.record(check, verdict, {
+      trace: recorder.trace,
+      ...(scenario ? { scenario, namespace: namespaceOf(scenario, grade.attempt) } : {}),
+    });
   const clusterLevel = clusterChecks(options.lab, attemptVars(grade, "cluster")).map(async (check) => {
     try {
       const result = await probe(check);
-      record(check, await liveCheck({ recorder, check, namespace: identity.namespace, clock, abort, ...(result ? { probe: result } : {}) }));
+      record(
+        check,
+        await liveCheck({
+          recorder,
+          check,
+          namespace: identity.namespace,
+          clock,
+          abort,
+          ...(result ? { probe: result } : {}),
+        }),
+      );
     } catch (e) {
       record(check, { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() });
     }
@@ -103,10 +122,21 @@ async function runChecks(grade: GradeContext, created: Created, tally: Tally, { 
   const scenarios = options.lab.scenarios.map(async (s) => {
     const scenario = renderScenario(options.lab, s.id, attemptVars(grade, s.id));
     try {
-      await runScenario(scenario, { admin, recorder, clock, labels, podSecurity: options.lab.podSecurity, abort, probe, onVerdict: (check, verdict, id) => record(check, verdict, id) });
+      await runScenario(scenario, {
+        admin,
+        recorder,
+        clock,
+        labels,
+        podSecurity: options.lab.podSecurity,
+        abort,
+        probe,
+        onVerdict: (check, verdict, id) => record(check, verdict, id),
+      });
     } catch (e) {
       const reason = `scenario ${s.id} failed: ${e instanceof Error ? e.message : String(e)}`;
-      for (const step of scenario.steps) if (step.action === "checks" || step.action === "watch") for (const check of step.checks) record(check, { status: "error", reason, decidedAt: clock() }, s.id);
+      for (const step of scenario.steps)
+        if (step.action === "checks" || step.action === "watch")
+          for (const check of step.checks) record(check, { status: "error", reason, decidedAt: clock() }, s.id);
     }
   });
   await Promise.all([...clusterLevel, ...scenarios]);
@@ -118,7 +148,14 @@ async function runChecks(grade: GradeContext, created: Created, tally: Tally, { 
 }
 
 /** The grade's result from the tally; any check left in error makes it not gradable. */
-function report(grade: GradeContext, tally: Tally, started: number, gradeSlot: SlotLease | undefined, status: GradeResult["status"], reason?: string): GradeResult {
+function report(
+  grade: GradeContext,
+  tally: Tally,
+  started: number,
+  gradeSlot: SlotLease | undefined,
+  status: GradeResult["status"],
+  reason?: string,
+): GradeResult {
   const { options } = grade;
   const checks = tally.checks(reason);
   return {
@@ -145,7 +182,10 @@ function failure(grade: GradeContext, tally: Tally, e: unknown): { status: Grade
     tally.failUndecided(e.message.split("\n")[0]!);
     return { status: "graded" };
   }
-  return { status: "not_gradable", reason: e instanceof PlatformFault ? e.message : `grading failed: ${messageChain(e)}` };
+  return {
+    status: "not_gradable",
+    reason: e instanceof PlatformFault ? e.message : `grading failed: ${messageChain(e)}`,
+  };
 }
 
 /** Cleans up whatever the grade created, in the reverse order of its use; what goes wrong is a finding. */
@@ -155,7 +195,8 @@ async function tearDown(created: Created, findings: string[], clock: () => numbe
   const stopping = clock();
   if (created.manager) {
     const exit = await created.manager.stop();
-    if (exit.signal === "SIGKILL" && exit.at >= stopping) findings.push("The operator did not stop within 10 s of SIGTERM and was killed.");
+    if (exit.signal === "SIGKILL" && exit.at >= stopping)
+      findings.push("The operator did not stop within 10 s of SIGTERM and was killed.");
   }
   const { sandbox } = created;
   if (sandbox) {

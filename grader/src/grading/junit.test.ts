@@ -13,12 +13,24 @@ const result = (message: string): GradeResult => ({
   startedAt: "2026-01-01T00:00:00.000Z",
   durationMs: 1000,
   findings: [],
-  checks: [{ id: "c1", task: "1.2", title: "t", required: true, points: 1, status: "failed", message, hint: "h", decidedAtMs: 10 }],
+  checks: [
+    {
+      id: "c1",
+      task: "1.2",
+      title: "t",
+      required: true,
+      points: 1,
+      status: "failed",
+      message,
+      hint: "h",
+      decidedAtMs: 10,
+    },
+  ],
 });
 
 describe("toJUnit", () => {
   it.each([
-    ["escapes markup", "a <b> & \"c\"", "a &lt;b&gt; &amp; &quot;c&quot;"],
+    ["escapes markup", 'a <b> & "c"', "a &lt;b&gt; &amp; &quot;c&quot;"],
     ["drops characters XML cannot hold", "bell\u0007 and nul\u0000 gone", "bell and nul gone"],
     ["keeps newlines and tabs", "one\n\ttwo", "one\n\ttwo"],
   ])("%s", (_name, message, expected) => {

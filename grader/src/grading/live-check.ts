@@ -55,7 +55,11 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
       try {
         judge(final);
       } catch (e) {
-        finish({ status: "error", reason: `while judging ${check.id}: ${e instanceof Error ? e.message : String(e)}`, decidedAt: clock() });
+        finish({
+          status: "error",
+          reason: `while judging ${check.id}: ${e instanceof Error ? e.message : String(e)}`,
+          decidedAt: clock(),
+        });
       }
     };
     const judge = (final: boolean) => {
@@ -63,7 +67,8 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
       const ctx: CheckContext = { ...context(), final };
       const now = ctx.now;
       const verdict = evaluateCheck(check, ctx);
-      if (verdict.status === "undecidable") return finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
+      if (verdict.status === "undecidable")
+        return finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
       if (verdict.status !== "pending") return finish(verdict);
       if (final) throw new Error(`check ${check.id} stayed pending with final: true`);
       if (verdict.recheckAt !== undefined && verdict.recheckAt > now && verdict.recheckAt < deadline) {
@@ -80,20 +85,28 @@ export function liveCheck(options: LiveCheckOptions): Promise<LiveVerdict> {
     };
     const unsubscribe = recorder.onChange(onChange);
     timers.push(setTimeout(() => evaluate(true), Math.max(0, deadline - clock())));
-    options.windowEnd?.then(() => evaluate(true), () => undefined);
+    options.windowEnd?.then(
+      () => evaluate(true),
+      () => undefined,
+    );
     // Waiting longer cannot change anything: decide now on what was recorded, and say why it ended early.
-    options.abort.then((reason) => {
-      if (done) return;
-      try {
-        const verdict = evaluateCheck(check, { ...context(), final: true });
-        if (verdict.status === "undecidable") finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
-        else if (verdict.status === "failed") finish({ ...verdict, message: `${verdict.message} (the grade stopped waiting: ${reason})` });
-        else if (verdict.status === "passed") finish(verdict);
-        else finish({ status: "aborted", reason, decidedAt: clock() });
-      } catch {
-        finish({ status: "aborted", reason, decidedAt: clock() });
-      }
-    }, () => undefined);
+    options.abort.then(
+      (reason) => {
+        if (done) return;
+        try {
+          const verdict = evaluateCheck(check, { ...context(), final: true });
+          if (verdict.status === "undecidable")
+            finish({ status: "error", reason: verdict.reason, decidedAt: verdict.decidedAt });
+          else if (verdict.status === "failed")
+            finish({ ...verdict, message: `${verdict.message} (the grade stopped waiting: ${reason})` });
+          else if (verdict.status === "passed") finish(verdict);
+          else finish({ status: "aborted", reason, decidedAt: clock() });
+        } catch {
+          finish({ status: "aborted", reason, decidedAt: clock() });
+        }
+      },
+      () => undefined,
+    );
     evaluate(false);
   });
 }

@@ -9,7 +9,9 @@ export function checkLine(c: CheckResult): string {
 
 /** The grade as a learner reads it in a terminal: every check, and for each failure what to fix. */
 export function textReport(r: GradeResult): string {
-  const lines = [`${r.labTitle} — ${r.operator} on ${r.provider}: ${r.score}/${r.maxScore} (${r.status}, ${(r.durationMs / 1000).toFixed(1)} s)`];
+  const lines = [
+    `${r.labTitle} — ${r.operator} on ${r.provider}: ${r.score}/${r.maxScore} (${r.status}, ${(r.durationMs / 1000).toFixed(1)} s)`,
+  ];
   if (r.reason) lines.push(`  ${r.reason}`);
   for (const f of r.findings) lines.push(`  • ${f}`);
   for (const c of r.checks) {

@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import type { CheckResult } from "../contracts.ts";
 import { earned } from "./results.ts";
 
-const check = (id: string, status: CheckResult["status"]): CheckResult => ({ id, task: "1.4", title: `the ${id} check`, required: true, points: 2, status, message: status, hint: "", decidedAtMs: 1 });
+const check = (id: string, status: CheckResult["status"]): CheckResult => ({
+  id,
+  task: "1.4",
+  title: `the ${id} check`,
+  required: true,
+  points: 2,
+  status,
+  message: status,
+  hint: "",
+  decidedAtMs: 1,
+});
 
 describe("a check earned only with its requirements", () => {
   it("keeps its pass when what it requires passed", () => {
@@ -21,6 +31,8 @@ describe("a check earned only with its requirements", () => {
   });
 
   it("leaves a failure as it is", () => {
-    expect(earned(check("never-early", "failed"), [check("completes", "passed")], ["completes"]).message).toBe("failed");
+    expect(earned(check("never-early", "failed"), [check("completes", "passed")], ["completes"]).message).toBe(
+      "failed",
+    );
   });
 });

@@ -14,7 +14,13 @@ export function withContext(evidence: Evidence, trace: Trace | undefined, decide
   const names = new Set(evidence.objects.map((o) => `${o.kind}/${o.metadata.name}`));
   const events = (trace?.events ?? [])
     .filter((e) => e.at <= decidedAt && names.has(`${e.regarding.kind}/${e.regarding.name}`))
-    .map((e) => ({ at: e.at, type: e.type, reason: e.reason, message: e.message, regarding: `${e.regarding.kind}/${e.regarding.name}` }));
+    .map((e) => ({
+      at: e.at,
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+      regarding: `${e.regarding.kind}/${e.regarding.name}`,
+    }));
   const logs = (trace?.logs ?? [])
     .filter((l) => l.at <= decidedAt)
     .slice(-LOG_EXCERPT_LINES)
@@ -23,18 +29,37 @@ export function withContext(evidence: Evidence, trace: Trace | undefined, decide
 }
 
 function base(check: Pick<CheckSpec, "id" | "task" | "title" | "severity" | "points" | "hint">) {
-  return { id: check.id, task: check.task, title: check.title, required: check.severity === "required", points: check.points, hint: check.hint };
+  return {
+    id: check.id,
+    task: check.task,
+    title: check.title,
+    required: check.severity === "required",
+    points: check.points,
+    hint: check.hint,
+  };
 }
 
 /** The failure's message, followed by the dependencies that never got where this check needed them. */
-function explained(message: string, check: RenderedCheck, trace: Trace | undefined, namespace: string | undefined, decidedAt: number): string {
+function explained(
+  message: string,
+  check: RenderedCheck,
+  trace: Trace | undefined,
+  namespace: string | undefined,
+  decidedAt: number,
+): string {
   if (!trace || check.waitsFor.length === 0) return message;
   const causes = rootCauses(check.waitsFor, trace, namespace ?? "", decidedAt);
   if (causes.length === 0) return message;
   return `${message}${/[.!?]$/.test(message) ? "" : "."} Waited on: ${causes.join("; ")}.`;
 }
 
-export function toCheckResult(check: RenderedCheck, verdict: LiveVerdict, scenario: string | undefined, trace: Trace | undefined, namespace?: string): CheckResult {
+export function toCheckResult(
+  check: RenderedCheck,
+  verdict: LiveVerdict,
+  scenario: string | undefined,
+  trace: Trace | undefined,
+  namespace?: string,
+): CheckResult {
   const at = { decidedAtMs: verdict.decidedAt, ...(scenario ? { scenario } : {}) };
   switch (verdict.status) {
     case "passed":

@@ -19,9 +19,21 @@ const result = (status: GradeResult["status"], score = 0): GradeResult => ({
 
 describe("gradeUntilGradable", () => {
   it.each([
-    { name: "a graded result (a zero too) is never retried", answers: ["graded"], retries: 2, grades: 1, status: "graded" },
+    {
+      name: "a graded result (a zero too) is never retried",
+      answers: ["graded"],
+      retries: 2,
+      grades: 1,
+      status: "graded",
+    },
     { name: "not gradable, then graded", answers: ["not_gradable", "graded"], retries: 2, grades: 2, status: "graded" },
-    { name: "not gradable every time: stops after its retries", answers: ["not_gradable", "not_gradable", "not_gradable", "graded"], retries: 2, grades: 3, status: "not_gradable" },
+    {
+      name: "not gradable every time: stops after its retries",
+      answers: ["not_gradable", "not_gradable", "not_gradable", "graded"],
+      retries: 2,
+      grades: 3,
+      status: "not_gradable",
+    },
     { name: "no retries", answers: ["not_gradable", "graded"], retries: 0, grades: 1, status: "not_gradable" },
   ] as const)("$name", async ({ answers, retries, grades, status }) => {
     const attempts: number[] = [];

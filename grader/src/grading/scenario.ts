@@ -52,16 +52,34 @@ async function act(step: RenderedStep, namespace: string, deps: ScenarioDeps): P
     if (step.action === "apply") {
       for (const object of step.objects) {
         const info = await admin.resource(object.apiVersion, object.kind);
-        const metadata = { ...object.metadata, labels: { ...object.metadata.labels, ...deps.labels }, ...(info.namespaced ? { namespace: object.metadata.namespace ?? namespace } : {}) };
+        const metadata = {
+          ...object.metadata,
+          labels: { ...object.metadata.labels, ...deps.labels },
+          ...(info.namespaced ? { namespace: object.metadata.namespace ?? namespace } : {}),
+        };
         written.push(await admin.apply({ ...object, metadata } as KubeObject));
       }
     } else if (step.action === "patch") {
-      const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
+      const key = {
+        apiVersion: step.resource.apiVersion,
+        kind: step.resource.kind,
+        name: step.name,
+        namespace: step.namespace,
+      };
       written.push(await admin.patch(key, step.mergePatch, step.subresource ? { subresource: step.subresource } : {}));
     } else if (step.action === "delete") {
-      const key = { apiVersion: step.resource.apiVersion, kind: step.resource.kind, name: step.name, namespace: step.namespace };
+      const key = {
+        apiVersion: step.resource.apiVersion,
+        kind: step.resource.kind,
+        name: step.name,
+        namespace: step.namespace,
+      };
       if (await admin.delete(key)) {
-        const object = { apiVersion: key.apiVersion, kind: key.kind, metadata: { name: key.name, ...(key.namespace ? { namespace: key.namespace } : {}) } };
+        const object = {
+          apiVersion: key.apiVersion,
+          kind: key.kind,
+          metadata: { name: key.name, ...(key.namespace ? { namespace: key.namespace } : {}) },
+        };
         await deps.recorder.caughtUpDeletion(object, CATCH_UP_MS);
       }
     }
@@ -88,13 +106,22 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
     let verdict: LiveVerdict;
     try {
       const probe = await deps.probe(check);
-      verdict = await liveCheck({ recorder: deps.recorder, check, namespace: scenario.namespace, clock, abort: deps.abort, ...(probe ? { probe } : {}), ...(windowEnd ? { windowEnd } : {}) });
+      verdict = await liveCheck({
+        recorder: deps.recorder,
+        check,
+        namespace: scenario.namespace,
+        clock,
+        abort: deps.abort,
+        ...(probe ? { probe } : {}),
+        ...(windowEnd ? { windowEnd } : {}),
+      });
     } catch (e) {
       verdict = { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() };
     }
     deps.onVerdict(check, verdict, scenario.id);
   };
-  const remaining = (from: number) => scenario.steps.slice(from).flatMap((s) => (s.action === "checks" || s.action === "watch" ? s.checks : []));
+  const remaining = (from: number) =>
+    scenario.steps.slice(from).flatMap((s) => (s.action === "checks" || s.action === "watch" ? s.checks : []));
   try {
     await deps.admin.apply({
       apiVersion: "v1",
@@ -110,7 +137,13 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
         } catch (e) {
           const reason = e instanceof LearnerFault || e instanceof PlatformFault ? e.message : String(e);
           for (const check of remaining(index + 1)) {
-            deps.onVerdict(check, e instanceof LearnerFault ? { status: "aborted", reason, decidedAt: clock() } : { status: "error", reason, decidedAt: clock() }, scenario.id);
+            deps.onVerdict(
+              check,
+              e instanceof LearnerFault
+                ? { status: "aborted", reason, decidedAt: clock() }
+                : { status: "error", reason, decidedAt: clock() },
+              scenario.id,
+            );
           }
           return;
         }

@@ -71,13 +71,23 @@ export interface Created {
   clusterWatch?: ClusterWatch;
 }
 
-export const namespaceOf = (scenario: string, attempt: string) => `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, "");
-export const attemptVars = (grade: GradeContext, scenario: string) => ({ namespace: namespaceOf(scenario, grade.attempt), attempt: grade.attempt });
+export const namespaceOf = (scenario: string, attempt: string) =>
+  `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, "");
+export const attemptVars = (grade: GradeContext, scenario: string) => ({
+  namespace: namespaceOf(scenario, grade.attempt),
+  attempt: grade.attempt,
+});
 
 /** Waits for a slot of the host's budget, saying where in line this grade is while it waits. */
-export async function waitTurn(grade: GradeContext, pool: SlotPool | undefined, slot: "grade" | "build"): Promise<SlotLease | undefined> {
+export async function waitTurn(
+  grade: GradeContext,
+  pool: SlotPool | undefined,
+  slot: "grade" | "build",
+): Promise<SlotLease | undefined> {
   if (!pool) return undefined;
-  return pool.acquire(`${grade.options.operatorName} (${grade.attempt})`, { onWait: (wait) => grade.progress({ type: "waiting", slot, ...wait, at: grade.clock() }) });
+  return pool.acquire(`${grade.options.operatorName} (${grade.attempt})`, {
+    onWait: (wait) => grade.progress({ type: "waiting", slot, ...wait, at: grade.clock() }),
+  });
 }
 
 export async function prepareWorkDir(options: GradeOptions): Promise<void> {
@@ -118,13 +128,28 @@ export async function build(grade: GradeContext): Promise<Built> {
     ...(options.buildSandbox ? { sandbox: options.buildSandbox } : {}),
   }).finally(() => buildSlot?.release());
   const result = prepared.build;
-  grade.progress({ type: "build", ok: result.ok, timedOut: !result.ok && result.timedOut, durationMs: result.durationMs, at: grade.clock() });
+  grade.progress({
+    type: "build",
+    ok: result.ok,
+    timedOut: !result.ok && result.timedOut,
+    durationMs: result.durationMs,
+    at: grade.clock(),
+  });
   if (!result.ok && result.timedOut) {
-    throw new PlatformFault(`the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? result.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`);
+    throw new PlatformFault(
+      `the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? result.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`,
+    );
   }
-  if (!result.ok) throw new LearnerFault(`The operator did not build: go build failed:\n${result.output.split("\n").slice(0, 40).join("\n")}`);
-  const crds = await asLearnerFault(`The project's CRDs (${CRD_DIR}) cannot be read`, () => readCrds(prepared.manifestsDir));
-  const role = await asLearnerFault(`The project's role (${ROLE_FILE}) cannot be read`, () => readManagerRole(prepared.manifestsDir));
+  if (!result.ok)
+    throw new LearnerFault(
+      `The operator did not build: go build failed:\n${result.output.split("\n").slice(0, 40).join("\n")}`,
+    );
+  const crds = await asLearnerFault(`The project's CRDs (${CRD_DIR}) cannot be read`, () =>
+    readCrds(prepared.manifestsDir),
+  );
+  const role = await asLearnerFault(`The project's role (${ROLE_FILE}) cannot be read`, () =>
+    readManagerRole(prepared.manifestsDir),
+  );
   return { manifestsDir: prepared.manifestsDir, binary: result.binary, crds, role };
 }
 
@@ -137,7 +162,12 @@ export interface Provisioned {
   recorder: Recorder;
 }
 
-export async function provision(grade: GradeContext, created: Created, provisioning: Promise<Cluster>, built: Built): Promise<Provisioned> {
+export async function provision(
+  grade: GradeContext,
+  created: Created,
+  provisioning: Promise<Cluster>,
+  built: Built,
+): Promise<Provisioned> {
   const { options, findings } = grade;
   const cluster = await provisioning;
   grade.progress({ type: "phase", phase: "provisioning", at: grade.clock() });
@@ -146,11 +176,20 @@ export async function provision(grade: GradeContext, created: Created, provision
   findings.push(...crdReview.findings);
   await asLearnerFault("The project's CRDs were refused by the API server", () => installCrds(admin, crdReview.kept));
   const inCluster = options.provider.operatorMode === "in-cluster";
-  const hostIdentity = inCluster ? undefined : await createOperatorIdentity(admin, built.role, join(options.workDir, "operator.kubeconfig"), options.lab.permissions);
+  const hostIdentity = inCluster
+    ? undefined
+    : await createOperatorIdentity(
+        admin,
+        built.role,
+        join(options.workDir, "operator.kubeconfig"),
+        options.lab.permissions,
+      );
   findings.push(...(hostIdentity?.roleFindings ?? []));
   const recorder = createRecorder(admin, kindsToRecord(options.lab), grade.clock);
   created.recorder = recorder;
-  await recorder.ready.catch((e: unknown) => findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`));
+  await recorder.ready.catch((e: unknown) =>
+    findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`),
+  );
   return { cluster, admin, recorder, ...(hostIdentity ? { hostIdentity } : {}) };
 }
 
@@ -161,12 +200,23 @@ export interface Deployed {
 }
 
 /** As `make run` does: the manager as a host process, sandboxed if asked, with the kubeconfig of its own ServiceAccount. */
-async function startHostManager(grade: GradeContext, created: Created, built: Built, admin: KubeClient, identity: OperatorIdentity): Promise<RunningManager> {
+async function startHostManager(
+  grade: GradeContext,
+  created: Created,
+  built: Built,
+  admin: KubeClient,
+  identity: OperatorIdentity,
+): Promise<RunningManager> {
   const { options } = grade;
   if (options.sandbox) {
     const settings = options.sandbox;
     const server = admin.config.getCurrentCluster()?.server ?? "";
-    created.sandbox = await createSandbox({ settings, binary: built.binary, kubeconfigPath: identity.kubeconfigPath, apiServer: server }).catch((e: unknown) => {
+    created.sandbox = await createSandbox({
+      settings,
+      binary: built.binary,
+      kubeconfigPath: identity.kubeconfigPath,
+      apiServer: server,
+    }).catch((e: unknown) => {
       throw new PlatformFault(`could not sandbox the operator: ${messageChain(e)}`, { cause: e });
     });
   }
@@ -187,20 +237,46 @@ async function startHostManager(grade: GradeContext, created: Created, built: Bu
 async function deployIntoCluster(grade: GradeContext, built: Built, { admin, cluster }: Provisioned) {
   const { options, attempt, labels, clock } = grade;
   const { loadImage } = cluster;
-  if (!options.kubectl || !loadImage) throw new PlatformFault(`the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`);
+  if (!options.kubectl || !loadImage)
+    throw new PlatformFault(
+      `the ${options.provider.name} provider runs operators in the cluster, but this grader has no kubectl or image loader for it`,
+    );
   try {
     const allowed = options.lab.permissions ? { allowed: options.lab.permissions } : {};
-    return await deployInCluster({ admin, loadImage, kubectl: options.kubectl, env: options.goEnv, manifestsDir: built.manifestsDir, binary: built.binary, attempt, workDir: options.workDir, managerArgs: options.managerArgs, labels, clock, podSecurity: options.lab.podSecurity, ...allowed });
+    return await deployInCluster({
+      admin,
+      loadImage,
+      kubectl: options.kubectl,
+      env: options.goEnv,
+      manifestsDir: built.manifestsDir,
+      binary: built.binary,
+      attempt,
+      workDir: options.workDir,
+      managerArgs: options.managerArgs,
+      labels,
+      clock,
+      podSecurity: options.lab.podSecurity,
+      ...allowed,
+    });
   } catch (e) {
-    if (e instanceof DeployManifestError) throw new LearnerFault(`The operator could not be deployed: ${e.message}`, { cause: e });
+    if (e instanceof DeployManifestError)
+      throw new LearnerFault(`The operator could not be deployed: ${e.message}`, { cause: e });
     const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
-    if (refused) throw new LearnerFault(`The API server refused the operator's manifests (config/default): ${e.message}`, { cause: e });
+    if (refused)
+      throw new LearnerFault(`The API server refused the operator's manifests (config/default): ${e.message}`, {
+        cause: e,
+      });
     // docker, kind or the API server failing is ours, not the learner's.
     throw new PlatformFault(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
   }
 }
 
-export async function deploy(grade: GradeContext, created: Created, built: Built, provisioned: Provisioned): Promise<Deployed> {
+export async function deploy(
+  grade: GradeContext,
+  created: Created,
+  built: Built,
+  provisioned: Provisioned,
+): Promise<Deployed> {
   grade.progress({ type: "phase", phase: "deploying", at: grade.clock() });
   const { hostIdentity } = provisioned;
   let deployed: Deployed;
@@ -216,4 +292,3 @@ export async function deploy(grade: GradeContext, created: Created, built: Built
   deployed.manager.onLog((line) => provisioned.recorder.addLog(line));
   return deployed;
 }
-

@@ -32,17 +32,25 @@ export type StillRefused = (refused: { verb: string; resource: string; group: st
  * a manager that started a moment before its RoleBinding was seen, and recovered on retry, is not
  * cut short. Pending checks are then decided at once, naming the reason.
  */
-export function watchForStalls(manager: RunningManager, finding: (text: string) => void, stillRefused: StillRefused, graceMs = FORBIDDEN_GRACE_MS): StallWatch {
+export function watchForStalls(
+  manager: RunningManager,
+  finding: (text: string) => void,
+  stillRefused: StillRefused,
+  graceMs = FORBIDDEN_GRACE_MS,
+): StallWatch {
   let armed = true;
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<string>((resolve) => {
-    manager.exited.then((exit) => {
-      clearTimeout(timer);
-      if (!armed) return;
-      const how = exit.reason ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
-      finding(`The operator ${how} at ${seconds(exit.at)}.`);
-      resolve(`the operator ${how} at ${seconds(exit.at)}`);
-    }, () => undefined);
+    manager.exited.then(
+      (exit) => {
+        clearTimeout(timer);
+        if (!armed) return;
+        const how = exit.reason ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+        finding(`The operator ${how} at ${seconds(exit.at)}.`);
+        resolve(`the operator ${how} at ${seconds(exit.at)}`);
+      },
+      () => undefined,
+    );
     const reported = new Set<string>();
     const onLog = (line: LogLine) => {
       const refused = forbiddenListOrWatch(line.text);
@@ -57,9 +65,14 @@ export function watchForStalls(manager: RunningManager, finding: (text: string) 
               timer = undefined;
               return;
             }
-            if (!reported.has(what)) finding(`The API server refused the operator: it cannot ${refused.verb} ${what} (403 at ${seconds(line.at)}). Add the RBAC marker for it and run \`make manifests\`.`);
+            if (!reported.has(what))
+              finding(
+                `The API server refused the operator: it cannot ${refused.verb} ${what} (403 at ${seconds(line.at)}). Add the RBAC marker for it and run \`make manifests\`.`,
+              );
             reported.add(what);
-            resolve(`the operator's role does not let it ${refused.verb} ${what} (403 in its log at ${seconds(line.at)}, still refused ${seconds(graceMs)} later), so its controllers wait for a cache that never syncs`);
+            resolve(
+              `the operator's role does not let it ${refused.verb} ${what} (403 in its log at ${seconds(line.at)}, still refused ${seconds(graceMs)} later), so its controllers wait for a cache that never syncs`,
+            );
           },
           () => {
             timer = undefined;

@@ -38,21 +38,29 @@ export function createTally(allChecks: CheckSpec[], progress: (progress: GradePr
       const required = requires.map((r) => results.get(r));
       if (!final && required.some((r) => r === undefined)) continue;
       held.delete(id);
-      publish(earned(result, required.filter((r): r is CheckResult => r !== undefined), requires));
+      publish(
+        earned(
+          result,
+          required.filter((r): r is CheckResult => r !== undefined),
+          requires,
+        ),
+      );
     }
   };
   return {
     record(check, verdict, { scenario, namespace, trace }) {
       if (results.has(check.id) || held.has(check.id)) return;
       const result = toCheckResult(check, verdict, scenario, trace, namespace);
-      if (result.status === "passed" && check.requires.length > 0) held.set(check.id, { result, requires: check.requires });
+      if (result.status === "passed" && check.requires.length > 0)
+        held.set(check.id, { result, requires: check.requires });
       else publish(result);
       // A held check's requirements may just have been decided (this one among them).
       releaseHeld(false);
     },
     failUndecided(headline) {
       for (const check of allChecks) {
-        if (!results.has(check.id)) results.set(check.id, { ...undecided(check, headline), status: "failed", message: `${headline}.` });
+        if (!results.has(check.id))
+          results.set(check.id, { ...undecided(check, headline), status: "failed", message: `${headline}.` });
       }
     },
     unjudge(reason) {
@@ -60,7 +68,9 @@ export function createTally(allChecks: CheckSpec[], progress: (progress: GradePr
     },
     checks(reason) {
       releaseHeld(true);
-      return allChecks.map((c) => results.get(c.id) ?? undecided(c, reason ?? "the grade ended before this check was decided"));
+      return allChecks.map(
+        (c) => results.get(c.id) ?? undecided(c, reason ?? "the grade ended before this check was decided"),
+      );
     },
   };
 }

@@ -16,15 +16,30 @@ export interface ControlEntry {
 }
 
 async function folders(dir: string): Promise<string[]> {
-  return (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return (await readdir(dir, { withFileTypes: true }).catch(() => []))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }
 
 export async function loadMutants(mutantsDir: string): Promise<MutantEntry[]> {
-  return Promise.all((await folders(mutantsDir)).map(async (name) => ({ name, dir: join(mutantsDir, name), mutant: await loadMutant(join(mutantsDir, name)) })));
+  return Promise.all(
+    (await folders(mutantsDir)).map(async (name) => ({
+      name,
+      dir: join(mutantsDir, name),
+      mutant: await loadMutant(join(mutantsDir, name)),
+    })),
+  );
 }
 
 export async function loadControls(controlsDir: string): Promise<ControlEntry[]> {
-  return Promise.all((await folders(controlsDir)).map(async (name) => ({ name, dir: join(controlsDir, name), control: await loadControl(join(controlsDir, name)) })));
+  return Promise.all(
+    (await folders(controlsDir)).map(async (name) => ({
+      name,
+      dir: join(controlsDir, name),
+      control: await loadControl(join(controlsDir, name)),
+    })),
+  );
 }
 
 export interface Expectation {
@@ -54,7 +69,9 @@ export function compare(expectation: Expectation, result: GradeResult): Validati
   const errors = result.checks.filter((c) => c.status === "error").map((c) => `${c.id}: ${c.message}`);
   if (result.status === "not_gradable" && result.reason) errors.unshift(result.reason);
   const missed = expectation.fails.filter((id) => !failed.includes(id));
-  const unexpected = failed.filter((id) => !expectation.fails.includes(id) && !(expectation.mayFail ?? []).includes(id));
+  const unexpected = failed.filter(
+    (id) => !expectation.fails.includes(id) && !(expectation.mayFail ?? []).includes(id),
+  );
   return {
     operator: expectation.operator,
     ok: missed.length === 0 && unexpected.length === 0 && errors.length === 0,
@@ -79,7 +96,9 @@ export function compareControl(name: string, control: Control, result: GradeResu
     return { ...base, ok: unexpected.length === 0 && errors.length === 0, missed: [], unexpected };
   }
   const { atMost, losesTasks = [] } = control.score;
-  const kept = result.checks.filter((c) => c.required && losesTasks.includes(c.task) && c.points > 0 && c.status === "passed").map((c) => `${c.id} (task ${c.task}) passed`);
+  const kept = result.checks
+    .filter((c) => c.required && losesTasks.includes(c.task) && c.points > 0 && c.status === "passed")
+    .map((c) => `${c.id} (task ${c.task}) passed`);
   const tooMuch = atMost !== undefined && result.score > atMost ? [`scored ${result.score}, more than ${atMost}`] : [];
   const missed = [...tooMuch, ...kept];
   return { ...base, ok: missed.length === 0 && errors.length === 0, missed, unexpected: [] };

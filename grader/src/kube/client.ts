@@ -53,15 +53,26 @@ export interface KubeClient {
   /** Server-side apply, forcing ownership of the fields we set. */
   apply(object: KubeObject, options?: { dryRun?: boolean; subresource?: string }): Promise<KubeObject>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
-  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<{ items: KubeObject[]; resourceVersion: string }>;
-  patch(key: ObjectKey, patch: unknown, options?: { subresource?: string; type?: "merge" | "json" }): Promise<KubeObject>;
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  patch(
+    key: ObjectKey,
+    patch: unknown,
+    options?: { subresource?: string; type?: "merge" | "json" },
+  ): Promise<KubeObject>;
   delete(key: ObjectKey, options?: { propagationPolicy?: "Foreground" | "Background" | "Orphan" }): Promise<boolean>;
   watch: Watch;
 }
 
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 interface DiscoveryList {
@@ -93,7 +104,12 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     });
   }
 
-  function failure(method: string, path: string, response: { status: number; statusText: string }, text: string): KubeApiError {
+  function failure(
+    method: string,
+    path: string,
+    response: { status: number; statusText: string },
+    text: string,
+  ): KubeApiError {
     const status = (() => {
       try {
         return (JSON.parse(text) ?? {}) as { reason?: string; message?: string };
@@ -101,7 +117,11 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
         return {};
       }
     })();
-    return new KubeApiError(response.status, status.reason ?? response.statusText, `${method} ${path}: ${response.status} ${status.message ?? text}`);
+    return new KubeApiError(
+      response.status,
+      status.reason ?? response.statusText,
+      `${method} ${path}: ${response.status} ${status.message ?? text}`,
+    );
   }
 
   async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -122,10 +142,14 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     const { group, version } = splitApiVersion(apiVersion);
     const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
     const find = async (fresh: boolean): Promise<ResourceInfo | undefined> => {
-      if (fresh || !discovery.has(base)) discovery.set(base, request<DiscoveryList>("GET", base).catch((e: unknown) => {
-        discovery.delete(base);
-        throw e;
-      }));
+      if (fresh || !discovery.has(base))
+        discovery.set(
+          base,
+          request<DiscoveryList>("GET", base).catch((e: unknown) => {
+            discovery.delete(base);
+            throw e;
+          }),
+        );
       const list = await discovery.get(base)!;
       const found = list.resources.find((r) => r.kind === kind && !r.name.includes("/"));
       return found && { group, version, kind, plural: found.name, namespaced: found.namespaced };
@@ -154,10 +178,18 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     path,
     async create(object) {
       const info = await resource(object.apiVersion, object.kind);
-      return request<KubeObject>("POST", path(info, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER } });
+      return request<KubeObject>("POST", path(info, object.metadata.namespace), {
+        body: object,
+        query: { fieldManager: FIELD_MANAGER },
+      });
     },
     async apply(object, options = {}) {
-      const key = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace };
+      const key = {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.metadata.name,
+        namespace: object.metadata.namespace,
+      };
       return request<KubeObject>("PATCH", await objectPath(key, options.subresource), {
         body: object,
         contentType: "application/apply-patch+yaml",
@@ -174,16 +206,33 @@ export function createKubeClient(kubeconfigPath: string): KubeClient {
     },
     async list(apiVersion, kind, namespace, labelSelector) {
       const info = await resource(apiVersion, kind);
-      const list = await request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>("GET", path(info, namespace), { query: { labelSelector } });
-      return { items: list.items.map((i) => ({ ...i, apiVersion, kind })), resourceVersion: list.metadata.resourceVersion };
+      const list = await request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>(
+        "GET",
+        path(info, namespace),
+        { query: { labelSelector } },
+      );
+      return {
+        items: list.items.map((i) => ({ ...i, apiVersion, kind })),
+        resourceVersion: list.metadata.resourceVersion,
+      };
     },
     async patch(key, body, options = {}) {
       const contentType = options.type === "json" ? "application/json-patch+json" : "application/merge-patch+json";
-      return request<KubeObject>("PATCH", await objectPath(key, options.subresource), { body, contentType, query: { fieldManager: FIELD_MANAGER } });
+      return request<KubeObject>("PATCH", await objectPath(key, options.subresource), {
+        body,
+        contentType,
+        query: { fieldManager: FIELD_MANAGER },
+      });
     },
     async delete(key, options = {}) {
       try {
-        await request("DELETE", await objectPath(key), { body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: options.propagationPolicy ?? "Background" } });
+        await request("DELETE", await objectPath(key), {
+          body: {
+            kind: "DeleteOptions",
+            apiVersion: "v1",
+            propagationPolicy: options.propagationPolicy ?? "Background",
+          },
+        });
         return true;
       } catch (e) {
         if (e instanceof KubeApiError && e.status === 404) return false;

@@ -11,7 +11,11 @@ const timing = { settleMs: 200, firstPauseMs: 5 };
 const patient = { settleMs: 60_000, firstPauseMs: 5 };
 const clock = () => 0;
 const access: ProbeRequest = { kind: "access", verb: "list", group: "database.example.com", resource: "backups" };
-const backup: KubeObject = { apiVersion: "database.example.com/v1", kind: "Backup", metadata: { name: "b", namespace: "ns" } };
+const backup: KubeObject = {
+  apiVersion: "database.example.com/v1",
+  kind: "Backup",
+  metadata: { name: "b", namespace: "ns" },
+};
 const admission: ProbeRequest = { kind: "admission", manifest: backup };
 
 /** A client whose answers are played back in order, the last one repeated; only the two calls a probe makes. */
@@ -36,7 +40,10 @@ const fail = (status: number) => () => {
 describe("probes settle before they answer", () => {
   it("asks again when a fresh binding is not seen yet, and returns the access once it is", async () => {
     const client = scripted([review(false), review(false), review(true)]);
-    await expect(runProbe(client, access, subject, clock, patient)).resolves.toMatchObject({ kind: "access", allowed: true });
+    await expect(runProbe(client, access, subject, clock, patient)).resolves.toMatchObject({
+      kind: "access",
+      allowed: true,
+    });
     expect(client.calls).toBe(3);
   });
 
@@ -52,18 +59,27 @@ describe("probes settle before they answer", () => {
   });
 
   it("throws when the trouble lasts: the platform could not tell", async () => {
-    await expect(runProbe(scripted([fail(500)]), access, subject, clock, timing)).rejects.toThrow(/no answer within 0.2 s/);
+    await expect(runProbe(scripted([fail(500)]), access, subject, clock, timing)).rejects.toThrow(
+      /no answer within 0.2 s/,
+    );
   });
 
   it("takes an object refused as invalid at once", async () => {
     const client = scripted([fail(422)]);
-    await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({ kind: "admission", accepted: false, message: "status 422" });
+    await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({
+      kind: "admission",
+      accepted: false,
+      message: "status 422",
+    });
     expect(client.calls).toBe(1);
   });
 
   it("takes a kind that stays unserved for the project's doing, not the platform's", async () => {
     const client = scripted([fail(404)]);
-    await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({ accepted: false, message: /does not serve Backup in database.example.com\/v1/ });
+    await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({
+      accepted: false,
+      message: /does not serve Backup in database.example.com\/v1/,
+    });
   });
 
   it("accepts once a just-established CRD is served", async () => {

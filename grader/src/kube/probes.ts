@@ -30,7 +30,13 @@ function transient(e: unknown): boolean {
  * written, so a denial or a 404 right after is not yet an answer. Only an answer that lasts, or
  * that cannot change (an object refused as invalid), is returned; trouble that lasts throws.
  */
-export async function runProbe(client: KubeClient, request: ProbeRequest, subject: ProbeSubject, clock: () => number, timing: ProbeTiming = TIMING): Promise<ProbeResult> {
+export async function runProbe(
+  client: KubeClient,
+  request: ProbeRequest,
+  subject: ProbeSubject,
+  clock: () => number,
+  timing: ProbeTiming = TIMING,
+): Promise<ProbeResult> {
   const deadline = Date.now() + timing.settleMs;
   let pause = timing.firstPauseMs;
   for (;;) {
@@ -47,7 +53,12 @@ export async function runProbe(client: KubeClient, request: ProbeRequest, subjec
       if (result) return result;
       // A kind still not served once everything had time to settle is the project's CRDs' doing.
       if (request.kind === "admission" && trouble instanceof KubeApiError && trouble.status === 404) {
-        return { kind: "admission", at: clock(), accepted: false, message: `the API server does not serve ${request.manifest.kind} in ${request.manifest.apiVersion}: ${trouble.message}` };
+        return {
+          kind: "admission",
+          at: clock(),
+          accepted: false,
+          message: `the API server does not serve ${request.manifest.kind} in ${request.manifest.apiVersion}: ${trouble.message}`,
+        };
       }
       throw new Error(`${describeRequest(request)}: no answer within ${timing.settleMs / 1000} s`, { cause: trouble });
     }
@@ -57,36 +68,48 @@ export async function runProbe(client: KubeClient, request: ProbeRequest, subjec
 }
 
 function describeRequest(request: ProbeRequest): string {
-  return request.kind === "admission" ? `dry-run apply of ${request.manifest.kind} ${request.manifest.metadata.name}` : `access review of ${request.verb} ${request.resource}`;
+  return request.kind === "admission"
+    ? `dry-run apply of ${request.manifest.kind} ${request.manifest.metadata.name}`
+    : `access review of ${request.verb} ${request.resource}`;
 }
 
-async function askOnce(client: KubeClient, request: ProbeRequest, subject: ProbeSubject, clock: () => number): Promise<ProbeResult> {
+async function askOnce(
+  client: KubeClient,
+  request: ProbeRequest,
+  subject: ProbeSubject,
+  clock: () => number,
+): Promise<ProbeResult> {
   if (request.kind === "admission") {
     try {
       const object = await client.apply(request.manifest, { dryRun: true });
       return { kind: "admission", at: clock(), accepted: true, message: "accepted", object };
     } catch (e) {
-      if (e instanceof KubeApiError && (e.status === 422 || e.status === 400)) return { kind: "admission", at: clock(), accepted: false, message: e.message };
+      if (e instanceof KubeApiError && (e.status === 422 || e.status === 400))
+        return { kind: "admission", at: clock(), accepted: false, message: e.message };
       throw e;
     }
   }
-  const review = await client.request<{ status: { allowed: boolean; reason?: string } }>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
-    body: {
-      apiVersion: "authorization.k8s.io/v1",
-      kind: "SubjectAccessReview",
-      spec: {
-        user: subject.username,
-        groups: subject.groups,
-        resourceAttributes: {
-          verb: request.verb,
-          group: request.group,
-          resource: request.resource,
-          subresource: request.subresource,
-          namespace: request.namespace,
+  const review = await client.request<{ status: { allowed: boolean; reason?: string } }>(
+    "POST",
+    "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+    {
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: subject.username,
+          groups: subject.groups,
+          resourceAttributes: {
+            verb: request.verb,
+            group: request.group,
+            resource: request.resource,
+            subresource: request.subresource,
+            namespace: request.namespace,
+          },
         },
       },
     },
-  });
+  );
   return { kind: "access", at: clock(), allowed: review.status.allowed, reason: review.status.reason ?? "" };
 }
 

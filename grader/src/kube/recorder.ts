@@ -1,4 +1,11 @@
-import { revisionOf, type EventRecord, type KubeObject, type LogLine, type Trace, type TraceEntry } from "../engine/trace.ts";
+import {
+  revisionOf,
+  type EventRecord,
+  type KubeObject,
+  type LogLine,
+  type Trace,
+  type TraceEntry,
+} from "../engine/trace.ts";
 import type { KubeClient } from "./client.ts";
 import { watchResource, type WatchHandle } from "./watch.ts";
 
@@ -46,7 +53,11 @@ export function normaliseEvent(object: KubeObject, at: number): EventRecord {
     type: e.type ?? "",
     reason: e.reason ?? "",
     message: e.message ?? "",
-    regarding: { kind: e.involvedObject?.kind ?? "", name: e.involvedObject?.name ?? "", namespace: e.involvedObject?.namespace },
+    regarding: {
+      kind: e.involvedObject?.kind ?? "",
+      name: e.involvedObject?.name ?? "",
+      namespace: e.involvedObject?.namespace,
+    },
     reportingController: e.reportingComponent || e.source?.component || undefined,
   };
 }
@@ -65,32 +76,49 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
     notify();
   };
   const handles: WatchHandle[] = kinds.map((k) =>
-    watchResource(client, { apiVersion: k.apiVersion, kind: k.kind }, {
-      emitInitial: true,
-      onEvent: (type, object) => {
-        const entry: TraceEntry = { seq: trace.entries.length, at: clock(), rv: revisionOf(object.metadata.resourceVersion), type, object };
-        trace.entries.push(entry);
-        lastHeard.set(k.kind, entry.at);
-        notify();
+    watchResource(
+      client,
+      { apiVersion: k.apiVersion, kind: k.kind },
+      {
+        emitInitial: true,
+        onEvent: (type, object) => {
+          const entry: TraceEntry = {
+            seq: trace.entries.length,
+            at: clock(),
+            rv: revisionOf(object.metadata.resourceVersion),
+            type,
+            object,
+          };
+          trace.entries.push(entry);
+          lastHeard.set(k.kind, entry.at);
+          notify();
+        },
+        onResync: () => trace.gaps!.push({ kind: k.kind, from: lastHeard.get(k.kind) ?? 0, to: clock() }),
+        onError,
       },
-      onResync: () => trace.gaps!.push({ kind: k.kind, from: lastHeard.get(k.kind) ?? 0, to: clock() }),
-      onError,
-    }),
+    ),
   );
   handles.push(
-    watchResource(client, { apiVersion: "v1", kind: "Event" }, {
-      emitInitial: false,
-      onEvent: (type, object) => {
-        if (type === "DELETED") return;
-        trace.events.push(normaliseEvent(object, clock()));
-        notify();
+    watchResource(
+      client,
+      { apiVersion: "v1", kind: "Event" },
+      {
+        emitInitial: false,
+        onEvent: (type, object) => {
+          if (type === "DELETED") return;
+          trace.events.push(normaliseEvent(object, clock()));
+          notify();
+        },
+        onError,
       },
-      onError,
-    }),
+    ),
   );
   const recordedKinds = new Set(kinds.map((k) => `${k.apiVersion}/${k.kind}`));
   const sameObject = (a: KubeObject, b: KubeObject) =>
-    a.kind === b.kind && a.apiVersion === b.apiVersion && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? "") === (b.metadata.namespace ?? "");
+    a.kind === b.kind &&
+    a.apiVersion === b.apiVersion &&
+    a.metadata.name === b.metadata.name &&
+    (a.metadata.namespace ?? "") === (b.metadata.namespace ?? "");
   const atLeast = (seen: string | undefined, wanted: string) => {
     if (seen === undefined) return false;
     // resourceVersions are opaque, but etcd-backed ones are increasing integers.
@@ -98,10 +126,16 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
   };
   const holds = (object: KubeObject) => {
     const wanted = object.metadata.resourceVersion;
-    return wanted !== undefined && trace.entries.some((e) => sameObject(e.object, object) && atLeast(e.object.metadata.resourceVersion, wanted));
+    return (
+      wanted !== undefined &&
+      trace.entries.some((e) => sameObject(e.object, object) && atLeast(e.object.metadata.resourceVersion, wanted))
+    );
   };
   const deleting = (object: KubeObject) =>
-    trace.entries.some((e) => sameObject(e.object, object) && (e.type === "DELETED" || e.object.metadata.deletionTimestamp !== undefined));
+    trace.entries.some(
+      (e) =>
+        sameObject(e.object, object) && (e.type === "DELETED" || e.object.metadata.deletionTimestamp !== undefined),
+    );
   const waitFor = (object: KubeObject, done: () => boolean, timeoutMs: number): Promise<boolean> => {
     if (!recordedKinds.has(`${object.apiVersion}/${object.kind}`)) return Promise.resolve(false);
     if (done()) return Promise.resolve(true);
@@ -121,7 +155,8 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
   };
   return {
     trace,
-    caughtUp: (object, timeoutMs) => (object.metadata.resourceVersion ? waitFor(object, () => holds(object), timeoutMs) : Promise.resolve(false)),
+    caughtUp: (object, timeoutMs) =>
+      object.metadata.resourceVersion ? waitFor(object, () => holds(object), timeoutMs) : Promise.resolve(false),
     caughtUpDeletion: (object, timeoutMs) => waitFor(object, () => deleting(object), timeoutMs),
     onChange(listener) {
       listeners.add(listener);

@@ -60,9 +60,13 @@ export function watchResource(client: KubeClient, target: WatchTarget, options: 
 
   async function relist(initial: boolean): Promise<void> {
     const info = await client.resource(target.apiVersion, target.kind);
-    const list = await client.request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>("GET", client.path(info, target.namespace), {
-      query: { fieldSelector: target.fieldSelector, labelSelector: target.labelSelector },
-    });
+    const list = await client.request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>(
+      "GET",
+      client.path(info, target.namespace),
+      {
+        query: { fieldSelector: target.fieldSelector, labelSelector: target.labelSelector },
+      },
+    );
     const seen = new Set<string>();
     for (const item of list.items) {
       const withType = { ...item, apiVersion: target.apiVersion, kind: target.kind };
@@ -171,14 +175,21 @@ export async function waitForObject(
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<KubeObject>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)), timeoutMs);
-      handle = watchResource(client, { ...target, fieldSelector: `metadata.name=${target.name}` }, {
-        emitInitial: true,
-        onEvent: (type, object) => {
-          if (type !== "DELETED" && predicate(object)) resolve(object);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)),
+        timeoutMs,
+      );
+      handle = watchResource(
+        client,
+        { ...target, fieldSelector: `metadata.name=${target.name}` },
+        {
+          emitInitial: true,
+          onEvent: (type, object) => {
+            if (type !== "DELETED" && predicate(object)) resolve(object);
+          },
+          onError: reject,
         },
-        onError: reject,
-      });
+      );
     });
   } finally {
     clearTimeout(timer);

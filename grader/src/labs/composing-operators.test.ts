@@ -26,9 +26,14 @@ const lab = await loadLab("composing-operators");
  * Every check of a scenario, replayed as the runner evaluates it: foreground checks until their
  * timeout, watches until the end; a passed check whose requirements did not pass is not earned.
  */
-function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, ProbeResult> = {}): Map<string, FinalVerdict> {
+function grade(
+  scenarioId: string,
+  run: ScenarioRun,
+  probes: Record<string, ProbeResult> = {},
+): Map<string, FinalVerdict> {
   const scenario = renderScenario(lab, scenarioId, { namespace: "ns", attempt: "1" });
-  if (run.steps.length !== scenario.steps.length) throw new Error(`run of ${scenarioId} has ${run.steps.length} step starts for ${scenario.steps.length} steps`);
+  if (run.steps.length !== scenario.steps.length)
+    throw new Error(`run of ${scenarioId} has ${run.steps.length} step starts for ${scenario.steps.length} steps`);
   const verdicts = new Map<string, FinalVerdict>();
   const requires = new Map<string, string[]>();
   scenario.steps.forEach((step, i) => {
@@ -37,7 +42,10 @@ function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, Prob
     for (const check of step.checks) {
       const deadline = step.action === "watch" ? run.end : since + check.timeoutMs;
       const probe = probes[check.id];
-      verdicts.set(check.id, replayCheck(check, run.trace, { namespace: "ns", since, deadline, ...(probe ? { probe } : {}) }));
+      verdicts.set(
+        check.id,
+        replayCheck(check, run.trace, { namespace: "ns", since, deadline, ...(probe ? { probe } : {}) }),
+      );
       requires.set(check.id, check.requires);
     }
   });
@@ -45,14 +53,24 @@ function grade(scenarioId: string, run: ScenarioRun, probes: Record<string, Prob
     const verdict = verdicts.get(id)!;
     const missing = needed.filter((r) => verdicts.get(r)?.status !== "passed");
     if (verdict.status === "passed" && missing.length > 0) {
-      verdicts.set(id, { status: "failed", message: "not earned", expected: `${missing.join(", ")} passed`, actual: "not passed", decidedAt: verdict.decidedAt, evidence: verdict.evidence });
+      verdicts.set(id, {
+        status: "failed",
+        message: "not earned",
+        expected: `${missing.join(", ")} passed`,
+        actual: "not passed",
+        decidedAt: verdict.decidedAt,
+        evidence: verdict.evidence,
+      });
     }
   }
   return verdicts;
 }
 
 function failedIds(verdicts: Map<string, FinalVerdict>): string[] {
-  return [...verdicts].filter(([, v]) => v.status === "failed").map(([id]) => id).sort();
+  return [...verdicts]
+    .filter(([, v]) => v.status === "failed")
+    .map(([id]) => id)
+    .sort();
 }
 
 function explain(verdicts: Map<string, FinalVerdict>): string {
@@ -64,25 +82,58 @@ function explain(verdicts: Map<string, FinalVerdict>): string {
 
 describe("lab composing-operators", () => {
   it("starts every check in exactly one scenario", () => {
-    const started = lab.scenarios.flatMap((s) => s.steps.flatMap((step) => ("checks" in step ? step.checks : "watch" in step ? step.watch : [])));
+    const started = lab.scenarios.flatMap((s) =>
+      s.steps.flatMap((step) => ("checks" in step ? step.checks : "watch" in step ? step.watch : [])),
+    );
     expect(started.sort()).toEqual(lab.checks.map((c) => c.id).sort());
   });
 
   it("has a check for every task of the lab", () => {
-    expect(lab.tasks.map((t) => t.id)).toEqual(["1.2", "1.3", "1.4", "2.1", "2.2", "3.1", "3.2", "4.2", "4.3", "cleanup"]);
+    expect(lab.tasks.map((t) => t.id)).toEqual([
+      "1.2",
+      "1.3",
+      "1.4",
+      "2.1",
+      "2.2",
+      "3.1",
+      "3.2",
+      "4.2",
+      "4.3",
+      "cleanup",
+    ]);
   });
 
   // The course's own solution, as observed, must get full marks — advisory checks included; and
   // correct operators written differently must lose no required point.
   it.each([
     { name: "api", scenario: "api", run: apiRun(), probes: apiProbes() },
-    { name: "a Backup waiting for a missing Database (which then passes through Failed)", scenario: "backup-waits-for-missing-database", run: missingDatabaseRun() },
-    { name: "a Backup meeting a Database held short of Ready", scenario: "backup-waits-while-database-not-ready", run: heldDatabaseRun() },
+    {
+      name: "a Backup waiting for a missing Database (which then passes through Failed)",
+      scenario: "backup-waits-for-missing-database",
+      run: missingDatabaseRun(),
+    },
+    {
+      name: "a Backup meeting a Database held short of Ready",
+      scenario: "backup-waits-while-database-not-ready",
+      run: heldDatabaseRun(),
+    },
     { name: "a completed Backup left alone", scenario: "completed-backup-left-alone", run: leftAloneRun() },
-    { name: "a Database gated on a missing, then pending Backup (phase unset while gated)", scenario: "database-waits-for-backup", run: gateRun() },
-    { name: "a forged Backup status the policy keeps as written", scenario: "database-trusts-condition", run: trustRun() },
+    {
+      name: "a Database gated on a missing, then pending Backup (phase unset while gated)",
+      scenario: "database-waits-for-backup",
+      run: gateRun(),
+    },
+    {
+      name: "a forged Backup status the policy keeps as written",
+      scenario: "database-trusts-condition",
+      run: trustRun(),
+    },
     { name: "the walkthrough (PVCs left behind)", scenario: "walkthrough", run: walkthroughRun() },
-    { name: "the walkthrough with a Backup created after the Database is Ready", scenario: "walkthrough", run: walkthroughRun({ backupAfterReady: true }) },
+    {
+      name: "the walkthrough with a Backup created after the Database is Ready",
+      scenario: "walkthrough",
+      run: walkthroughRun({ backupAfterReady: true }),
+    },
   ])("gives the course's solution full marks: $name", ({ scenario, run, probes }) => {
     const verdicts = grade(scenario, run, probes);
     expect(explain(verdicts)).toBe("");
@@ -90,9 +141,21 @@ describe("lab composing-operators", () => {
   });
 
   it.each([
-    { name: "a completed Backup's condition rewritten without a new backup", scenario: "completed-backup-left-alone", run: leftAloneRun({ touchesCompleted: true }) },
-    { name: "a gate that watches Backups and proceeds at once", scenario: "database-waits-for-backup", run: gateRun({ watchesBackups: true }) },
-    { name: "children with names of the learner's own", scenario: "walkthrough", run: walkthroughRun({ ownNames: true }) },
+    {
+      name: "a completed Backup's condition rewritten without a new backup",
+      scenario: "completed-backup-left-alone",
+      run: leftAloneRun({ touchesCompleted: true }),
+    },
+    {
+      name: "a gate that watches Backups and proceeds at once",
+      scenario: "database-waits-for-backup",
+      run: gateRun({ watchesBackups: true }),
+    },
+    {
+      name: "children with names of the learner's own",
+      scenario: "walkthrough",
+      run: walkthroughRun({ ownNames: true }),
+    },
   ])("loses no required point for a correct variation: $name", ({ scenario, run }) => {
     const verdicts = grade(scenario, run);
     const required = new Set(lab.checks.filter((c) => c.severity === "required").map((c) => c.id));
@@ -100,7 +163,9 @@ describe("lab composing-operators", () => {
   });
 
   it("accepts a backup stored elsewhere, with only the advisory format check failing", () => {
-    expect(failedIds(grade("backup-waits-for-missing-database", missingDatabaseRun({ ownLocation: true })))).toEqual(["backup-location-format"]);
+    expect(failedIds(grade("backup-waits-for-missing-database", missingDatabaseRun({ ownLocation: true })))).toEqual([
+      "backup-location-format",
+    ]);
   });
 
   it.each([
@@ -108,7 +173,12 @@ describe("lab composing-operators", () => {
       name: "a Backup that completes without waiting for its Database",
       scenario: "backup-waits-for-missing-database",
       run: missingDatabaseRun({ ignoresDatabase: true }),
-      failed: ["backup-never-completed-early", "backup-pending-then-completed", "backup-pending-without-database", "backup-reason-database-not-found"],
+      failed: [
+        "backup-never-completed-early",
+        "backup-pending-then-completed",
+        "backup-pending-without-database",
+        "backup-reason-database-not-found",
+      ],
     },
     {
       name: "a Backup that completes once its Database exists, Ready or not",
@@ -120,7 +190,12 @@ describe("lab composing-operators", () => {
       name: "a Backup that never polls again after Pending",
       scenario: "backup-waits-for-missing-database",
       run: missingDatabaseRun({ noRequeue: true }),
-      failed: ["backup-completed-fields", "backup-location-format", "backup-pending-then-completed", "backup-ready-condition"],
+      failed: [
+        "backup-completed-fields",
+        "backup-location-format",
+        "backup-pending-then-completed",
+        "backup-ready-condition",
+      ],
     },
     {
       name: "a Backup controller that re-runs completed backups",
@@ -139,8 +214,13 @@ describe("lab composing-operators", () => {
       scenario: "backup-waits-for-missing-database",
       run: missingDatabaseRun({ idle: true }),
       failed: [
-        "backup-completed-fields", "backup-location-format", "backup-never-completed-early", "backup-pending-then-completed",
-        "backup-pending-without-database", "backup-ready-condition", "backup-reason-database-not-found",
+        "backup-completed-fields",
+        "backup-location-format",
+        "backup-never-completed-early",
+        "backup-pending-then-completed",
+        "backup-pending-without-database",
+        "backup-ready-condition",
+        "backup-reason-database-not-found",
       ],
     },
     {
@@ -204,7 +284,9 @@ describe("lab composing-operators", () => {
   it("names the root cause when a gated Database waits on a Backup stuck InProgress", () => {
     const run = gateRun({ staleConflict: true });
     const scenario = renderScenario(lab, "database-waits-for-backup", { namespace: "ns", attempt: "1" });
-    const check = scenario.steps.flatMap((s) => (s.action === "checks" ? s.checks : [])).find((c) => c.id === "gated-database-proceeds")!;
+    const check = scenario.steps
+      .flatMap((s) => (s.action === "checks" ? s.checks : []))
+      .find((c) => c.id === "gated-database-proceeds")!;
     expect(rootCauses(check.waitsFor, run.trace, "ns", run.end).join("\n")).toMatch(
       /^Backup inventory-backup never reached phase Completed with BackupReady=True: it stayed phase=InProgress BackupReady=False\/BackupInProgress from 10\.3 s .*\(Task 1\.4\); the operator logged at 10\.3 s: INFO Conflict updating backup status/,
     );
@@ -221,19 +303,33 @@ describe("lab composing-operators", () => {
   });
 
   it.each([
-    { name: "retention without minimum and default", flaws: { bareRetention: true }, failed: ["admission-defaults-retention", "admission-rejects-retention-zero", "backup-schema-retention"] },
+    {
+      name: "retention without minimum and default",
+      flaws: { bareRetention: true },
+      failed: ["admission-defaults-retention", "admission-rejects-retention-zero", "backup-schema-retention"],
+    },
     { name: "no status subresource", flaws: { noStatusSubresource: true }, failed: ["backup-crd-status-subresource"] },
-    { name: "no backups rbac for the cache", flaws: { noBackupRbac: true }, failed: ["operator-can-list-backups", "operator-can-watch-backups"] },
+    {
+      name: "no backups rbac for the cache",
+      flaws: { noBackupRbac: true },
+      failed: ["operator-can-list-backups", "operator-can-watch-backups"],
+    },
     { name: "no backupRef on Database", flaws: { noBackupRef: true }, failed: ["database-crd-backupref"] },
   ])("catches an API with $name", ({ flaws, failed }) => {
     expect(failedIds(grade("api", apiRun(flaws), apiProbes(flaws)))).toEqual(failed);
   });
 
   it("tells a learner what went wrong with a phase-trusting gate", () => {
-    const verdict = grade("database-trusts-condition", trustRun({ trustsPhase: true })).get("database-trusts-condition-not-phase");
+    const verdict = grade("database-trusts-condition", trustRun({ trustsPhase: true })).get(
+      "database-trusts-condition-not-phase",
+    );
     expect(verdict?.status).toBe("failed");
     if (verdict?.status !== "failed") return;
-    expect(verdict.actual).toMatch(/^Database careful-db was phase=\w+.* while Backup forged-backup was phase=Completed/);
-    expect(verdict.evidence.timeline.some((row) => row.kind === "Backup" && row.summary === "phase=Completed")).toBe(true);
+    expect(verdict.actual).toMatch(
+      /^Database careful-db was phase=\w+.* while Backup forged-backup was phase=Completed/,
+    );
+    expect(verdict.evidence.timeline.some((row) => row.kind === "Backup" && row.summary === "phase=Completed")).toBe(
+      true,
+    );
   });
 });

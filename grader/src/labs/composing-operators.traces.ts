@@ -14,7 +14,13 @@ export interface ScenarioRun {
 }
 
 const FINALIZER = "database.example.com/finalizer";
-const DATABASE_SPEC = { image: "postgres:14", replicas: 1, databaseName: "db", username: "admin", storage: { size: "1Gi" } };
+const DATABASE_SPEC = {
+  image: "postgres:14",
+  replicas: 1,
+  databaseName: "db",
+  username: "admin",
+  storage: { size: "1Gi" },
+};
 
 type Status = Record<string, unknown>;
 
@@ -37,7 +43,10 @@ export function database(name: string, status?: Status, options: DatabaseOptions
 }
 
 export function backup(name: string, databaseName: string, status?: Status): KubeObject {
-  return kubeObject("Backup", name, { spec: { databaseRef: { name: databaseName }, retention: 5 }, ...(status ? { status } : {}) });
+  return kubeObject("Backup", name, {
+    spec: { databaseRef: { name: databaseName }, retention: 5 },
+    ...(status ? { status } : {}),
+  });
 }
 
 export const pendingBackup = (reason: "DatabaseNotFound" | "DatabaseNotReady"): Status => ({
@@ -50,14 +59,20 @@ export const completedBackup = (namespace: string, databaseName: string): Status
   backupLocation: `s3://backups/${namespace}/${databaseName}-20260101-000010.sql`,
   conditions: [condition("BackupReady", "True", "BackupCompleted", "Backup completed successfully")],
 });
-const waitingForBackup: Status = { conditions: [condition("Progressing", "False", "WaitingForBackup", "Waiting for backup to be ready")] };
+const waitingForBackup: Status = {
+  conditions: [condition("Progressing", "False", "WaitingForBackup", "Waiting for backup to be ready")],
+};
 
 /** The Database controller's walk to Ready (unset → Provisioning → … → Ready), children included. */
 export function provision(
   t: TraceBuilder,
   name: string,
   start: number,
-  options: { backupRef?: string; failOnce?: boolean; /** Its pod never runs (a quota of no pods): it stays Deploying. */ neverReady?: boolean } = {},
+  options: {
+    backupRef?: string;
+    failOnce?: boolean;
+    /** Its pod never runs (a quota of no pods): it stays Deploying. */ neverReady?: boolean;
+  } = {},
 ): number {
   const db = (status?: Status) => database(name, status, options.backupRef ? { backupRef: options.backupRef } : {});
   let at = start;
@@ -66,16 +81,25 @@ export function provision(
   t.at((at += 1)).add(kubeObject("StatefulSet", name, { status: { readyReplicas: 0 } }, "apps/v1"));
   if (options.failOnce) {
     // Observed: a stale cache read fails the StatefulSet create; Failed → Pending → … recovers.
-    t.at((at += 5)).modify(db({ phase: "Failed" })).at((at += 100)).modify(db({ phase: "Pending" })).at((at += 5)).modify(db({ phase: "Provisioning" }));
+    t.at((at += 5))
+      .modify(db({ phase: "Failed" }))
+      .at((at += 100))
+      .modify(db({ phase: "Pending" }))
+      .at((at += 5))
+      .modify(db({ phase: "Provisioning" }));
   }
   t.at((at += 5)).modify(db({ phase: "Configuring" }));
   t.at((at += 1)).add(kubeObject("Service", name, {}, "v1"));
-  t.at((at += 5)).modify(db({ phase: "Deploying", conditions: [condition("Progressing", "True", "WaitingForReplicas")] }));
+  t.at((at += 5)).modify(
+    db({ phase: "Deploying", conditions: [condition("Progressing", "True", "WaitingForReplicas")] }),
+  );
   if (options.neverReady) return Number.POSITIVE_INFINITY;
   at += 300;
   t.at(at).modify(kubeObject("StatefulSet", name, { status: { readyReplicas: 1 } }, "apps/v1"));
   t.at((at += 5)).modify(db({ phase: "Verifying" }));
-  t.at((at += 5)).modify(db({ phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }));
+  t.at((at += 5)).modify(
+    db({ phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }),
+  );
   return at;
 }
 
@@ -101,7 +125,13 @@ export interface BackupFlaws {
 const inProgress: Status = { phase: "InProgress", conditions: [condition("BackupReady", "False", "BackupInProgress")] };
 
 /** The Backup controller backing up: InProgress, then Completed 6 ms later (or stuck, with its conflict logged). */
-function backUp(t: TraceBuilder, b: (status?: Status) => KubeObject, at: number, completed: Status, flaws: BackupFlaws): void {
+function backUp(
+  t: TraceBuilder,
+  b: (status?: Status) => KubeObject,
+  at: number,
+  completed: Status,
+  flaws: BackupFlaws,
+): void {
   t.at(at).modify(b(inProgress));
   if (flaws.staleConflict) {
     t.log(`INFO Conflict updating backup status, requeuing {"backup": "${b().metadata.name}"}`);
@@ -111,7 +141,9 @@ function backUp(t: TraceBuilder, b: (status?: Status) => KubeObject, at: number,
 }
 
 const located = (ns: string, db: string, flaws: BackupFlaws): Status =>
-  flaws.ownLocation ? { ...completedBackup(ns, db), backupLocation: `gs://pg-backups/${ns}/${db}/1767225610.dump` } : completedBackup(ns, db);
+  flaws.ownLocation
+    ? { ...completedBackup(ns, db), backupLocation: `gs://pg-backups/${ns}/${db}/1767225610.dump` }
+    : completedBackup(ns, db);
 
 /** Scenario backup-waits-for-missing-database. */
 export function missingDatabaseRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
@@ -124,7 +156,8 @@ export function missingDatabaseRun(flaws: BackupFlaws = {}, ns = "ns"): Scenario
   t.at(300).add(database("orders"));
   // Observed: a stale cache read may fail the StatefulSet create; Failed → Pending → … recovers.
   if (!flaws.idle) provision(t, "orders", 305, { failOnce: true });
-  if (!flaws.ignoresDatabase && !flaws.noRequeue && !flaws.idle) backUp(t, b, 10_110, located(ns, "orders", flaws), flaws);
+  if (!flaws.ignoresDatabase && !flaws.noRequeue && !flaws.idle)
+    backUp(t, b, 10_110, located(ns, "orders", flaws), flaws);
   return { trace: t.trace(), steps: [0, 100, 200, 300, 400], end: 30_000 };
 }
 
@@ -152,11 +185,19 @@ export function leftAloneRun(flaws: BackupFlaws = {}, ns = "ns"): ScenarioRun {
   t.at(1_000).add(b());
   if (!flaws.idle) backUp(t, b, 1_011, located(ns, "ledger", flaws), flaws);
   if (flaws.rerunsCompleted) {
-    t.at(11_017).modify(b(inProgress)).at(11_023).modify(b({ ...located(ns, "ledger", flaws), backupTime: "2026-01-01T00:00:21Z" }));
+    t.at(11_017)
+      .modify(b(inProgress))
+      .at(11_023)
+      .modify(b({ ...located(ns, "ledger", flaws), backupTime: "2026-01-01T00:00:21Z" }));
   }
   if (flaws.touchesCompleted) {
     const done = located(ns, "ledger", flaws);
-    t.at(6_000).modify(b({ ...done, conditions: [condition("BackupReady", "True", "BackupCompleted", "Backup completed and verified")] }));
+    t.at(6_000).modify(
+      b({
+        ...done,
+        conditions: [condition("BackupReady", "True", "BackupCompleted", "Backup completed and verified")],
+      }),
+    );
   }
   return { trace: t.trace(), steps: [0, 100, 1_000, 1_100, 1_200], end: 13_200 };
 }
@@ -179,7 +220,10 @@ export function gateRun(flaws: GateFlaws = {}, ns = "ns"): ScenarioRun {
   // Steps: watch 0, watch 0, apply D2 100, checks 200, apply B 300, apply D1 400, checks 500.
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("inventory-backup", "inventory", status);
-  if (flaws.forbidden) t.log('E reflector.go: "backups.database.example.com is forbidden: User \\"system:serviceaccount:p:m\\" cannot list resource \\"backups\\""');
+  if (flaws.forbidden)
+    t.log(
+      'E reflector.go: "backups.database.example.com is forbidden: User \\"system:serviceaccount:p:m\\" cannot list resource \\"backups\\""',
+    );
   t.at(100).add(database("inventory-copy", undefined, { backupRef: "inventory-backup" }));
   if (flaws.noGate) {
     provision(t, "inventory-copy", 110, { backupRef: "inventory-backup" });
@@ -187,11 +231,15 @@ export function gateRun(flaws: GateFlaws = {}, ns = "ns"): ScenarioRun {
     t.at(110).modify(database("inventory-copy", waitingForBackup, { backupRef: "inventory-backup" }));
     t.log('INFO Backup not found, waiting {"backup": "inventory-backup"}');
   }
-  t.at(300).add(b()).at(310).modify(b(pendingBackup("DatabaseNotFound")));
+  t.at(300)
+    .add(b())
+    .at(310)
+    .modify(b(pendingBackup("DatabaseNotFound")));
   t.at(400).add(database("inventory"));
   provision(t, "inventory", 405);
   backUp(t, b, 10_310, completedBackup(ns, "inventory"), flaws);
-  if (flaws.noGate || flaws.noRequeue || flaws.staleConflict) return { trace: t.trace(), steps: [0, 0, 100, 200, 300, 400, 500], end: 240_500 };
+  if (flaws.noGate || flaws.noRequeue || flaws.staleConflict)
+    return { trace: t.trace(), steps: [0, 0, 100, 200, 300, 400, 500], end: 240_500 };
   // The gate's polls: at 10 110 the Backup is still Pending; at 20 110 it has completed (or at once, when watched).
   t.at(10_110).log('INFO Waiting for backup condition to be ready {"backup": "inventory-backup"}');
   provision(t, "inventory-copy", flaws.watchesBackups ? 10_320 : 20_110, { backupRef: "inventory-backup" });
@@ -245,25 +293,63 @@ export interface CleanupFlaws {
 export function walkthroughRun(flaws: CleanupFlaws = {}, ns = "ns"): ScenarioRun {
   const t = createTraceBuilder();
   const b = (status?: Status) => backup("my-database-backup", "my-database", status);
-  const owned = { ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "my-database", uid: "uid-Database-my-database", controller: true }] };
-  const names = flaws.ownNames ? { secret: "my-database-auth", sts: "my-database-pg", svc: "my-database-db" } : { secret: "my-database-credentials", sts: "my-database", svc: "my-database" };
+  const owned = {
+    ownerReferences: [
+      {
+        apiVersion: "database.example.com/v1",
+        kind: "Database",
+        name: "my-database",
+        uid: "uid-Database-my-database",
+        controller: true,
+      },
+    ],
+  };
+  const names = flaws.ownNames
+    ? { secret: "my-database-auth", sts: "my-database-pg", svc: "my-database-db" }
+    : { secret: "my-database-credentials", sts: "my-database", svc: "my-database" };
   t.at(100).add(database("my-database"));
   t.at(105).modify(database("my-database", { phase: "Provisioning" }));
   t.at(107).add(kubeObject("Secret", names.secret, { metadata: owned }, "v1"));
-  t.at(108).add(kubeObject("StatefulSet", names.sts, { status: { readyReplicas: 0 }, metadata: flaws.noOwnerReferences ? {} : owned }, "apps/v1"));
+  t.at(108).add(
+    kubeObject(
+      "StatefulSet",
+      names.sts,
+      { status: { readyReplicas: 0 }, metadata: flaws.noOwnerReferences ? {} : owned },
+      "apps/v1",
+    ),
+  );
   t.at(113).modify(database("my-database", { phase: "Configuring" }));
   t.at(114).add(kubeObject("Service", names.svc, { metadata: owned }, "v1"));
   t.at(119).modify(database("my-database", { phase: "Deploying" }));
-  t.at(419).modify(kubeObject("StatefulSet", names.sts, { status: { readyReplicas: 1 }, metadata: flaws.noOwnerReferences ? {} : owned }, "apps/v1"));
-  t.at(429).modify(database("my-database", { phase: "Ready", ready: true, conditions: [condition("Ready", "True", "AllChecksPassed")] }));
+  t.at(419).modify(
+    kubeObject(
+      "StatefulSet",
+      names.sts,
+      { status: { readyReplicas: 1 }, metadata: flaws.noOwnerReferences ? {} : owned },
+      "apps/v1",
+    ),
+  );
+  t.at(429).modify(
+    database("my-database", {
+      phase: "Ready",
+      ready: true,
+      conditions: [condition("Ready", "True", "AllChecksPassed")],
+    }),
+  );
   const ready = 429;
   const created = flaws.backupAfterReady ? ready + 50 : 150;
   t.at(created).add(b());
   if (flaws.backupAfterReady) {
-    t.at(created + 11).modify(b({ phase: "InProgress" })).at(created + 16).modify(b(completedBackup(ns, "my-database")));
+    t.at(created + 11)
+      .modify(b({ phase: "InProgress" }))
+      .at(created + 16)
+      .modify(b(completedBackup(ns, "my-database")));
   } else {
     t.at(160).modify(b(pendingBackup("DatabaseNotReady")));
-    t.at(10_160).modify(b({ phase: "InProgress" })).at(10_165).modify(b(completedBackup(ns, "my-database")));
+    t.at(10_160)
+      .modify(b({ phase: "InProgress" }))
+      .at(10_165)
+      .modify(b(completedBackup(ns, "my-database")));
   }
   const readyDb = { phase: "Ready", ready: true };
   t.at(10_200).modify(database("my-database", readyDb, { deletion: "requested" }));
@@ -272,7 +358,8 @@ export function walkthroughRun(flaws: CleanupFlaws = {}, ns = "ns"): ScenarioRun
     t.at(10_210).modify(finalized).delete(finalized);
     // The garbage collector removes what names my-database as its owner.
     t.at(10_300).delete(kubeObject("Secret", names.secret, { metadata: owned }, "v1"));
-    if (!flaws.noOwnerReferences) t.at(10_301).delete(kubeObject("StatefulSet", names.sts, { metadata: owned }, "apps/v1"));
+    if (!flaws.noOwnerReferences)
+      t.at(10_301).delete(kubeObject("StatefulSet", names.sts, { metadata: owned }, "apps/v1"));
     t.at(10_302).delete(kubeObject("Service", names.svc, { metadata: owned }, "v1"));
   }
   t.at(10_400).delete(b(completedBackup(ns, "my-database")));
@@ -295,7 +382,12 @@ function crd(plural: string, kind: string, version: Record<string, unknown>): Ku
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: { name: `${plural}.database.example.com` },
-    spec: { group: "database.example.com", names: { kind, plural }, scope: "Namespaced", versions: [{ name: "v1", served: true, storage: true, ...version }] },
+    spec: {
+      group: "database.example.com",
+      names: { kind, plural },
+      scope: "Namespaced",
+      versions: [{ name: "v1", served: true, storage: true, ...version }],
+    },
   };
 }
 
@@ -319,12 +411,19 @@ export function apiCrds(flaws: ApiFlaws = {}): KubeObject[] {
             type: "object",
             required: ["databaseRef"],
             properties: {
-              databaseRef: { type: "object", properties: { name: { type: "string", default: "" } }, "x-kubernetes-map-type": "atomic" },
+              databaseRef: {
+                type: "object",
+                properties: { name: { type: "string", default: "" } },
+                "x-kubernetes-map-type": "atomic",
+              },
               retention,
               schedule: { type: "string" },
             },
           },
-          status: { type: "object", properties: { phase: { type: "string", enum: ["Pending", "InProgress", "Completed", "Failed"] } } },
+          status: {
+            type: "object",
+            properties: { phase: { type: "string", enum: ["Pending", "InProgress", "Completed", "Failed"] } },
+          },
         },
       },
     },
@@ -335,7 +434,13 @@ export function apiCrds(flaws: ApiFlaws = {}): KubeObject[] {
     schema: {
       openAPIV3Schema: {
         type: "object",
-        properties: { spec: { type: "object", required: ["image", "storage"], properties: { image: { type: "string" }, ...(flaws.noBackupRef ? {} : { backupRef }) } } },
+        properties: {
+          spec: {
+            type: "object",
+            required: ["image", "storage"],
+            properties: { image: { type: "string" }, ...(flaws.noBackupRef ? {} : { backupRef }) },
+          },
+        },
       },
     },
   });
@@ -351,13 +456,32 @@ export function apiProbes(flaws: ApiFlaws = {}, ns = "ns"): Record<string, Probe
     message: "",
     object: { ...backup("default-retention", "some-database"), spec },
   });
-  const access = (allowed: boolean): ProbeResult => ({ kind: "access", at: 50, allowed, reason: allowed ? "RBAC: allowed by ClusterRoleBinding" : "" });
+  const access = (allowed: boolean): ProbeResult => ({
+    kind: "access",
+    at: 50,
+    allowed,
+    reason: allowed ? "RBAC: allowed by ClusterRoleBinding" : "",
+  });
   return {
     "admission-rejects-retention-zero": flaws.bareRetention
       ? accepted({ databaseRef: { name: "some-database" }, retention: 0 })
-      : { kind: "admission", at: 50, accepted: false, message: `Backup.database.example.com "retention-zero" is invalid: spec.retention: Invalid value: 0: spec.retention in body should be greater than or equal to 1 (namespace ${ns})` },
-    "admission-rejects-missing-databaseref": { kind: "admission", at: 50, accepted: false, message: 'Backup.database.example.com "no-database-ref" is invalid: spec.databaseRef: Required value' },
-    "admission-defaults-retention": accepted(flaws.bareRetention ? { databaseRef: { name: "some-database" } } : { databaseRef: { name: "some-database" }, retention: 5 }),
+      : {
+          kind: "admission",
+          at: 50,
+          accepted: false,
+          message: `Backup.database.example.com "retention-zero" is invalid: spec.retention: Invalid value: 0: spec.retention in body should be greater than or equal to 1 (namespace ${ns})`,
+        },
+    "admission-rejects-missing-databaseref": {
+      kind: "admission",
+      at: 50,
+      accepted: false,
+      message: 'Backup.database.example.com "no-database-ref" is invalid: spec.databaseRef: Required value',
+    },
+    "admission-defaults-retention": accepted(
+      flaws.bareRetention
+        ? { databaseRef: { name: "some-database" } }
+        : { databaseRef: { name: "some-database" }, retention: 5 },
+    ),
     "operator-can-get-backups": access(true),
     "operator-can-list-backups": access(!flaws.noBackupRbac),
     "operator-can-watch-backups": access(!flaws.noBackupRbac),

@@ -49,7 +49,9 @@ async function writeLab(id: string, lab: string, fixtures: Record<string, string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "labgrader-labs-"));
   await writeLab("good", GOOD, { "backup.yaml": FIXTURE });
-  await writeLab("broken", GOOD.replace("id: good", "id: broken").replace("timeout: 30s", "timeout: later"), { "backup.yaml": FIXTURE.replace("{{backup}}", "{{nope}}") });
+  await writeLab("broken", GOOD.replace("id: good", "id: broken").replace("timeout: 30s", "timeout: later"), {
+    "backup.yaml": FIXTURE.replace("{{backup}}", "{{nope}}"),
+  });
   await mkdir(join(dir, "not-a-lab"));
 });
 afterAll(async () => {
@@ -64,7 +66,10 @@ describe("lab loader", () => {
   it("loads a lab and renders its fixtures per attempt", async () => {
     const lab = await loadLab("good", dir);
     const [apply] = renderScenario(lab, "waits", { namespace: "lab-7-waits", attempt: "7" }).steps;
-    expect(apply).toMatchObject({ action: "apply", objects: [{ metadata: { name: "7-backup", namespace: "lab-7-waits" } }] });
+    expect(apply).toMatchObject({
+      action: "apply",
+      objects: [{ metadata: { name: "7-backup", namespace: "lab-7-waits" } }],
+    });
   });
 
   it("names the known labs for an unknown id", async () => {
@@ -74,7 +79,9 @@ describe("lab loader", () => {
   it("throws every problem of a broken lab, with file and line", async () => {
     const error = await loadLab("broken", dir).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LabProblemsError);
-    expect((error as LabProblemsError).problems.map(formatProblem)).toEqual([`${join(dir, "broken", "lab.yaml")}:14: checks.0.timeout: a duration like "30s", "2m" or "500ms"`]);
+    expect((error as LabProblemsError).problems.map(formatProblem)).toEqual([
+      `${join(dir, "broken", "lab.yaml")}:14: checks.0.timeout: a duration like "30s", "2m" or "500ms"`,
+    ]);
   });
 
   it("lints every lab in a folder", async () => {

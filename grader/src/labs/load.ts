@@ -66,10 +66,20 @@ export async function loadLab(id: string, labsDir: string = LABS_DIR): Promise<L
   const { lab, problems } = parseLab(await readLabSource(labsDir, id));
   if (!lab || problems.length > 0) throw new LabProblemsError(id, problems);
   if (lab.id !== id) {
-    throw new LabProblemsError(id, [{ file: lab.file, line: 1, message: `the lab's id is "${lab.id}" but its folder is "${id}"` }]);
+    throw new LabProblemsError(id, [
+      { file: lab.file, line: 1, message: `the lab's id is "${lab.id}" but its folder is "${id}"` },
+    ]);
   }
   const forbidden = forbiddenAllowances(lab.permissions ?? []);
-  if (forbidden.length > 0) throw new LabProblemsError(id, forbidden.map((f) => ({ file: lab.file, line: 1, message: `permissions: ${f.replace(/^Your role asks for/, "the lab allows")}` })));
+  if (forbidden.length > 0)
+    throw new LabProblemsError(
+      id,
+      forbidden.map((f) => ({
+        file: lab.file,
+        line: 1,
+        message: `permissions: ${f.replace(/^Your role asks for/, "the lab allows")}`,
+      })),
+    );
   return lab;
 }
 

@@ -20,7 +20,12 @@ export interface CommandOptions {
 export function runCommand(cmd: string, args: string[], options: CommandOptions = {}): Promise<CommandResult> {
   const limit = options.maxOutputBytes ?? 4 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -48,7 +53,12 @@ export function runCommand(cmd: string, args: string[], options: CommandOptions 
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
     });
     // A command that exits before reading its input (most read none) closes the pipe: EPIPE on our
     // side is expected then, and must not become an unhandled 'error' that kills this process.

@@ -21,14 +21,16 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
       await handle.close();
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new Error(`while taking the lock ${path}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new Error(`while taking the lock ${path}`, { cause: e });
     }
     const owner = Number((await readFile(path, "utf8").catch(() => "")).trim());
     if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
       await rm(path, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`waited ${options.timeoutMs} ms for the lock ${path} (held by pid ${owner || "?"})`);
+    if (Date.now() > deadline)
+      throw new Error(`waited ${options.timeoutMs} ms for the lock ${path} (held by pid ${owner || "?"})`);
     // A file has no change notification we can rely on across processes here; the wait is short and bounded.
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
   }

@@ -50,10 +50,12 @@ describe("host slot pools", () => {
     const served: string[] = [];
     const waiting: Promise<void>[] = [];
     for (const label of ["w1", "w2", "w3"]) {
-      waiting.push(pool.acquire(label).then(async (lease) => {
-        served.push(label);
-        await lease.release();
-      }));
+      waiting.push(
+        pool.acquire(label).then(async (lease) => {
+          served.push(label);
+          await lease.release();
+        }),
+      );
       await until(async () => (await pool.snapshot()).waiting.length === waiting.length, `${label} queued`);
     }
     await holder.release();
@@ -75,12 +77,20 @@ describe("host slot pools", () => {
     const dir = poolDir();
     const pool = createSlotPool({ dir, name: "grades", size: 1, pollMs: 20 });
     // A child takes the slot through the same module, says so, then waits to be killed.
-    const child = spawn(process.execPath, ["--input-type=module", "-e", `
+    const child = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
       const { createSlotPool } = await import(${JSON.stringify(new URL("./host-slots.ts", import.meta.url).href)});
       await createSlotPool({ dir: ${JSON.stringify(dir)}, name: "grades", size: 1 }).acquire("child");
       process.stdout.write("held\\n");
       setInterval(() => {}, 1000);
-    `], { stdio: ["ignore", "pipe", "inherit"] });
+    `,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
     expect((await pool.snapshot()).held).toEqual([{ pid: child.pid, label: "child" }]);
     const waits: SlotWait[] = [];
@@ -96,7 +106,10 @@ describe("host slot pools", () => {
     const pool = createSlotPool({ dir: poolDir(), name: "grades", size: 1, pollMs: 20 });
     const holder = await pool.acquire("holder");
     const controller = new AbortController();
-    const waiting = pool.acquire("impatient", { signal: controller.signal, onWait: () => controller.abort(new Error("gave up")) });
+    const waiting = pool.acquire("impatient", {
+      signal: controller.signal,
+      onWait: () => controller.abort(new Error("gave up")),
+    });
     await expect(waiting).rejects.toThrow("gave up");
     expect((await pool.snapshot()).waiting).toEqual([]);
     await holder.release();

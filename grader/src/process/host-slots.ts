@@ -3,7 +3,17 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ownIdentity } from "./liveness.ts";
-import { createLock, formatOwner, ownerAlive, parseNote, parseOwner, readLock, reapLock, removeAbandonedReaping, removeLock } from "./owned-locks.ts";
+import {
+  createLock,
+  formatOwner,
+  ownerAlive,
+  parseNote,
+  parseOwner,
+  readLock,
+  reapLock,
+  removeAbandonedReaping,
+  removeLock,
+} from "./owned-locks.ts";
 
 /**
  * A counting semaphore shared by every process on this host that uses the same folder: workers,
@@ -71,7 +81,8 @@ function ticketName(): string {
 }
 
 export function createSlotPool(options: SlotPoolOptions): SlotPool {
-  if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`the ${options.name} pool needs at least one slot, not ${options.size}`);
+  if (!Number.isInteger(options.size) || options.size < 1)
+    throw new Error(`the ${options.name} pool needs at least one slot, not ${options.size}`);
   const heldDir = join(options.dir, "held");
   const queueDir = join(options.dir, "queue");
   const pollMs = options.pollMs ?? 1_000;
@@ -79,7 +90,9 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
 
   /** Live entries of a folder, in name order; entries of dead owners are taken back on the way. */
   async function liveEntries(dir: string): Promise<{ name: string; text: string }[]> {
-    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith(".") && !n.endsWith(".reaping")).sort();
+    const names = (await readdir(dir).catch(() => [] as string[]))
+      .filter((n) => !n.startsWith(".") && !n.endsWith(".reaping"))
+      .sort();
     const entries: { name: string; text: string }[] = [];
     for (const name of names) {
       const text = await readLock(join(dir, name));
@@ -100,7 +113,10 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
     return name;
   }
 
-  async function tryTake(label: string, ticket: string): Promise<{ slot: string } | { slot?: undefined; wait: SlotWait }> {
+  async function tryTake(
+    label: string,
+    ticket: string,
+  ): Promise<{ slot: string } | { slot?: undefined; wait: SlotWait }> {
     const queue = await liveEntries(queueDir);
     const ahead = queue.findIndex((t) => t.name === ticket);
     const held = await liveEntries(heldDir);
@@ -115,7 +131,12 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
     return { wait: { ahead: Math.max(0, ahead), held: held.length, size: options.size } };
   }
 
-  async function waitForSlot(label: string, ticket: string, changes: FolderWatch, options: AcquireOptions): Promise<string> {
+  async function waitForSlot(
+    label: string,
+    ticket: string,
+    changes: FolderWatch,
+    options: AcquireOptions,
+  ): Promise<string> {
     let last = "";
     for (;;) {
       options.signal?.throwIfAborted();
@@ -158,7 +179,12 @@ export function createSlotPool(options: SlotPoolOptions): SlotPool {
     async snapshot() {
       await prepared;
       const [held, waiting] = await Promise.all([liveEntries(heldDir), liveEntries(queueDir)]);
-      return { name: options.name, size: options.size, held: held.map((h) => holderOf(h.text)), waiting: waiting.map((w) => holderOf(w.text)) };
+      return {
+        name: options.name,
+        size: options.size,
+        held: held.map((h) => holderOf(h.text)),
+        waiting: waiting.map((w) => holderOf(w.text)),
+      };
     },
   };
 }

@@ -12,7 +12,11 @@ export interface IptablesRun {
 }
 
 async function runOnce(tool: string, args: string[]): Promise<IptablesRun> {
-  const result = await runCommand(tool, args, { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: -1, stdout: "", stderr: e instanceof Error ? messageChain(e) : String(e) }));
+  const result = await runCommand(tool, args, { timeoutMs: 30_000 }).catch((e: unknown) => ({
+    code: -1,
+    stdout: "",
+    stderr: e instanceof Error ? messageChain(e) : String(e),
+  }));
   return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -46,7 +50,9 @@ const ensuring = new Map<string, Promise<void>>();
  */
 export function ensureChainJump(family: Family, chain: string, parent: string): Promise<void> {
   const key = `${family} ${chain} ${parent}`;
-  const next = (ensuring.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => ensureChainJumpNow(family, chain, parent));
+  const next = (ensuring.get(key) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => ensureChainJumpNow(family, chain, parent));
   ensuring.set(key, next);
   return next;
 }
@@ -57,7 +63,8 @@ async function ensureChainJumpNow(family: Family, chain: string, parent: string)
   if (listed.code !== 0) {
     const created = await runIptables(tool, ["-w", "-N", chain]);
     // Another worker may have created it in between.
-    if (created.code !== 0 && !/exists/i.test(created.stderr)) throw new Error(`${tool} -N ${chain} failed: ${created.stderr.trim()}`);
+    if (created.code !== 0 && !/exists/i.test(created.stderr))
+      throw new Error(`${tool} -N ${chain} failed: ${created.stderr.trim()}`);
   }
   const jumps = await runIptables(tool, ["-w", "-C", parent, "-j", chain]);
   if (jumps.code !== 0) await runIptablesChecked(tool, ["-w", "-I", parent, "1", "-j", chain]);

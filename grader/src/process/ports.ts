@@ -57,7 +57,8 @@ export async function reservePorts(dir: string, count: number, note: string): Pr
       const port = randomInt(RANGE.first, RANGE.last + 1);
       const lock = join(dir, String(port));
       let taken = await createLock(lock, formatOwner(ownIdentity(), note));
-      if (!taken && !ownerAlive(parseOwner(await readLock(lock))) && (await reapLock(lock))) taken = await createLock(lock, formatOwner(ownIdentity(), note));
+      if (!taken && !ownerAlive(parseOwner(await readLock(lock))) && (await reapLock(lock)))
+        taken = await createLock(lock, formatOwner(ownIdentity(), note));
       if (!taken) continue;
       if (await bindable(port)) ports.push(port);
       else await removeLock(lock);

@@ -60,10 +60,14 @@ export function networkTargets(go: Pick<GoSetup, "proxies" | "sumdb">): { host: 
     const [name, , url] = go.sumdb.split(/[+ ]/);
     urls.push(url ?? `https://${name}`);
   }
-  return urls.map((u) => new URL(u)).map((u) => ({ host: u.hostname, port: Number(u.port || (u.protocol === "http:" ? 80 : 443)) }));
+  return urls
+    .map((u) => new URL(u))
+    .map((u) => ({ host: u.hostname, port: Number(u.port || (u.protocol === "http:" ? 80 : 443)) }));
 }
 
-async function resolveTargets(targets: { host: string; port: number }[]): Promise<{ endpoints: Endpoint[]; hosts: string }> {
+async function resolveTargets(
+  targets: { host: string; port: number }[],
+): Promise<{ endpoints: Endpoint[]; hosts: string }> {
   const endpoints: Endpoint[] = [];
   const lines: string[] = ["127.0.0.1 localhost"];
   for (const t of targets) {
@@ -71,7 +75,8 @@ async function resolveTargets(targets: { host: string; port: number }[]): Promis
     const addresses = await lookup(t.host, { all: true }).catch(() => []);
     for (const a of addresses) {
       // The proxy and the checksum database may share an address: one relay listens on it.
-      if (!endpoints.some((e) => e.address === a.address && e.port === t.port)) endpoints.push({ address: a.address, port: t.port });
+      if (!endpoints.some((e) => e.address === a.address && e.port === t.port))
+        endpoints.push({ address: a.address, port: t.port });
       lines.push(`${a.address} ${t.host}`);
     }
   }
@@ -109,29 +114,40 @@ export async function buildSandboxed(options: SandboxedBuildOptions): Promise<Bu
 
 type Network = Awaited<ReturnType<typeof resolveTargets>>;
 
-async function buildOnce(options: SandboxedBuildOptions, network: Network, modules: "shared" | "private"): Promise<BuildResult> {
+async function buildOnce(
+  options: SandboxedBuildOptions,
+  network: Network,
+  modules: "shared" | "private",
+): Promise<BuildResult> {
   const { settings, limits } = options;
   const started = Date.now();
   const args = ["build", "-ldflags=-s -w", "-o", "../out/manager", "./cmd"];
-  return inBuildSandbox(options, network, modules, options.go.go, args, async ({ code, signal, output, home, name }) => {
-    const durationMs = Date.now() - started;
-    if (code === 0) {
-      await copyFile(join(home, "out", "manager"), options.binary);
-      await chmod(options.binary, 0o755);
-      return { ok: true, binary: options.binary, durationMs };
-    }
-    const seen = await readBuildEvents(settings, name);
-    const timedOut = signal === "SIGKILL" && durationMs >= options.timeoutMs;
-    const limit =
-      seen.oomKills > 0
-        ? `the build was killed at its memory limit (${Math.round(limits.memoryBytes / 1024 / 1024)} MiB)`
-        : /file size limit exceeded|file too large/i.test(output) || signal === "SIGXFSZ"
-          ? `the build wrote a file over its size limit (${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB)`
-          : /no space left on device/i.test(output)
-            ? `the build filled its scratch space (${Math.round(limits.scratchBytes / 1024 / 1024)} MiB: the compiled packages labgrader's shared cache does not already hold, the binary and the linker's files)`
-            : undefined;
-    return { ok: false, output: limit ? `${limit}\n${output}` : output, durationMs, timedOut };
-  });
+  return inBuildSandbox(
+    options,
+    network,
+    modules,
+    options.go.go,
+    args,
+    async ({ code, signal, output, home, name }) => {
+      const durationMs = Date.now() - started;
+      if (code === 0) {
+        await copyFile(join(home, "out", "manager"), options.binary);
+        await chmod(options.binary, 0o755);
+        return { ok: true, binary: options.binary, durationMs };
+      }
+      const seen = await readBuildEvents(settings, name);
+      const timedOut = signal === "SIGKILL" && durationMs >= options.timeoutMs;
+      const limit =
+        seen.oomKills > 0
+          ? `the build was killed at its memory limit (${Math.round(limits.memoryBytes / 1024 / 1024)} MiB)`
+          : /file size limit exceeded|file too large/i.test(output) || signal === "SIGXFSZ"
+            ? `the build wrote a file over its size limit (${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB)`
+            : /no space left on device/i.test(output)
+              ? `the build filled its scratch space (${Math.round(limits.scratchBytes / 1024 / 1024)} MiB: the compiled packages labgrader's shared cache does not already hold, the binary and the linker's files)`
+              : undefined;
+      return { ok: false, output: limit ? `${limit}\n${output}` : output, durationMs, timedOut };
+    },
+  );
 }
 
 /** How a command in a build's sandbox ended, for the caller to read before the sandbox is gone. */
@@ -149,12 +165,27 @@ export interface SandboxedRun {
  * and environment, the project in the working folder. The hostile tests' probes use it to see what
  * a build could reach.
  */
-export async function runInBuildSandbox(options: SandboxedBuildOptions, command: string, args: string[]): Promise<Omit<SandboxedRun, "home" | "name">> {
+export async function runInBuildSandbox(
+  options: SandboxedBuildOptions,
+  command: string,
+  args: string[],
+): Promise<Omit<SandboxedRun, "home" | "name">> {
   const network = await resolveTargets(networkTargets(options.go));
-  return inBuildSandbox(options, network, "shared", command, args, async ({ code, signal, output }) => ({ code, signal, output }));
+  return inBuildSandbox(options, network, "shared", command, args, async ({ code, signal, output }) => ({
+    code,
+    signal,
+    output,
+  }));
 }
 
-async function inBuildSandbox<T>(options: SandboxedBuildOptions, network: Network, modules: "shared" | "private", command: string, args: string[], read: (run: SandboxedRun) => Promise<T>): Promise<T> {
+async function inBuildSandbox<T>(
+  options: SandboxedBuildOptions,
+  network: Network,
+  modules: "shared" | "private",
+  command: string,
+  args: string[],
+  read: (run: SandboxedRun) => Promise<T>,
+): Promise<T> {
   const { settings, limits, go } = options;
   const { endpoints, hosts } = network;
   const confined = await confine({
@@ -163,7 +194,8 @@ async function inBuildSandbox<T>(options: SandboxedBuildOptions, network: Networ
     endpoints,
     furnish: async (home, uid) => {
       await cp(options.projectDir, join(home, "src"), { recursive: true, verbatimSymlinks: true });
-      for (const dir of ["src", "out", "cache", "modules", "downloads"]) await mkdir(join(home, dir), { recursive: true });
+      for (const dir of ["src", "out", "cache", "modules", "downloads"])
+        await mkdir(join(home, dir), { recursive: true });
       await chownTree(join(home, "src"), uid);
       for (const dir of ["out", "cache"]) await chown(join(home, dir), uid, uid);
       await writeFile(join(home, "hosts"), hosts, { mode: 0o444 });
@@ -223,10 +255,17 @@ async function inBuildSandbox<T>(options: SandboxedBuildOptions, network: Networ
         command,
         args,
       });
-      const result = await runCommand(launch.command, launch.args, { cwd: join(home, "src"), env, timeoutMs: options.timeoutMs });
+      const result = await runCommand(launch.command, launch.args, {
+        cwd: join(home, "src"),
+        env,
+        timeoutMs: options.timeoutMs,
+      });
       const output = (result.stderr + result.stdout).trim();
       // The sandbox itself could not be entered (a cgroup, a mount, a relay): a platform fault, so the grade is not gradable, never the learner's zero.
-      if (result.code === SANDBOX_SETUP_FAILED) throw new Error(`the build's sandbox ${confined.name} could not be set up: ${output.split("\n").slice(0, 5).join("\n")}`);
+      if (result.code === SANDBOX_SETUP_FAILED)
+        throw new Error(
+          `the build's sandbox ${confined.name} could not be set up: ${output.split("\n").slice(0, 5).join("\n")}`,
+        );
       return await read({ code: result.code, signal: result.signal, output, home, name: confined.name });
     } finally {
       await relay.close();
@@ -242,12 +281,25 @@ let setup: Promise<GoSetup> | undefined;
 /** The host's Go and its caches, asked of `go env` once per process. */
 export function hostGoSetup(env: Record<string, string | undefined>): Promise<GoSetup> {
   setup ??= (async () => {
-    const result = await runCommand("go", ["env", "-json", "GOROOT", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOSUMDB", "GOVERSION"], { env, timeoutMs: 60_000 });
+    const result = await runCommand(
+      "go",
+      ["env", "-json", "GOROOT", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOSUMDB", "GOVERSION"],
+      { env, timeoutMs: 60_000 },
+    );
     if (result.code !== 0) throw new Error(`go env failed: ${result.stderr.trim()}`);
     const e = JSON.parse(result.stdout) as Record<string, string>;
     // "direct" would let the build fetch from any host a go.mod names; "off" adds nothing.
     const proxies = (e.GOPROXY ?? "").split(/[,|]/).filter((p) => p !== "" && p !== "direct" && p !== "off");
-    return { go: join(e.GOROOT!, "bin", "go"), goVersion: e.GOVERSION!, goroot: e.GOROOT!, cache: e.GOCACHE!, modules: e.GOMODCACHE!, downloads: join(e.GOMODCACHE!, "cache", "download"), proxies, sumdb: e.GOSUMDB || "off" };
+    return {
+      go: join(e.GOROOT!, "bin", "go"),
+      goVersion: e.GOVERSION!,
+      goroot: e.GOROOT!,
+      cache: e.GOCACHE!,
+      modules: e.GOMODCACHE!,
+      downloads: join(e.GOMODCACHE!, "cache", "download"),
+      proxies,
+      sumdb: e.GOSUMDB || "off",
+    };
   })();
   setup.catch(() => (setup = undefined));
   return setup;

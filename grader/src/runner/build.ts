@@ -47,7 +47,8 @@ let warming: Promise<void> | undefined;
 export function warmSharedCache(env: Record<string, string | undefined>): Promise<void> {
   warming ??= (async () => {
     const warm = await warmBuildCache(env);
-    if (!warm.ok) throw new Error(`the reference operator, built to warm Go's build cache, did not build:\n${warm.output}`);
+    if (!warm.ok)
+      throw new Error(`the reference operator, built to warm Go's build cache, did not build:\n${warm.output}`);
   })();
   warming.catch(() => (warming = undefined));
   return warming;
@@ -66,20 +67,38 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
     if (options.overlay) throw new Error("a sandboxed build takes a project as it is, without an overlay");
     const go = await hostGoSetup(options.env);
     await warmSharedCache(options.env);
-    return buildSandboxed({ settings: options.sandbox, limits: options.sandbox.build, go, projectDir: options.projectDir, binary, timeoutMs });
+    return buildSandboxed({
+      settings: options.sandbox,
+      limits: options.sandbox.build,
+      go,
+      projectDir: options.projectDir,
+      binary,
+      timeoutMs,
+    });
   }
   // Every build of ours uses the flags a sandboxed build uses, so that they share one build cache.
   const args = ["build", "-trimpath", "-ldflags=-s -w", "-o", binary];
   if (options.overlay && Object.keys(options.overlay).length > 0) {
-    const replace = Object.fromEntries(Object.entries(options.overlay).map(([target, file]) => [resolve(options.projectDir, target), resolve(file)]));
+    const replace = Object.fromEntries(
+      Object.entries(options.overlay).map(([target, file]) => [resolve(options.projectDir, target), resolve(file)]),
+    );
     const overlayFile = join(options.outDir, "overlay.json");
     await writeFile(overlayFile, JSON.stringify({ Replace: replace }));
     args.push(`-overlay=${overlayFile}`);
   }
   args.push("./cmd");
   const started = Date.now();
-  const result = await runCommand("go", args, { cwd: options.projectDir, env: { ...options.env, CGO_ENABLED: "0" }, timeoutMs });
+  const result = await runCommand("go", args, {
+    cwd: options.projectDir,
+    env: { ...options.env, CGO_ENABLED: "0" },
+    timeoutMs,
+  });
   const durationMs = Date.now() - started;
   if (result.code === 0) return { ok: true, binary, durationMs };
-  return { ok: false, output: (result.stderr + result.stdout).trim(), durationMs, timedOut: result.signal === "SIGKILL" && durationMs >= timeoutMs };
+  return {
+    ok: false,
+    output: (result.stderr + result.stdout).trim(),
+    durationMs,
+    timedOut: result.signal === "SIGKILL" && durationMs >= timeoutMs,
+  };
 }

@@ -23,10 +23,25 @@ describe("CRD review", () => {
   });
 
   it.each([
-    { name: "another group", crd: crd("evil.example.com", "Backup"), finding: /backups\.evil\.example\.com defines Backup in evil\.example\.com, which this lab does not use/ },
-    { name: "a kind the lab does not declare", crd: crd("database.example.com", "Restore"), finding: /defines Restore in database\.example\.com/ },
+    {
+      name: "another group",
+      crd: crd("evil.example.com", "Backup"),
+      finding: /backups\.evil\.example\.com defines Backup in evil\.example\.com, which this lab does not use/,
+    },
+    {
+      name: "a kind the lab does not declare",
+      crd: crd("database.example.com", "Restore"),
+      finding: /defines Restore in database\.example\.com/,
+    },
     { name: "a group of Kubernetes' own", crd: crd("apps", "StatefulSet"), finding: /defines StatefulSet in apps/ },
-    { name: "a conversion webhook", crd: crd("database.example.com", "Backup", { strategy: "Webhook", webhook: { clientConfig: { url: "https://127.0.0.1:2379/" } } }), finding: /converts versions through a webhook/ },
+    {
+      name: "a conversion webhook",
+      crd: crd("database.example.com", "Backup", {
+        strategy: "Webhook",
+        webhook: { clientConfig: { url: "https://127.0.0.1:2379/" } },
+      }),
+      finding: /converts versions through a webhook/,
+    },
   ])("leaves out a CRD for $name, saying so", ({ crd: c, finding }) => {
     const review = reviewCrds([c], declared);
     expect(review.kept).toEqual([]);

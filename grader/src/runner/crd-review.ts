@@ -34,11 +34,15 @@ export function reviewCrds(crds: KubeObject[], declared: DeclaredKind[]): CrdRev
     // Kubernetes' own groups (core, apps, *.k8s.io) are never a CRD's, even for a kind the lab records.
     const own = !group.includes(".") || /(^|\.)(k8s|kubernetes)\.io$/.test(group);
     if (own || !declared.some((d) => d.kind === kind && d.apiVersion.split("/")[0] === group)) {
-      findings.push(`${name} defines ${kind || "no kind"} in ${group || "no group"}, which this lab does not use; labgrader installs only the lab's own kinds, so it was left out.`);
+      findings.push(
+        `${name} defines ${kind || "no kind"} in ${group || "no group"}, which this lab does not use; labgrader installs only the lab's own kinds, so it was left out.`,
+      );
       continue;
     }
     if (spec?.conversion?.strategy === "Webhook") {
-      findings.push(`${name} converts versions through a webhook; labgrader never lets the API server call out of the cluster, so it was left out.`);
+      findings.push(
+        `${name} converts versions through a webhook; labgrader never lets the API server call out of the cluster, so it was left out.`,
+      );
       continue;
     }
     kept.push(crd);

@@ -10,11 +10,28 @@ import { exitOf, firstTermination, replicaFailure } from "./manager-pod.ts";
 const NS = "postgres-operator-system";
 const PREFIX = "postgres-operator-";
 /** namespace null: a cluster-scoped object. */
-const obj = (kind: string, name: string, extra: Record<string, unknown> = {}, namespace: string | null = NS): KubeObject =>
-  ({ apiVersion: kind.endsWith("Binding") || kind.endsWith("Role") ? "rbac.authorization.k8s.io/v1" : "v1", kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...extra }) as KubeObject;
+const obj = (
+  kind: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+  namespace: string | null = NS,
+): KubeObject =>
+  ({
+    apiVersion: kind.endsWith("Binding") || kind.endsWith("Role") ? "rbac.authorization.k8s.io/v1" : "v1",
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    ...extra,
+  }) as KubeObject;
 
-type Pod = { containers: Record<string, unknown>[]; initContainers?: Record<string, unknown>[]; securityContext?: Record<string, unknown>; [field: string]: unknown };
-type Deployment = KubeObject & { spec: { replicas?: number; template: { metadata?: Record<string, unknown>; spec: Pod } } };
+type Pod = {
+  containers: Record<string, unknown>[];
+  initContainers?: Record<string, unknown>[];
+  securityContext?: Record<string, unknown>;
+  [field: string]: unknown;
+};
+type Deployment = KubeObject & {
+  spec: { replicas?: number; template: { metadata?: Record<string, unknown>; spec: Pod } };
+};
 const podOf = (d: KubeObject) => (d as Deployment).spec.template.spec;
 
 /**
@@ -38,14 +55,42 @@ const stock = (deployment: KubeObject = referenceDeployment()): KubeObject[] => 
   obj("Namespace", NS, { metadata: { name: NS, labels: { "control-plane": "controller-manager" } } }, null),
   obj("CustomResourceDefinition", "backups.database.example.com", {}, null),
   obj("ServiceAccount", `${PREFIX}controller-manager`),
-  obj("Role", `${PREFIX}leader-election-role`, { rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }] }),
-  obj("ClusterRole", `${PREFIX}manager-role`, { rules: [{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["get", "list", "watch", "update"] }] }, null),
-  obj("RoleBinding", `${PREFIX}leader-election-rolebinding`, { roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${PREFIX}leader-election-role` }, subjects: [sa] }),
-  obj("ClusterRoleBinding", `${PREFIX}manager-rolebinding`, { roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${PREFIX}manager-role` }, subjects: [sa] }, null),
-  obj("Service", `${PREFIX}controller-manager-metrics-service`, { spec: { ports: [{ name: "https", port: 8443, targetPort: 8443 }] } }),
+  obj("Role", `${PREFIX}leader-election-role`, {
+    rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }],
+  }),
+  obj(
+    "ClusterRole",
+    `${PREFIX}manager-role`,
+    {
+      rules: [
+        { apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["get", "list", "watch", "update"] },
+      ],
+    },
+    null,
+  ),
+  obj("RoleBinding", `${PREFIX}leader-election-rolebinding`, {
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${PREFIX}leader-election-role` },
+    subjects: [sa],
+  }),
+  obj(
+    "ClusterRoleBinding",
+    `${PREFIX}manager-rolebinding`,
+    {
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${PREFIX}manager-role` },
+      subjects: [sa],
+    },
+    null,
+  ),
+  obj("Service", `${PREFIX}controller-manager-metrics-service`, {
+    spec: { ports: [{ name: "https", port: 8443, targetPort: 8443 }] },
+  }),
   deployment,
 ];
-const options: DeployReviewOptions = { image: "labgrader.local/operator-abc:123", managerArgs: [], labels: { "app.kubernetes.io/managed-by": "labgrader" } };
+const options: DeployReviewOptions = {
+  image: "labgrader.local/operator-abc:123",
+  managerArgs: [],
+  labels: { "app.kubernetes.io/managed-by": "labgrader" },
+};
 
 /** The reference Deployment changed by `change`: a hostile variant of the manager. */
 function hostile(change: (d: Deployment) => void): KubeObject[] {
@@ -62,35 +107,77 @@ describe("planDeployment", () => {
     expect(plan.namespace).toBe(NS);
     expect(plan.serviceAccount).toBe(`${PREFIX}controller-manager`);
     expect(plan.container).toBe("manager");
-    expect(plan.objects.map((o) => o.kind)).toEqual(["Namespace", "ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "Service", "Deployment"]);
+    expect(plan.objects.map((o) => o.kind)).toEqual([
+      "Namespace",
+      "ServiceAccount",
+      "ClusterRole",
+      "Role",
+      "ClusterRoleBinding",
+      "RoleBinding",
+      "Service",
+      "Deployment",
+    ]);
     const expected = structuredClone(input);
     expected.metadata.labels = { ...expected.metadata.labels, ...options.labels };
-    Object.assign(podOf(expected).containers[0]!, { image: options.image, imagePullPolicy: "IfNotPresent", args: ["--metrics-bind-address=:8443", "--leader-elect=false", "--health-probe-bind-address=:8081"] });
+    Object.assign(podOf(expected).containers[0]!, {
+      image: options.image,
+      imagePullPolicy: "IfNotPresent",
+      args: ["--metrics-bind-address=:8443", "--leader-elect=false", "--health-probe-bind-address=:8081"],
+    });
     podOf(expected).securityContext!.runAsUser = 65532;
     expect(plan.deployment).toEqual(expected);
     expect(plan.objects.every((o) => o.metadata.labels?.["app.kubernetes.io/managed-by"] === "labgrader")).toBe(true);
   });
 
   it("creates the operator's namespace enforcing the lab's Pod Security, restricted unless the lab says baseline", () => {
-    const level = (o: DeployReviewOptions) => planDeployment(stock(), o).objects[0]!.metadata.labels?.["pod-security.kubernetes.io/enforce"];
+    const level = (o: DeployReviewOptions) =>
+      planDeployment(stock(), o).objects[0]!.metadata.labels?.["pod-security.kubernetes.io/enforce"];
     expect(level(options)).toBe("restricted");
     expect(level({ ...options, podSecurity: "baseline" })).toBe("baseline");
   });
 
   it.each([
-    { asked: "privileged", lab: "baseline", enforced: "baseline", finding: `Namespace ${NS} asks for Pod Security "privileged"; labgrader enforces "baseline" in it.` },
-    { asked: "baseline", lab: "restricted", enforced: "restricted", finding: `Namespace ${NS} asks for Pod Security "baseline"; labgrader enforces "restricted" in it.` },
+    {
+      asked: "privileged",
+      lab: "baseline",
+      enforced: "baseline",
+      finding: `Namespace ${NS} asks for Pod Security "privileged"; labgrader enforces "baseline" in it.`,
+    },
+    {
+      asked: "baseline",
+      lab: "restricted",
+      enforced: "restricted",
+      finding: `Namespace ${NS} asks for Pod Security "baseline"; labgrader enforces "restricted" in it.`,
+    },
     { asked: "restricted", lab: "baseline", enforced: "restricted", finding: undefined },
   ] as const)("a namespace asking for $asked in a $lab lab enforces $enforced", ({ asked, lab, enforced, finding }) => {
     const rendered = stock();
-    rendered[0] = obj("Namespace", NS, { metadata: { name: NS, labels: { "pod-security.kubernetes.io/enforce": asked, "pod-security.kubernetes.io/enforce-version": "v1.0" } } }, null);
+    rendered[0] = obj(
+      "Namespace",
+      NS,
+      {
+        metadata: {
+          name: NS,
+          labels: { "pod-security.kubernetes.io/enforce": asked, "pod-security.kubernetes.io/enforce-version": "v1.0" },
+        },
+      },
+      null,
+    );
     const plan = planDeployment(rendered, { ...options, podSecurity: lab });
-    expect(plan.objects[0]!.metadata.labels).toEqual({ "pod-security.kubernetes.io/enforce": enforced, ...options.labels });
+    expect(plan.objects[0]!.metadata.labels).toEqual({
+      "pod-security.kubernetes.io/enforce": enforced,
+      ...options.labels,
+    });
     expect(plan.findings).toEqual(finding ? [finding] : []);
   });
 
   it("applies the scaffold's admin roles for people (they grant the operator nothing) without findings, with wildcards still cut", () => {
-    const admin = obj("ClusterRole", `${PREFIX}backup-admin-role`, { rules: [{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["*"] }] }, null);
+    const admin = obj(
+      "ClusterRole",
+      `${PREFIX}backup-admin-role`,
+      { rules: [{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["*"] }] },
+      null,
+    );
     const plan = planDeployment([...stock(), admin], options);
     expect(plan.findings).toEqual([]);
     expect(plan.objects.find((o) => o.metadata.name === admin.metadata.name)?.rules).toEqual([]);
@@ -99,13 +186,22 @@ describe("planDeployment", () => {
   it("binds a role only within the lab's allow-list", () => {
     const allowed = [{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["get", "list", "watch"] }];
     const plan = planDeployment(stock(), { ...options, allowed });
-    expect(plan.objects.find((o) => o.metadata.name === `${PREFIX}manager-role`)?.rules).toEqual([{ apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["get", "list", "watch"] }]);
-    expect(plan.findings.join("\n")).toMatch(/ClusterRole postgres-operator-manager-role: Your role asks for "update" on backups \(database.example.com\); an operator of this lab needs no such permission/);
+    expect(plan.objects.find((o) => o.metadata.name === `${PREFIX}manager-role`)?.rules).toEqual([
+      { apiGroups: ["database.example.com"], resources: ["backups"], verbs: ["get", "list", "watch"] },
+    ]);
+    expect(plan.findings.join("\n")).toMatch(
+      /ClusterRole postgres-operator-manager-role: Your role asks for "update" on backups \(database.example.com\); an operator of this lab needs no such permission/,
+    );
   });
 
   it("appends the grader's manager flags to the Deployment's own", () => {
     const plan = planDeployment(stock(), { ...options, managerArgs: ["--phase-delay=1s"] });
-    expect(podOf(plan.deployment).containers[0]!.args).toEqual(["--metrics-bind-address=:8443", "--leader-elect=false", "--health-probe-bind-address=:8081", "--phase-delay=1s"]);
+    expect(podOf(plan.deployment).containers[0]!.args).toEqual([
+      "--metrics-bind-address=:8443",
+      "--leader-elect=false",
+      "--health-probe-bind-address=:8081",
+      "--phase-delay=1s",
+    ]);
   });
 
   it("puts a namespaced object that names no namespace into the operator's", () => {
@@ -114,32 +210,93 @@ describe("planDeployment", () => {
     expect(plan.findings).toEqual([]);
   });
 
-  const aggregated = obj("ClusterRole", "system:basic-user", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] }, null);
+  const aggregated = obj(
+    "ClusterRole",
+    "system:basic-user",
+    { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] },
+    null,
+  );
   it.each([
     {
       name: "a binding of cluster-admin",
-      extra: [obj("ClusterRoleBinding", "own-it", { roleRef: { kind: "ClusterRole", name: "cluster-admin" }, subjects: [sa] }, null)],
-      finding: /ClusterRoleBinding own-it binds ClusterRole\/cluster-admin, which is not one of the project's own roles/,
+      extra: [
+        obj(
+          "ClusterRoleBinding",
+          "own-it",
+          { roleRef: { kind: "ClusterRole", name: "cluster-admin" }, subjects: [sa] },
+          null,
+        ),
+      ],
+      finding:
+        /ClusterRoleBinding own-it binds ClusterRole\/cluster-admin, which is not one of the project's own roles/,
     },
     {
       name: "a binding to another subject",
-      extra: [obj("ClusterRoleBinding", "share", { roleRef: { kind: "ClusterRole", name: `${PREFIX}manager-role` }, subjects: [{ kind: "Group", name: "system:authenticated" }] }, null)],
-      finding: /names Group system:authenticated; labgrader binds roles only to the ServiceAccounts the project creates in postgres-operator-system/,
+      extra: [
+        obj(
+          "ClusterRoleBinding",
+          "share",
+          {
+            roleRef: { kind: "ClusterRole", name: `${PREFIX}manager-role` },
+            subjects: [{ kind: "Group", name: "system:authenticated" }],
+          },
+          null,
+        ),
+      ],
+      finding:
+        /names Group system:authenticated; labgrader binds roles only to the ServiceAccounts the project creates in postgres-operator-system/,
     },
     {
       name: "a binding to the namespace's default ServiceAccount",
-      extra: [obj("RoleBinding", "to-default", { roleRef: { kind: "Role", name: `${PREFIX}leader-election-role` }, subjects: [{ kind: "ServiceAccount", name: "default", namespace: NS }] })],
-      finding: /RoleBinding postgres-operator-system\/to-default names ServiceAccount postgres-operator-system\/default; labgrader binds roles only to the ServiceAccounts the project creates/,
+      extra: [
+        obj("RoleBinding", "to-default", {
+          roleRef: { kind: "Role", name: `${PREFIX}leader-election-role` },
+          subjects: [{ kind: "ServiceAccount", name: "default", namespace: NS }],
+        }),
+      ],
+      finding:
+        /RoleBinding postgres-operator-system\/to-default names ServiceAccount postgres-operator-system\/default; labgrader binds roles only to the ServiceAccounts the project creates/,
     },
-    { name: "a DaemonSet", extra: [{ apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "miner", namespace: NS } } as KubeObject], finding: /DaemonSet postgres-operator-system\/miner: labgrader deploys only/ },
-    { name: "an object in kube-system", extra: [obj("ConfigMap", "coredns", {}, "kube-system")], finding: /ConfigMap kube-system\/coredns is outside the operator's namespace postgres-operator-system; labgrader creates nothing there/ },
-    { name: "a Service in default", extra: [obj("Service", "kubernetes", {}, "default")], finding: /Service default\/kubernetes is outside the operator's namespace/ },
-    { name: "another Namespace", extra: [obj("Namespace", "kube-system", {}, null)], finding: /Namespace kube-system is not the operator's namespace postgres-operator-system; labgrader creates only that one/ },
-    { name: "the namespace's default ServiceAccount", extra: [obj("ServiceAccount", "default")], finding: /ServiceAccount postgres-operator-system\/default is made by Kubernetes in every namespace/ },
+    {
+      name: "a DaemonSet",
+      extra: [{ apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "miner", namespace: NS } } as KubeObject],
+      finding: /DaemonSet postgres-operator-system\/miner: labgrader deploys only/,
+    },
+    {
+      name: "an object in kube-system",
+      extra: [obj("ConfigMap", "coredns", {}, "kube-system")],
+      finding:
+        /ConfigMap kube-system\/coredns is outside the operator's namespace postgres-operator-system; labgrader creates nothing there/,
+    },
+    {
+      name: "a Service in default",
+      extra: [obj("Service", "kubernetes", {}, "default")],
+      finding: /Service default\/kubernetes is outside the operator's namespace/,
+    },
+    {
+      name: "another Namespace",
+      extra: [obj("Namespace", "kube-system", {}, null)],
+      finding:
+        /Namespace kube-system is not the operator's namespace postgres-operator-system; labgrader creates only that one/,
+    },
+    {
+      name: "the namespace's default ServiceAccount",
+      extra: [obj("ServiceAccount", "default")],
+      finding: /ServiceAccount postgres-operator-system\/default is made by Kubernetes in every namespace/,
+    },
     {
       name: "a role that escalates",
       extra: [
-        obj("ClusterRole", "esc", { rules: [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], verbs: ["create"] }] }, null),
+        obj(
+          "ClusterRole",
+          "esc",
+          {
+            rules: [
+              { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], verbs: ["create"] },
+            ],
+          },
+          null,
+        ),
         obj("ClusterRoleBinding", "bind-esc", { roleRef: { kind: "ClusterRole", name: "esc" }, subjects: [sa] }, null),
       ],
       finding: /ClusterRole esc: Your role asks for "create" on clusterrolebindings/,
@@ -148,7 +305,12 @@ describe("planDeployment", () => {
     {
       name: "an aggregated role",
       extra: [
-        obj("ClusterRole", "agg", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] }, null),
+        obj(
+          "ClusterRole",
+          "agg",
+          { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] },
+          null,
+        ),
         obj("ClusterRoleBinding", "bind-agg", { roleRef: { kind: "ClusterRole", name: "agg" }, subjects: [sa] }, null),
       ],
       finding: /ClusterRole agg aggregates other roles' rules/,
@@ -156,10 +318,23 @@ describe("planDeployment", () => {
     },
     {
       name: "an aggregated role named system:basic-user, and its binding",
-      extra: [aggregated, obj("ClusterRoleBinding", "bind-basic", { roleRef: { kind: "ClusterRole", name: "system:basic-user" }, subjects: [sa] }, null)],
-      finding: /ClusterRole system:basic-user has a name reserved for Kubernetes itself[^]*ClusterRoleBinding bind-basic binds ClusterRole\/system:basic-user, which is not one of the project's own roles/,
+      extra: [
+        aggregated,
+        obj(
+          "ClusterRoleBinding",
+          "bind-basic",
+          { roleRef: { kind: "ClusterRole", name: "system:basic-user" }, subjects: [sa] },
+          null,
+        ),
+      ],
+      finding:
+        /ClusterRole system:basic-user has a name reserved for Kubernetes itself[^]*ClusterRoleBinding bind-basic binds ClusterRole\/system:basic-user, which is not one of the project's own roles/,
     },
-    { name: "a system: ConfigMap", extra: [obj("ConfigMap", "system:x")], finding: /ConfigMap postgres-operator-system\/system:x has a name reserved for Kubernetes itself/ },
+    {
+      name: "a system: ConfigMap",
+      extra: [obj("ConfigMap", "system:x")],
+      finding: /ConfigMap postgres-operator-system\/system:x has a name reserved for Kubernetes itself/,
+    },
   ])("leaves out $name and says so", ({ extra, finding, added = [] }) => {
     const plan = planDeployment([...stock(), ...extra], options);
     expect(plan.findings.join("\n")).toMatch(finding);
@@ -172,18 +347,41 @@ describe("planDeployment", () => {
   });
 
   it("drops aggregation from a role bound to nothing too", () => {
-    const plan = planDeployment([...stock(), obj("ClusterRole", "agg", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] }, null)], options);
-    expect(plan.objects.find((o) => o.metadata.name === "agg")).toEqual(expect.not.objectContaining({ aggregationRule: expect.anything() }));
+    const plan = planDeployment(
+      [
+        ...stock(),
+        obj(
+          "ClusterRole",
+          "agg",
+          { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] }, rules: [] },
+          null,
+        ),
+      ],
+      options,
+    );
+    expect(plan.objects.find((o) => o.metadata.name === "agg")).toEqual(
+      expect.not.objectContaining({ aggregationRule: expect.anything() }),
+    );
   });
 
   it.each([
-    { type: "NodePort", extra: {}, finding: /is of type NodePort; labgrader opens no port on the node, so it is a ClusterIP Service/ },
-    { type: "ClusterIP", extra: { externalIPs: ["10.96.0.1"] }, finding: /claims the external IPs 10.96.0.1; labgrader lets no Service capture other addresses' traffic/ },
+    {
+      type: "NodePort",
+      extra: {},
+      finding: /is of type NodePort; labgrader opens no port on the node, so it is a ClusterIP Service/,
+    },
+    {
+      type: "ClusterIP",
+      extra: { externalIPs: ["10.96.0.1"] },
+      finding: /claims the external IPs 10.96.0.1; labgrader lets no Service capture other addresses' traffic/,
+    },
   ])("makes a $type Service with $extra a plain ClusterIP one", ({ type, extra, finding }) => {
     const service = obj("Service", "open", { spec: { type, ...extra, ports: [{ port: 80, nodePort: 30080 }] } });
     const plan = planDeployment([...stock(), service], options);
     expect(plan.findings.join("\n")).toMatch(finding);
-    const spec = (plan.objects.find((o) => o.metadata.name === "open") as KubeObject & { spec: Record<string, unknown> }).spec;
+    const spec = (
+      plan.objects.find((o) => o.metadata.name === "open") as KubeObject & { spec: Record<string, unknown> }
+    ).spec;
     expect(spec.type).toBe("ClusterIP");
     expect(spec.externalIPs).toBeUndefined();
     if (type === "NodePort") expect(spec.ports).toEqual([{ port: 80 }]);
@@ -195,7 +393,17 @@ describe("the manager's pod", () => {
   it.each([
     {
       name: "a privileged manager",
-      change: (d: Deployment) => Object.assign(podOf(d).containers[0]!, { securityContext: { privileged: true, allowPrivilegeEscalation: true, capabilities: { add: ["SYS_ADMIN"] }, runAsUser: 0, runAsNonRoot: false, seccompProfile: { type: "Unconfined" } } }),
+      change: (d: Deployment) =>
+        Object.assign(podOf(d).containers[0]!, {
+          securityContext: {
+            privileged: true,
+            allowPrivilegeEscalation: true,
+            capabilities: { add: ["SYS_ADMIN"] },
+            runAsUser: 0,
+            runAsNonRoot: false,
+            seccompProfile: { type: "Unconfined" },
+          },
+        }),
       findings: [
         `${where} asks to run the manager privileged; labgrader never does, so it runs unprivileged.`,
         `${where} lets the manager gain privileges (allowPrivilegeEscalation: true); labgrader sets it to false.`,
@@ -204,23 +412,41 @@ describe("the manager's pod", () => {
         `${where} sets runAsNonRoot: false on the manager container; labgrader runs it as a non-root user only.`,
         `${where} asks for the seccomp profile Unconfined for the manager container; labgrader runs it with the runtime's default profile (RuntimeDefault).`,
       ],
-      check: (pod: Pod) => expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } }),
+      check: (pod: Pod) =>
+        expect(pod.containers[0]!.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+        }),
     },
     {
       name: "a root pod with an unconfined profile and sysctls",
-      change: (d: Deployment) => (podOf(d).securityContext = { runAsNonRoot: false, runAsUser: 0, seccompProfile: { type: "Unconfined" }, sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }] }),
+      change: (d: Deployment) =>
+        (podOf(d).securityContext = {
+          runAsNonRoot: false,
+          runAsUser: 0,
+          seccompProfile: { type: "Unconfined" },
+          sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+        }),
       findings: [
         `${where} sets runAsNonRoot: false; labgrader runs the manager as a non-root user only, so it is true.`,
         `${where} runs the manager as root (runAsUser: 0); labgrader runs it as uid 65532, as its image does.`,
         `${where} asks for the seccomp profile Unconfined; labgrader runs the manager with the runtime's default profile (RuntimeDefault).`,
         `${where}: the pod's securityContext.sysctls was left out; labgrader does not let the manager change its kernel settings or security labels.`,
       ],
-      check: (pod: Pod) => expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } }),
+      check: (pod: Pod) =>
+        expect(pod.securityContext).toEqual({
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          seccompProfile: { type: "RuntimeDefault" },
+        }),
     },
     {
       name: "the node's namespaces",
       change: (d: Deployment) => Object.assign(podOf(d), { hostNetwork: true, hostPID: true, hostIPC: true }),
-      findings: ["hostNetwork", "hostPID", "hostIPC"].map((f) => `${where} asks for ${f}: true; labgrader never lets the manager share the node's namespaces, so it was left out.`),
+      findings: ["hostNetwork", "hostPID", "hostIPC"].map(
+        (f) =>
+          `${where} asks for ${f}: true; labgrader never lets the manager share the node's namespaces, so it was left out.`,
+      ),
       check: (pod: Pod) => expect(Object.keys(pod).filter((k) => k.startsWith("host"))).toEqual([]),
     },
     {
@@ -251,18 +477,30 @@ describe("the manager's pod", () => {
       ],
       check: (pod: Pod) => {
         expect(pod.containers[0]!.ports).toEqual([{ containerPort: 8443 }]);
-        expect(pod.containers[0]!.livenessProbe).toEqual({ httpGet: { path: "/healthz", port: 8081 }, initialDelaySeconds: 15, periodSeconds: 20 });
+        expect(pod.containers[0]!.livenessProbe).toEqual({
+          httpGet: { path: "/healthz", port: 8081 },
+          initialDelaySeconds: 15,
+          periodSeconds: 20,
+        });
       },
     },
     {
       name: "a runtime class, a priority class, a node name, several replicas and a long grace period",
       change: (d: Deployment) => {
-        Object.assign(podOf(d), { runtimeClassName: "runc-privileged", priorityClassName: "system-node-critical", nodeName: "kind-control-plane", terminationGracePeriodSeconds: 3600 });
+        Object.assign(podOf(d), {
+          runtimeClassName: "runc-privileged",
+          priorityClassName: "system-node-critical",
+          nodeName: "kind-control-plane",
+          terminationGracePeriodSeconds: 3600,
+        });
         d.spec.replicas = 3;
       },
       findings: [
         `${where} gives the manager 3600 s to stop; labgrader waits 30 s at most.`,
-        ...["runtimeClassName", "priorityClassName", "nodeName"].map((f) => `${where}: spec.template.spec.${f} was left out; labgrader keeps only the manager's container, volumes, security context, ServiceAccount and scheduling settings.`),
+        ...["runtimeClassName", "priorityClassName", "nodeName"].map(
+          (f) =>
+            `${where}: spec.template.spec.${f} was left out; labgrader keeps only the manager's container, volumes, security context, ServiceAccount and scheduling settings.`,
+        ),
         `${where} asks for 3 replicas; labgrader runs one manager.`,
       ],
       check: (pod: Pod) => expect(pod).toEqual(expect.objectContaining({ terminationGracePeriodSeconds: 30 })),
@@ -275,29 +513,67 @@ describe("the manager's pod", () => {
   });
 
   it.each([
-    { name: "a manager in kube-system", change: (d: Deployment) => (d.metadata.namespace = "kube-system"), error: /puts the manager in the namespace kube-system, which belongs to the cluster/ },
-    { name: "a manager in default", change: (d: Deployment) => (d.metadata.namespace = "default"), error: /puts the manager in the namespace default, which belongs to the cluster/ },
-    { name: "a manager in local-path-storage", change: (d: Deployment) => (d.metadata.namespace = "local-path-storage"), error: /namespace local-path-storage, which belongs to the cluster/ },
-    { name: "a manager in no namespace", change: (d: Deployment) => delete d.metadata.namespace, error: /names no namespace; set `namespace:` in config\/default\/kustomization.yaml/ },
+    {
+      name: "a manager in kube-system",
+      change: (d: Deployment) => (d.metadata.namespace = "kube-system"),
+      error: /puts the manager in the namespace kube-system, which belongs to the cluster/,
+    },
+    {
+      name: "a manager in default",
+      change: (d: Deployment) => (d.metadata.namespace = "default"),
+      error: /puts the manager in the namespace default, which belongs to the cluster/,
+    },
+    {
+      name: "a manager in local-path-storage",
+      change: (d: Deployment) => (d.metadata.namespace = "local-path-storage"),
+      error: /namespace local-path-storage, which belongs to the cluster/,
+    },
+    {
+      name: "a manager in no namespace",
+      change: (d: Deployment) => delete d.metadata.namespace,
+      error: /names no namespace; set `namespace:` in config\/default\/kustomization.yaml/,
+    },
     {
       name: "a hostPath volume",
       change: (d: Deployment) => Object.assign(podOf(d), { volumes: [{ name: "root", hostPath: { path: "/" } }] }),
-      error: /mounts a hostPath volume \("root"\); labgrader runs the manager with only emptyDir, configMap, secret, projected, downwardAPI volumes/,
+      error:
+        /mounts a hostPath volume \("root"\); labgrader runs the manager with only emptyDir, configMap, secret, projected, downwardAPI volumes/,
     },
     {
       name: "a claimed volume",
-      change: (d: Deployment) => Object.assign(podOf(d), { volumes: [{ name: "data", persistentVolumeClaim: { claimName: "x" } }] }),
+      change: (d: Deployment) =>
+        Object.assign(podOf(d), { volumes: [{ name: "data", persistentVolumeClaim: { claimName: "x" } }] }),
       error: /mounts a persistentVolumeClaim volume/,
     },
     {
       name: "a projected pod certificate",
-      change: (d: Deployment) => Object.assign(podOf(d), { volumes: [{ name: "cert", projected: { sources: [{ podCertificate: { signerName: "x" } }] } }] }),
+      change: (d: Deployment) =>
+        Object.assign(podOf(d), {
+          volumes: [{ name: "cert", projected: { sources: [{ podCertificate: { signerName: "x" } }] } }],
+        }),
       error: /projects a podCertificate into the volume "cert"/,
     },
-    { name: "another namespace's ServiceAccount", change: (d: Deployment) => (podOf(d).serviceAccountName = "kube-proxy"), error: /runs its manager as the ServiceAccount "kube-proxy", which config\/default does not create in postgres-operator-system/ },
-    { name: "the default ServiceAccount", change: (d: Deployment) => delete podOf(d).serviceAccountName, error: /names no ServiceAccount of the project's own/ },
-    { name: "no manager container", change: (d: Deployment) => (podOf(d).containers = [{ name: "a" }, { name: "b" }]), error: /no container named "manager"/ },
-    { name: "a system: name", change: (d: Deployment) => (d.metadata.name = "system:controller"), error: /renders no Deployment/ },
+    {
+      name: "another namespace's ServiceAccount",
+      change: (d: Deployment) => (podOf(d).serviceAccountName = "kube-proxy"),
+      error:
+        /runs its manager as the ServiceAccount "kube-proxy", which config\/default does not create in postgres-operator-system/,
+    },
+    {
+      name: "the default ServiceAccount",
+      change: (d: Deployment) => delete podOf(d).serviceAccountName,
+      error: /names no ServiceAccount of the project's own/,
+    },
+    {
+      name: "no manager container",
+      change: (d: Deployment) => (podOf(d).containers = [{ name: "a" }, { name: "b" }]),
+      error: /no container named "manager"/,
+    },
+    {
+      name: "a system: name",
+      change: (d: Deployment) => (d.metadata.name = "system:controller"),
+      error: /renders no Deployment/,
+    },
   ])("refuses $name", ({ change, error }) => {
     const rendered = hostile(change);
     expect(() => planDeployment(rendered, options)).toThrow(DeployManifestError);
@@ -305,12 +581,27 @@ describe("the manager's pod", () => {
   });
 
   it("names, with a refusal, what it had already found: a manager in kube-system beside a role named system:basic-user", () => {
-    const rendered = [...hostile((d) => (d.metadata.namespace = "kube-system")), obj("ClusterRole", "system:basic-user", { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] } }, null)];
-    expect(() => planDeployment(rendered, options)).toThrow(/puts the manager in the namespace kube-system, which belongs to the cluster[^]*\nAlso:\nClusterRole system:basic-user has a name reserved for Kubernetes itself/);
+    const rendered = [
+      ...hostile((d) => (d.metadata.namespace = "kube-system")),
+      obj(
+        "ClusterRole",
+        "system:basic-user",
+        { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }] } },
+        null,
+      ),
+    ];
+    expect(() => planDeployment(rendered, options)).toThrow(
+      /puts the manager in the namespace kube-system, which belongs to the cluster[^]*\nAlso:\nClusterRole system:basic-user has a name reserved for Kubernetes itself/,
+    );
   });
 
   it("refuses manifests with no Deployment", () => {
-    expect(() => planDeployment(stock().filter((o) => o.kind !== "Deployment"), options)).toThrow(/renders no Deployment/);
+    expect(() =>
+      planDeployment(
+        stock().filter((o) => o.kind !== "Deployment"),
+        options,
+      ),
+    ).toThrow(/renders no Deployment/);
   });
 
   it("keeps the volumes a manager may have", () => {
@@ -318,10 +609,16 @@ describe("the manager's pod", () => {
       { name: "tmp", emptyDir: {} },
       { name: "settings", configMap: { name: "settings" } },
       { name: "certs", secret: { secretName: "certs" } },
-      { name: "token", projected: { sources: [{ serviceAccountToken: { path: "token" } }, { downwardAPI: { items: [] } }] } },
+      {
+        name: "token",
+        projected: { sources: [{ serviceAccountToken: { path: "token" } }, { downwardAPI: { items: [] } }] },
+      },
       { name: "info", downwardAPI: { items: [] } },
     ];
-    const plan = planDeployment(hostile((d) => Object.assign(podOf(d), { volumes })), options);
+    const plan = planDeployment(
+      hostile((d) => Object.assign(podOf(d), { volumes })),
+      options,
+    );
     expect(plan.findings).toEqual([]);
     expect(podOf(plan.deployment).volumes).toEqual(volumes);
   });
@@ -338,13 +635,33 @@ describe("the manager pod seen as a process", () => {
   });
 
   it("takes the first termination of a restarted container from its last state", () => {
-    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, status: { containerStatuses: [{ name: "manager", restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 2 } } }] } } as KubeObject;
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p" },
+      status: {
+        containerStatuses: [
+          { name: "manager", restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 2 } } },
+        ],
+      },
+    } as KubeObject;
     expect(firstTermination(pod, "manager")).toEqual({ exitCode: 2 });
     expect(firstTermination(pod, "other")).toBeUndefined();
   });
 
   it("reads why no pod could be made from the Deployment's ReplicaFailure condition", () => {
-    const refused = { ...referenceDeployment(), status: { conditions: [{ type: "ReplicaFailure", status: "True", message: 'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged' }] } } as KubeObject;
+    const refused = {
+      ...referenceDeployment(),
+      status: {
+        conditions: [
+          {
+            type: "ReplicaFailure",
+            status: "True",
+            message: 'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged',
+          },
+        ],
+      },
+    } as KubeObject;
     expect(replicaFailure(refused)).toMatch(/violates PodSecurity/);
     expect(replicaFailure(referenceDeployment())).toBeUndefined();
   });

@@ -50,14 +50,21 @@ export interface InClusterOperator {
 
 /** The image is the scaffold's Dockerfile's, made without a build: the static manager alone, run as 65532 like distroless' nonroot. */
 async function buildManagerImage(options: InClusterDeployOptions): Promise<string> {
-  const digest = createHash("sha256").update(await readFile(options.binary)).digest("hex").slice(0, 12);
+  const digest = createHash("sha256")
+    .update(await readFile(options.binary))
+    .digest("hex")
+    .slice(0, 12);
   const image = `labgrader.local/operator-${options.attempt}:${digest}`;
   const root = join(options.workDir, "image");
   await mkdir(root, { recursive: true });
   await copyFile(options.binary, join(root, "manager"));
   const tarball = join(options.workDir, "image.tar");
   await runChecked("tar", ["-C", root, "--owner=0", "--group=0", "-cf", tarball, "manager"], { env: options.env });
-  await runChecked("docker", ["import", "--change", `USER ${MANAGER_UID}:${MANAGER_UID}`, "--change", 'ENTRYPOINT ["/manager"]', tarball, image], { env: options.env, timeoutMs: 120_000 });
+  await runChecked(
+    "docker",
+    ["import", "--change", `USER ${MANAGER_UID}:${MANAGER_UID}`, "--change", 'ENTRYPOINT ["/manager"]', tarball, image],
+    { env: options.env, timeoutMs: 120_000 },
+  );
   return image;
 }
 
@@ -65,23 +72,41 @@ async function buildManagerImage(options: InClusterDeployOptions): Promise<strin
  * `kustomize build config/default`, on a copy so nothing is written into the project, once every
  * kustomization in it was found to name only the project's own files (kustomize-review.ts).
  */
-export async function renderDefault(kubectl: string, manifestsDir: string, workDir: string, env: Record<string, string | undefined>): Promise<KubeObject[]> {
+export async function renderDefault(
+  kubectl: string,
+  manifestsDir: string,
+  workDir: string,
+  env: Record<string, string | undefined>,
+): Promise<KubeObject[]> {
   const copy = join(workDir, "deploy");
-  await cp(join(manifestsDir, "config"), join(copy, "config"), { recursive: true, dereference: false, verbatimSymlinks: true }).catch((e: unknown) => {
+  await cp(join(manifestsDir, "config"), join(copy, "config"), {
+    recursive: true,
+    dereference: false,
+    verbatimSymlinks: true,
+  }).catch((e: unknown) => {
     throw new DeployManifestError(`the project has no config/ folder to deploy from`, { cause: e });
   });
   const refused = await checkKustomizations(copy);
-  if (refused.length > 0) throw new DeployManifestError(`config/default was not rendered:\n${refused.slice(0, 20).join("\n")}`);
+  if (refused.length > 0)
+    throw new DeployManifestError(`config/default was not rendered:\n${refused.slice(0, 20).join("\n")}`);
   const home = await mkdtemp(join(workDir, "kustomize-home-"));
   const args = ["kustomize", "--load-restrictor", "LoadRestrictionsRootOnly", join(copy, "config", "default")];
-  const result = await runCommand(kubectl, args, { env: kustomizeEnv(env.PATH, home), timeoutMs: 60_000 }).finally(() => rm(home, { recursive: true, force: true }));
-  if (result.code !== 0) throw new DeployManifestError(`kustomize could not render config/default:\n${result.stderr.trim().split("\n").slice(0, 20).join("\n")}`);
+  const result = await runCommand(kubectl, args, { env: kustomizeEnv(env.PATH, home), timeoutMs: 60_000 }).finally(() =>
+    rm(home, { recursive: true, force: true }),
+  );
+  if (result.code !== 0)
+    throw new DeployManifestError(
+      `kustomize could not render config/default:\n${result.stderr.trim().split("\n").slice(0, 20).join("\n")}`,
+    );
   return parseAllDocuments(result.stdout)
     .map((doc) => doc.toJS() as unknown)
     .filter((doc) => doc !== null && doc !== undefined)
     .map((doc, i) => {
       const parsed = KubeObjectSchema.safeParse(doc);
-      if (!parsed.success) throw new DeployManifestError(`config/default renders document ${i + 1} that is not a Kubernetes object: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw new DeployManifestError(
+          `config/default renders document ${i + 1} that is not a Kubernetes object: ${parsed.error.issues[0]?.message}`,
+        );
       return parsed.data;
     });
 }
@@ -92,8 +117,13 @@ async function createOwn(admin: KubeClient, object: KubeObject): Promise<void> {
     await admin.create(object);
   } catch (e) {
     if (!(e instanceof KubeApiError && e.status === 409)) throw e;
-    const where = object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
-    throw new DeployManifestError(`${object.kind} ${where} already exists in the cluster; labgrader creates only the project's own objects and never changes one it did not make, so the operator was not deployed (give it a name of the project's own)`, { cause: e });
+    const where = object.metadata.namespace
+      ? `${object.metadata.namespace}/${object.metadata.name}`
+      : object.metadata.name;
+    throw new DeployManifestError(
+      `${object.kind} ${where} already exists in the cluster; labgrader creates only the project's own objects and never changes one it did not make, so the operator was not deployed (give it a name of the project's own)`,
+      { cause: e },
+    );
   }
 }
 
@@ -111,9 +141,22 @@ export async function deployInCluster(options: InClusterDeployOptions): Promise<
     // The node holds its own copy now; the host keeps none per attempt.
     await runCommand("docker", ["rmi", "--force", image], { env: options.env, timeoutMs: 60_000 });
   }
-  const plan = planDeployment(rendered, { image, managerArgs: options.managerArgs, labels: options.labels, podSecurity: options.podSecurity, ...(options.allowed ? { allowed: options.allowed } : {}) });
+  const plan = planDeployment(rendered, {
+    image,
+    managerArgs: options.managerArgs,
+    labels: options.labels,
+    podSecurity: options.podSecurity,
+    ...(options.allowed ? { allowed: options.allowed } : {}),
+  });
   for (const object of plan.objects.filter((o) => o.kind !== "Deployment")) await createOwn(options.admin, object);
-  const manager = watchManagerPod({ admin: options.admin, namespace: plan.namespace, deployment: plan.deployment, container: plan.container, logFile: join(options.workDir, "manager.log"), clock: options.clock });
+  const manager = watchManagerPod({
+    admin: options.admin,
+    namespace: plan.namespace,
+    deployment: plan.deployment,
+    container: plan.container,
+    logFile: join(options.workDir, "manager.log"),
+    clock: options.clock,
+  });
   await createOwn(options.admin, plan.deployment).catch(async (e: unknown) => {
     await manager.stop();
     throw e;

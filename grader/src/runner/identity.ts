@@ -27,13 +27,30 @@ export interface OperatorIdentity {
  * and the binding, then writes a kubeconfig that authenticates as that ServiceAccount only.
  * The role is reviewed first: nothing that would let the operator escalate is ever bound.
  */
-export async function createOperatorIdentity(admin: KubeClient, role: KubeObject, kubeconfigPath: string, allowed?: PolicyRule[]): Promise<OperatorIdentity> {
+export async function createOperatorIdentity(
+  admin: KubeClient,
+  role: KubeObject,
+  kubeconfigPath: string,
+  allowed?: PolicyRule[],
+): Promise<OperatorIdentity> {
   await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: OPERATOR_NAMESPACE, labels } });
-  await admin.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE, labels } });
+  await admin.apply({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE, labels },
+  });
   const parsed = PolicyRulesSchema.safeParse((role as KubeObject & { rules?: unknown }).rules ?? []);
-  if (!parsed.success) throw new Error(`the project's ClusterRole has invalid rules: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `the project's ClusterRole has invalid rules: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const review = reviewRole(parsed.data, allowed);
-  await admin.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: OPERATOR_ROLE, labels }, rules: review.rules });
+  await admin.apply({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: OPERATOR_ROLE, labels },
+    rules: review.rules,
+  });
   await admin.apply({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRoleBinding",
@@ -48,11 +65,21 @@ export async function createOperatorIdentity(admin: KubeClient, role: KubeObject
   );
   const cluster = admin.config.getCurrentCluster();
   if (!cluster) throw new Error("the admin kubeconfig has no current cluster");
-  const caData = cluster.caData ?? (cluster.caFile ? (await import("node:fs")).readFileSync(cluster.caFile).toString("base64") : undefined);
+  const caData =
+    cluster.caData ??
+    (cluster.caFile ? (await import("node:fs")).readFileSync(cluster.caFile).toString("base64") : undefined);
   const kubeconfig = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: "grading", cluster: { server: cluster.server, ...(caData ? { "certificate-authority-data": caData } : { "insecure-skip-tls-verify": true }) } }],
+    clusters: [
+      {
+        name: "grading",
+        cluster: {
+          server: cluster.server,
+          ...(caData ? { "certificate-authority-data": caData } : { "insecure-skip-tls-verify": true }),
+        },
+      },
+    ],
     users: [{ name: OPERATOR_SERVICE_ACCOUNT, user: { token: token.status.token } }],
     contexts: [{ name: "operator", context: { cluster: "grading", user: OPERATOR_SERVICE_ACCOUNT } }],
     "current-context": "operator",

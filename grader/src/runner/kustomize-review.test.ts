@@ -2,7 +2,14 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkKustomizations, kustomizationEntries, kustomizeEnv, remoteOrAbsolute, resolveEntry, reviewKustomization } from "./kustomize-review.ts";
+import {
+  checkKustomizations,
+  kustomizationEntries,
+  kustomizeEnv,
+  remoteOrAbsolute,
+  resolveEntry,
+  reviewKustomization,
+} from "./kustomize-review.ts";
 
 const FILE = "config/default/kustomization.yaml";
 
@@ -53,24 +60,75 @@ describe("a kustomization's entries", () => {
       configMapGenerator: [{ files: ["key=cm.txt", "plain.txt"], envs: ["cm.env"] }],
       secretGenerator: [{ env: "s.env" }],
     });
-    expect(entries.map((e) => e.value)).toEqual(["a.yaml", "../b", "../c", "crd.json", "conf.yaml", "p.yaml", "patch.yaml", "json.yaml", "r.yaml", "schema.json", "cm.txt", "plain.txt", "cm.env", "s.env"]);
+    expect(entries.map((e) => e.value)).toEqual([
+      "a.yaml",
+      "../b",
+      "../c",
+      "crd.json",
+      "conf.yaml",
+      "p.yaml",
+      "patch.yaml",
+      "json.yaml",
+      "r.yaml",
+      "schema.json",
+      "cm.txt",
+      "plain.txt",
+      "cm.env",
+      "s.env",
+    ]);
   });
 
   it.each([
-    { name: "a remote resource", kustomization: { resources: ["../crd", "github.com/evil/repo//config?ref=main"] }, finding: `${FILE}: resources entry "github.com/evil/repo//config?ref=main" is remote (kustomize would fetch it); labgrader renders only files inside the project.` },
-    { name: "a remote base", kustomization: { bases: ["https://example.com/base.yaml"] }, finding: `${FILE}: bases entry "https://example.com/base.yaml" is remote (kustomize would fetch it); labgrader renders only files inside the project.` },
-    { name: "an escaping component", kustomization: { components: ["../../../etc"] }, finding: `${FILE}: components entry "../../../etc" leaves the project; labgrader renders only files inside the project.` },
-    { name: "an absolute patch", kustomization: { patches: [{ path: "/root/.kube/config" }] }, finding: `${FILE}: patches[].path entry "/root/.kube/config" is an absolute path; labgrader renders only files inside the project.` },
-    { name: "a generator reading a host file", kustomization: { secretGenerator: [{ name: "x", files: ["kubeconfig=../../../root/.kube/config"] }] }, finding: `${FILE}: secretGenerator[].files entry "../../../root/.kube/config" leaves the project; labgrader renders only files inside the project.` },
-    { name: "helm", kustomization: { helmCharts: [{ name: "x", repo: "https://charts.example.com" }] }, finding: `${FILE}: helmCharts asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.` },
-    { name: "a transformer plugin", kustomization: { transformers: ["exec-fn.yaml"] }, finding: `${FILE}: transformers asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.` },
+    {
+      name: "a remote resource",
+      kustomization: { resources: ["../crd", "github.com/evil/repo//config?ref=main"] },
+      finding: `${FILE}: resources entry "github.com/evil/repo//config?ref=main" is remote (kustomize would fetch it); labgrader renders only files inside the project.`,
+    },
+    {
+      name: "a remote base",
+      kustomization: { bases: ["https://example.com/base.yaml"] },
+      finding: `${FILE}: bases entry "https://example.com/base.yaml" is remote (kustomize would fetch it); labgrader renders only files inside the project.`,
+    },
+    {
+      name: "an escaping component",
+      kustomization: { components: ["../../../etc"] },
+      finding: `${FILE}: components entry "../../../etc" leaves the project; labgrader renders only files inside the project.`,
+    },
+    {
+      name: "an absolute patch",
+      kustomization: { patches: [{ path: "/root/.kube/config" }] },
+      finding: `${FILE}: patches[].path entry "/root/.kube/config" is an absolute path; labgrader renders only files inside the project.`,
+    },
+    {
+      name: "a generator reading a host file",
+      kustomization: { secretGenerator: [{ name: "x", files: ["kubeconfig=../../../root/.kube/config"] }] },
+      finding: `${FILE}: secretGenerator[].files entry "../../../root/.kube/config" leaves the project; labgrader renders only files inside the project.`,
+    },
+    {
+      name: "helm",
+      kustomization: { helmCharts: [{ name: "x", repo: "https://charts.example.com" }] },
+      finding: `${FILE}: helmCharts asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.`,
+    },
+    {
+      name: "a transformer plugin",
+      kustomization: { transformers: ["exec-fn.yaml"] },
+      finding: `${FILE}: transformers asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.`,
+    },
   ])("refuses $name, naming the file and the entry", ({ kustomization, finding }) => {
     expect(reviewKustomization(FILE, kustomization).findings).toEqual([finding]);
   });
 
   it("gives kustomize no proxy, no credentials and a home of its own", () => {
     const env = kustomizeEnv("/usr/bin:/bin", "/tmp/k-home");
-    expect(env).toEqual({ PATH: "/usr/bin:/bin", HOME: "/tmp/k-home", XDG_CONFIG_HOME: "/tmp/k-home", XDG_CACHE_HOME: "/tmp/k-home", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", LANG: "C" });
+    expect(env).toEqual({
+      PATH: "/usr/bin:/bin",
+      HOME: "/tmp/k-home",
+      XDG_CONFIG_HOME: "/tmp/k-home",
+      XDG_CACHE_HOME: "/tmp/k-home",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_TERMINAL_PROMPT: "0",
+      LANG: "C",
+    });
   });
 });
 
@@ -102,12 +160,16 @@ describe("checkKustomizations", () => {
       "config/default/kustomization.yaml": "resources:\n- ../rbac\n",
       "config/rbac/kustomization.yml": "hidden: &h\n  resources: [https://evil.example.com/x.yaml]\n<<: *h\n",
     });
-    expect(await checkKustomizations(root)).toEqual([`config/rbac/kustomization.yml: resources entry "https://evil.example.com/x.yaml" is remote (kustomize would fetch it); labgrader renders only files inside the project.`]);
+    expect(await checkKustomizations(root)).toEqual([
+      `config/rbac/kustomization.yml: resources entry "https://evil.example.com/x.yaml" is remote (kustomize would fetch it); labgrader renders only files inside the project.`,
+    ]);
   });
 
   it("refuses a link that leads out of the project", async () => {
     const root = project({ "config/default/kustomization.yaml": "resources:\n- secrets\n" });
     symlinkSync("/etc", join(root, "config/default/secrets"));
-    expect(await checkKustomizations(root)).toEqual(["config/default/secrets is a link to something outside config/ (or to nothing); labgrader renders only the project's own config/ files."]);
+    expect(await checkKustomizations(root)).toEqual([
+      "config/default/secrets is a link to something outside config/ (or to nothing); labgrader renders only the project's own config/ files.",
+    ]);
   });
 });

@@ -20,7 +20,8 @@ export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : typeof v === "string" ? [v] : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : typeof v === "string" ? [v] : [];
 /** An entry that may hold a patch or a configuration inline rather than a file's path. */
 const isInline = (value: string) => value.includes("\n");
 
@@ -28,17 +29,23 @@ const isInline = (value: string) => value.includes("\n");
 export function kustomizationEntries(kustomization: unknown): KustomizeEntry[] {
   if (!isObject(kustomization)) return [];
   const entries: KustomizeEntry[] = [];
-  const add = (field: string, values: string[]) => entries.push(...values.filter((v) => !isInline(v)).map((value) => ({ field, value })));
-  for (const field of ["resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge"]) add(field, strings(kustomization[field]));
+  const add = (field: string, values: string[]) =>
+    entries.push(...values.filter((v) => !isInline(v)).map((value) => ({ field, value })));
+  for (const field of ["resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge"])
+    add(field, strings(kustomization[field]));
   for (const field of ["patches", "patchesJson6902", "replacements"]) {
-    for (const item of Array.isArray(kustomization[field]) ? kustomization[field] : []) if (isObject(item)) add(`${field}[].path`, strings(item.path));
+    for (const item of Array.isArray(kustomization[field]) ? kustomization[field] : [])
+      if (isObject(item)) add(`${field}[].path`, strings(item.path));
   }
   if (isObject(kustomization.openapi)) add("openapi.path", strings(kustomization.openapi.path));
   for (const field of ["configMapGenerator", "secretGenerator"]) {
     for (const generator of Array.isArray(kustomization[field]) ? kustomization[field] : []) {
       if (!isObject(generator)) continue;
       // "key=path" names the key the file's content is stored under.
-      add(`${field}[].files`, strings(generator.files).map((f) => f.slice(f.indexOf("=") + 1)));
+      add(
+        `${field}[].files`,
+        strings(generator.files).map((f) => f.slice(f.indexOf("=") + 1)),
+      );
       add(`${field}[].envs`, [...strings(generator.envs), ...strings(generator.env)]);
     }
   }
@@ -76,15 +83,29 @@ export function reviewKustomization(file: string, kustomization: unknown): { fin
   const paths: string[] = [];
   if (isObject(kustomization)) {
     // Plugins (helm, KRM functions, generator and transformer configurations) read and run what their own files say.
-    for (const field of ["helmCharts", "helmChartInflationGenerator", "helmGlobals", "generators", "transformers", "validators"]) {
-      if (kustomization[field] !== undefined) findings.push(`${file}: ${field} asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.`);
+    for (const field of [
+      "helmCharts",
+      "helmChartInflationGenerator",
+      "helmGlobals",
+      "generators",
+      "transformers",
+      "validators",
+    ]) {
+      if (kustomization[field] !== undefined)
+        findings.push(
+          `${file}: ${field} asks kustomize to run plugins; labgrader renders only the project's own manifests, patches and ConfigMap or Secret generators.`,
+        );
     }
   }
   for (const { field, value } of kustomizationEntries(kustomization)) {
     const why = remoteOrAbsolute(value);
     const path = why ? undefined : resolveEntry(posix.dirname(file), value);
-    if (why) findings.push(`${file}: ${field} entry "${value}" is ${why}; labgrader renders only files inside the project.`);
-    else if (path === undefined) findings.push(`${file}: ${field} entry "${value}" leaves the project; labgrader renders only files inside the project.`);
+    if (why)
+      findings.push(`${file}: ${field} entry "${value}" is ${why}; labgrader renders only files inside the project.`);
+    else if (path === undefined)
+      findings.push(
+        `${file}: ${field} entry "${value}" leaves the project; labgrader renders only files inside the project.`,
+      );
     else paths.push(path);
   }
   return { findings, paths };
@@ -99,7 +120,10 @@ async function escapingLinks(root: string, realRoot: string, dir: string, findin
     if (entry.isDirectory()) await escapingLinks(root, realRoot, path, findings);
     if (!entry.isSymbolicLink()) continue;
     const target = await realpath(path).catch(() => undefined);
-    if (!target || !inside(realRoot, target)) findings.push(`${relative(root, path)} is a link to something outside config/ (or to nothing); labgrader renders only the project's own config/ files.`);
+    if (!target || !inside(realRoot, target))
+      findings.push(
+        `${relative(root, path)} is a link to something outside config/ (or to nothing); labgrader renders only the project's own config/ files.`,
+      );
   }
 }
 
@@ -126,21 +150,36 @@ export async function checkKustomizations(root: string, start = "config/default"
       // Merge keys (<<) as kustomize's YAML reads them, so no entry hides from this review.
       kustomization = parse(await readFile(resolve(root, file), "utf8"), { merge: true });
     } catch (e) {
-      findings.push(`${file} cannot be read as YAML (${e instanceof Error ? e.message.split("\n")[0] : String(e)}), so labgrader does not render it.`);
+      findings.push(
+        `${file} cannot be read as YAML (${e instanceof Error ? e.message.split("\n")[0] : String(e)}), so labgrader does not render it.`,
+      );
       continue;
     }
     const review = reviewKustomization(file, kustomization);
     findings.push(...review.findings);
     for (const path of review.paths) {
       // Links were checked above: following one stays inside the copy.
-      if (await stat(resolve(root, path)).then((s) => s.isDirectory(), () => false)) folders.push(path);
+      if (
+        await stat(resolve(root, path)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      )
+        folders.push(path);
     }
   }
   return findings;
 }
 
 async function firstExisting(root: string, folder: string): Promise<string | undefined> {
-  for (const name of KUSTOMIZATION_FILES) if (await stat(resolve(root, folder, name)).then((s) => s.isFile(), () => false)) return name;
+  for (const name of KUSTOMIZATION_FILES)
+    if (
+      await stat(resolve(root, folder, name)).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return name;
   return undefined;
 }
 
@@ -150,5 +189,13 @@ async function firstExisting(root: string, folder: string): Promise<string | und
  * and reads no system configuration.
  */
 export function kustomizeEnv(path: string | undefined, home: string): Record<string, string> {
-  return { ...(path ? { PATH: path } : {}), HOME: home, XDG_CONFIG_HOME: home, XDG_CACHE_HOME: home, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", LANG: "C" };
+  return {
+    ...(path ? { PATH: path } : {}),
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    XDG_CACHE_HOME: home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_TERMINAL_PROMPT: "0",
+    LANG: "C",
+  };
 }

@@ -38,7 +38,11 @@ export function createLogCapture(options: LogCaptureOptions): LogCapture {
   const emit = (stream: LogLine["stream"], text: string) => {
     if (budget <= 0) return;
     budget -= text.length + 1;
-    const line: LogLine = { at: options.clock(), stream, text: budget > 0 ? text : `${text}\n[labgrader: the operator's log passed ${limit} bytes; the rest was not kept]` };
+    const line: LogLine = {
+      at: options.clock(),
+      stream,
+      text: budget > 0 ? text : `${text}\n[labgrader: the operator's log passed ${limit} bytes; the rest was not kept]`,
+    };
     logs.push(line);
     file.write(`${line.text}\n`);
     for (const l of listeners) l(line);

@@ -18,7 +18,11 @@ export interface PodManagerOptions {
   stopTimeoutMs?: number;
 }
 
-type ContainerState = { running?: object; terminated?: { exitCode?: number; signal?: number; reason?: string; message?: string }; waiting?: { reason?: string; message?: string } };
+type ContainerState = {
+  running?: object;
+  terminated?: { exitCode?: number; signal?: number; reason?: string; message?: string };
+  waiting?: { reason?: string; message?: string };
+};
 type ContainerStatus = { name: string; restartCount?: number; state?: ContainerState; lastState?: ContainerState };
 type Pod = KubeObject & { status?: { containerStatuses?: ContainerStatus[] } };
 type Condition = { type: string; status: string; reason?: string; message?: string };
@@ -28,7 +32,11 @@ const SIGNALS: Record<number, NodeJS.Signals> = { 9: "SIGKILL", 15: "SIGTERM", 6
 /** A terminated container's exit, as a process's: exit codes above 128 are deaths by signal (137 = SIGKILL). */
 export function exitOf(terminated: NonNullable<ContainerState["terminated"]>, at: number): ManagerExit {
   const code = terminated.exitCode ?? null;
-  const signal = terminated.signal ? SIGNALS[terminated.signal] : code !== null && code > 128 ? SIGNALS[code - 128] : undefined;
+  const signal = terminated.signal
+    ? SIGNALS[terminated.signal]
+    : code !== null && code > 128
+      ? SIGNALS[code - 128]
+      : undefined;
   return signal ? { code: null, signal, at } : { code, signal: null, at };
 }
 
@@ -41,9 +49,9 @@ export function firstTermination(pod: Pod, container: string): NonNullable<Conta
 
 /** Why the Deployment has no pod at all (Pod Security refused it, a quota, …), from its ReplicaFailure condition. */
 export function replicaFailure(deployment: KubeObject): string | undefined {
-  const conditions = ((deployment as { status?: { conditions?: Condition[] } }).status?.conditions ?? []);
+  const conditions = (deployment as { status?: { conditions?: Condition[] } }).status?.conditions ?? [];
   const failure = conditions.find((c) => c.type === "ReplicaFailure" && c.status === "True");
-  return failure ? failure.message ?? failure.reason ?? "its ReplicaSet could not create a pod" : undefined;
+  return failure ? (failure.message ?? failure.reason ?? "its ReplicaSet could not create a pod") : undefined;
 }
 
 /**
@@ -54,8 +62,15 @@ export function replicaFailure(deployment: KubeObject): string | undefined {
  */
 export function watchManagerPod(options: PodManagerOptions): RunningManager {
   const { admin, namespace, container } = options;
-  const capture = createLogCapture({ clock: options.clock, logFile: options.logFile, maxLogBytes: options.maxLogBytes });
-  const selector = Object.entries(((options.deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector?.matchLabels ?? {}))
+  const capture = createLogCapture({
+    clock: options.clock,
+    logFile: options.logFile,
+    maxLogBytes: options.maxLogBytes,
+  });
+  const selector = Object.entries(
+    (options.deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector
+      ?.matchLabels ?? {},
+  )
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
   let resolveExit!: (exit: ManagerExit) => void;
@@ -74,37 +89,57 @@ export function watchManagerPod(options: PodManagerOptions): RunningManager {
   const follow = async (pod: string) => {
     const path = `/api/v1/namespaces/${namespace}/pods/${pod}/log`;
     try {
-      for await (const chunk of admin.stream(path, { query: { container, follow: true }, signal: abort.signal })) capture.feed("stdout", chunk);
+      for await (const chunk of admin.stream(path, { query: { container, follow: true }, signal: abort.signal }))
+        capture.feed("stdout", chunk);
     } catch {
       // The stream ends with the container, or is aborted by stop(); either way what arrived is kept.
     }
     capture.end("stdout");
   };
 
-  const pods = watchResource(admin, { apiVersion: "v1", kind: "Pod", namespace, labelSelector: selector }, {
-    emitInitial: true,
-    onEvent: (type, object) => {
-      const pod = object as Pod;
-      if (type === "DELETED") livePods.delete(pod.metadata.name);
-      else livePods.add(pod.metadata.name);
-      if (livePods.size === 0) podsGone?.();
-      const status = pod.status?.containerStatuses?.find((c) => c.name === container);
-      if (!followed && (status?.state?.running || status?.state?.terminated || (status?.restartCount ?? 0) > 0)) {
-        followed = pod.metadata.name;
-        void follow(pod.metadata.name);
-      }
-      if (pod.metadata.name !== followed) return;
-      const terminated = firstTermination(pod, container);
-      if (terminated) finish(exitOf(terminated, options.clock()));
+  const pods = watchResource(
+    admin,
+    { apiVersion: "v1", kind: "Pod", namespace, labelSelector: selector },
+    {
+      emitInitial: true,
+      onEvent: (type, object) => {
+        const pod = object as Pod;
+        if (type === "DELETED") livePods.delete(pod.metadata.name);
+        else livePods.add(pod.metadata.name);
+        if (livePods.size === 0) podsGone?.();
+        const status = pod.status?.containerStatuses?.find((c) => c.name === container);
+        if (!followed && (status?.state?.running || status?.state?.terminated || (status?.restartCount ?? 0) > 0)) {
+          followed = pod.metadata.name;
+          void follow(pod.metadata.name);
+        }
+        if (pod.metadata.name !== followed) return;
+        const terminated = firstTermination(pod, container);
+        if (terminated) finish(exitOf(terminated, options.clock()));
+      },
     },
-  });
-  const deployments = watchResource(admin, { apiVersion: "apps/v1", kind: "Deployment", namespace, fieldSelector: `metadata.name=${options.deployment.metadata.name}` }, {
-    emitInitial: true,
-    onEvent: (type, object) => {
-      const why = type === "DELETED" ? undefined : replicaFailure(object);
-      if (why && !followed) finish({ code: null, signal: null, at: options.clock(), reason: `could not start: no pod could be made for it (${why})` });
+  );
+  const deployments = watchResource(
+    admin,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      namespace,
+      fieldSelector: `metadata.name=${options.deployment.metadata.name}`,
     },
-  });
+    {
+      emitInitial: true,
+      onEvent: (type, object) => {
+        const why = type === "DELETED" ? undefined : replicaFailure(object);
+        if (why && !followed)
+          finish({
+            code: null,
+            signal: null,
+            at: options.clock(),
+            reason: `could not start: no pod could be made for it (${why})`,
+          });
+      },
+    },
+  );
 
   let stopping: Promise<ManagerExit> | undefined;
   return {
@@ -118,13 +153,25 @@ export function watchManagerPod(options: PodManagerOptions): RunningManager {
           if (livePods.size === 0) resolve();
         });
         const timeoutMs = options.stopTimeoutMs ?? 60_000;
-        await admin.delete({ apiVersion: "apps/v1", kind: "Deployment", namespace, name: options.deployment.metadata.name }, { propagationPolicy: "Foreground" }).catch(() => undefined);
+        await admin
+          .delete(
+            { apiVersion: "apps/v1", kind: "Deployment", namespace, name: options.deployment.metadata.name },
+            { propagationPolicy: "Foreground" },
+          )
+          .catch(() => undefined);
         await Promise.race([gone, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
         pods.stop();
         deployments.stop();
         abort.abort();
         capture.close();
-        return exit ?? { code: null, signal: null, at: options.clock(), reason: "it was still running when its pods were removed" };
+        return (
+          exit ?? {
+            code: null,
+            signal: null,
+            at: options.clock(),
+            reason: "it was still running when its pods were removed",
+          }
+        );
       })();
       return stopping;
     },

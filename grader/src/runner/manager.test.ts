@@ -15,7 +15,16 @@ function fakeManager(script: string) {
 
 const run = async (script: string, maxLogBytes?: number) => {
   const { binary, dir } = fakeManager(script);
-  const manager = startManager({ binary, kubeconfigPath: "/dev/null", args: [], workDir: dir, logFile: join(dir, "manager.log"), clock: () => 0, env: { PATH: "/usr/bin:/bin" }, ...(maxLogBytes ? { maxLogBytes } : {}) });
+  const manager = startManager({
+    binary,
+    kubeconfigPath: "/dev/null",
+    args: [],
+    workDir: dir,
+    logFile: join(dir, "manager.log"),
+    clock: () => 0,
+    env: { PATH: "/usr/bin:/bin" },
+    ...(maxLogBytes ? { maxLogBytes } : {}),
+  });
   const exit = await manager.exited;
   await new Promise((r) => setTimeout(r, 50));
   return { manager, exit, file: readFileSync(join(dir, "manager.log"), "utf8") };
@@ -25,7 +34,12 @@ describe("startManager's log", () => {
   test("lines from stdout and stderr are kept in order of arrival, in memory and on disk", async () => {
     const { manager, exit, file } = await run("echo one; echo two >&2");
     expect(exit.code).toBe(0);
-    expect(manager.logs.map((l) => [l.stream, l.text])).toEqual(expect.arrayContaining([["stdout", "one"], ["stderr", "two"]]));
+    expect(manager.logs.map((l) => [l.stream, l.text])).toEqual(
+      expect.arrayContaining([
+        ["stdout", "one"],
+        ["stderr", "two"],
+      ]),
+    );
     expect(file.split("\n").sort()).toEqual(["", "one", "two"]);
   });
 

@@ -26,7 +26,11 @@ export interface ManagerOptions {
 
 /** How a sandbox wraps the manager's process; sandbox.ts implements it. */
 export interface ManagerSandbox {
-  wrap(command: string, args: string[], env: Record<string, string>): { command: string; args: string[]; cwd: string; env: Record<string, string> };
+  wrap(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+  ): { command: string; args: string[]; cwd: string; env: Record<string, string> };
   /** The manager runs: its time limit starts. */
   started(pid: number): void;
   /** Kills whatever the manager left in the sandbox, also what escaped its process group. */
@@ -71,20 +75,31 @@ export function startManager(options: ManagerOptions): HostManager {
     env: { ...options.env, KUBECONFIG: options.kubeconfigPath },
   };
   const launch = options.sandbox ? options.sandbox.wrap(direct.command, direct.args, direct.env) : direct;
-  const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let spawnError: Error | undefined;
   child.on("error", (e) => (spawnError = e));
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${options.binary}`, { cause: spawnError });
   options.sandbox?.started(pid);
-  const capture = createLogCapture({ clock: options.clock, logFile: options.logFile, maxLogBytes: options.maxLogBytes });
+  const capture = createLogCapture({
+    clock: options.clock,
+    logFile: options.logFile,
+    maxLogBytes: options.maxLogBytes,
+  });
   for (const stream of ["stdout", "stderr"] as const) {
     child[stream].setEncoding("utf8");
     child[stream].on("data", (chunk: string) => capture.feed(stream, chunk));
     child[stream].on("end", () => capture.end(stream));
   }
   const exited = new Promise<ManagerExit>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ ...(options.sandbox ? signalled(code, signal) : { code, signal }), at: options.clock() }));
+    child.on("exit", (code, signal) =>
+      resolve({ ...(options.sandbox ? signalled(code, signal) : { code, signal }), at: options.clock() }),
+    );
   });
   exited.then(() => capture.close()).catch(() => undefined);
   let stopping: Promise<ManagerExit> | undefined;

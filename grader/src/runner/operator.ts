@@ -33,7 +33,10 @@ export async function installCrds(admin: KubeClient, crds: KubeObject[]): Promis
     await waitForObject(
       admin,
       { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name },
-      (o) => ((o as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === "Established" && c.status === "True"),
+      (o) =>
+        ((o as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some(
+          (c) => c.type === "Established" && c.status === "True",
+        ),
       30_000,
       `CRD ${crd.metadata.name} to be established`,
     );

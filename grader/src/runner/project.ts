@@ -14,14 +14,17 @@ export async function readManifests(file: string): Promise<KubeObject[]> {
     .filter((doc) => doc !== null && doc !== undefined)
     .map((doc, i) => {
       const parsed = KubeObjectSchema.safeParse(doc);
-      if (!parsed.success) throw new Error(`${file}: document ${i + 1} is not a Kubernetes object: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw new Error(`${file}: document ${i + 1} is not a Kubernetes object: ${parsed.error.issues[0]?.message}`);
       return parsed.data;
     });
 }
 
 export async function readCrds(projectDir: string): Promise<KubeObject[]> {
   const dir = join(projectDir, CRD_DIR);
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml").sort();
+  const files = (await readdir(dir).catch(() => [] as string[]))
+    .filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml")
+    .sort();
   if (files.length === 0) throw new Error(`${CRD_DIR} holds no CRD manifests (run \`make manifests\`)`);
   const objects = (await Promise.all(files.map((f) => readManifests(join(dir, f))))).flat();
   return objects.filter((o) => o.kind === "CustomResourceDefinition");

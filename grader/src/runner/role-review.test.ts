@@ -17,13 +17,17 @@ const cases: { name: string; rules: PolicyRule[]; kept: PolicyRule[]; findings: 
     name: "leaves out create on clusterrolebindings and keeps reading them",
     rules: [{ apiGroups: [RBAC], resources: ["clusterrolebindings"], verbs: ["create", "get"] }],
     kept: [{ apiGroups: [RBAC], resources: ["clusterrolebindings"], verbs: ["get"] }],
-    findings: [/^Your role asks for "create" on clusterrolebindings \(rbac\.authorization\.k8s\.io\); labgrader never grants role escalation, so that permission was left out\.$/],
+    findings: [
+      /^Your role asks for "create" on clusterrolebindings \(rbac\.authorization\.k8s\.io\); labgrader never grants role escalation, so that permission was left out\.$/,
+    ],
   },
   {
     name: "leaves out bind on cluster-admin, naming it",
     rules: [{ apiGroups: [RBAC], resources: ["clusterroles"], resourceNames: ["cluster-admin"], verbs: ["bind"] }],
     kept: [],
-    findings: [/"bind" on clusterroles \(rbac\.authorization\.k8s\.io\) named cluster-admin; labgrader never grants role escalation/],
+    findings: [
+      /"bind" on clusterroles \(rbac\.authorization\.k8s\.io\) named cluster-admin; labgrader never grants role escalation/,
+    ],
   },
   {
     name: "leaves out escalate and impersonate wherever they appear",
@@ -75,15 +79,36 @@ const cases: { name: string; rules: PolicyRule[]; kept: PolicyRule[]; findings: 
   {
     name: "leaves out the API server as a proxy, a pod's status and exec, tokens, the kubelet, webhooks, CRDs and certificates",
     rules: [
-      { apiGroups: [""], resources: ["pods", "pods/status", "pods/proxy", "pods/exec", "serviceaccounts/token", "nodes/proxy"], verbs: ["get", "create", "update"] },
-      { apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"], resources: ["validatingwebhookconfigurations", "customresourcedefinitions"], verbs: ["get", "create"] },
+      {
+        apiGroups: [""],
+        resources: ["pods", "pods/status", "pods/proxy", "pods/exec", "serviceaccounts/token", "nodes/proxy"],
+        verbs: ["get", "create", "update"],
+      },
+      {
+        apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"],
+        resources: ["validatingwebhookconfigurations", "customresourcedefinitions"],
+        verbs: ["get", "create"],
+      },
       { apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/approval"], verbs: ["update"] },
     ],
     kept: [
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "create", "update"] },
-      { apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"], resources: ["validatingwebhookconfigurations", "customresourcedefinitions"], verbs: ["get"] },
+      {
+        apiGroups: ["admissionregistration.k8s.io", "apiextensions.k8s.io"],
+        resources: ["validatingwebhookconfigurations", "customresourcedefinitions"],
+        verbs: ["get"],
+      },
     ],
-    findings: [/on pods\/status \(core\); labgrader never grants/, /on pods\/proxy/, /on pods\/exec/, /on serviceaccounts\/token/, /on nodes\/proxy/, /"create" on validatingwebhookconfigurations/, /"create" on customresourcedefinitions/, /"update" on certificatesigningrequests\/approval/],
+    findings: [
+      /on pods\/status \(core\); labgrader never grants/,
+      /on pods\/proxy/,
+      /on pods\/exec/,
+      /on serviceaccounts\/token/,
+      /on nodes\/proxy/,
+      /"create" on validatingwebhookconfigurations/,
+      /"create" on customresourcedefinitions/,
+      /"update" on certificatesigningrequests\/approval/,
+    ],
   },
 ];
 
@@ -92,15 +117,24 @@ describe("reviewRole", () => {
     const review = reviewRole(rules);
     expect(review.rules).toEqual(kept);
     expect(review.findings).toHaveLength(findings.length);
-    for (const pattern of findings) expect(review.findings.some((f) => pattern.test(f)), `${pattern} in ${JSON.stringify(review.findings)}`).toBe(true);
+    for (const pattern of findings)
+      expect(
+        review.findings.some((f) => pattern.test(f)),
+        `${pattern} in ${JSON.stringify(review.findings)}`,
+      ).toBe(true);
   });
 
   it("keeps within a lab's allowed permissions, and says what it leaves out without counting it", () => {
     const allowed = [{ apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "list", "watch", "create"] }];
-    const review = reviewRole([{ apiGroups: ["apps", "batch"], resources: ["statefulsets", "jobs"], verbs: ["get", "delete"] }], allowed);
+    const review = reviewRole(
+      [{ apiGroups: ["apps", "batch"], resources: ["statefulsets", "jobs"], verbs: ["get", "delete"] }],
+      allowed,
+    );
     expect(review.rules).toEqual([{ apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"] }]);
     expect(review.findings).toEqual([
-      expect.stringMatching(/^Your role asks for "delete" on statefulsets \(apps\); an operator of this lab needs no such permission, so it was left out \(the grade does not count it against you\)\.$/),
+      expect.stringMatching(
+        /^Your role asks for "delete" on statefulsets \(apps\); an operator of this lab needs no such permission, so it was left out \(the grade does not count it against you\)\.$/,
+      ),
       expect.stringMatching(/"get", "delete" on jobs \(apps\)/),
       expect.stringMatching(/"get", "delete" on statefulsets \(batch\)/),
       expect.stringMatching(/"get", "delete" on jobs \(batch\)/),

@@ -47,9 +47,18 @@ export async function cgroupProblems(mount: string): Promise<string[]> {
   const problems: string[] = [];
   for (const controller of CONTROLLERS) {
     const dir = join(mount, controller);
-    const file = join(dir, controller === "memory" ? "memory.limit_in_bytes" : controller === "pids" ? "cgroup.procs" : "cpu.cfs_quota_us");
+    const file = join(
+      dir,
+      controller === "memory" ? "memory.limit_in_bytes" : controller === "pids" ? "cgroup.procs" : "cpu.cfs_quota_us",
+    );
     if (!(await exists(file))) problems.push(`the cgroup v1 ${controller} controller is not mounted at ${dir}`);
-    else if (await access(dir, constants.W_OK).then(() => false, () => true)) problems.push(`${dir} is not writable (the grader must run as root)`);
+    else if (
+      await access(dir, constants.W_OK).then(
+        () => false,
+        () => true,
+      )
+    )
+      problems.push(`${dir} is not writable (the grader must run as root)`);
   }
   return problems;
 }
@@ -64,7 +73,8 @@ export async function createCgroups(mount: string, name: string, limits: CgroupL
   const memory = cgroupDir(mount, "memory", name);
   await writeFile(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
   // Without a memsw limit the kernel would let the sandbox swap out instead of stopping it.
-  if (await exists(join(memory, "memory.memsw.limit_in_bytes"))) await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
+  if (await exists(join(memory, "memory.memsw.limit_in_bytes")))
+    await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
   await writeFile(join(cgroupDir(mount, "pids", name), "pids.max"), String(limits.pids));
   const cpu = cgroupDir(mount, "cpu", name);
   await writeFile(join(cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
@@ -75,7 +85,8 @@ export async function createCgroups(mount: string, name: string, limits: CgroupL
 const number = (text: string | undefined) => (text ? Number(text.trim()) || 0 : 0);
 
 export async function readEvents(mount: string, name: string): Promise<CgroupEvents> {
-  const read = (controller: Controller, file: string) => readFile(join(cgroupDir(mount, controller, name), file), "utf8").catch(() => "");
+  const read = (controller: Controller, file: string) =>
+    readFile(join(cgroupDir(mount, controller, name), file), "utf8").catch(() => "");
   const oomControl = await read("memory", "memory.oom_control");
   const pidsEvents = await read("pids", "pids.events");
   return {
@@ -104,7 +115,8 @@ export async function killCgroupTasks(mount: string, name: string, timeoutMs = 1
   for (;;) {
     const pids = await cgroupPids(mount, name);
     if (pids.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`processes ${pids.join(", ")} in sandbox ${name} survived SIGKILL for ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`processes ${pids.join(", ")} in sandbox ${name} survived SIGKILL for ${timeoutMs} ms`);
     for (const pid of pids) {
       try {
         process.kill(pid, "SIGKILL");
@@ -142,7 +154,8 @@ export async function killUidProcesses(uid: number, timeoutMs = 5_000): Promise<
   for (;;) {
     const pids = runningAs(uid);
     if (pids.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`processes ${pids.join(", ")} of uid ${uid} survived SIGKILL for ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`processes ${pids.join(", ")} of uid ${uid} survived SIGKILL for ${timeoutMs} ms`);
     for (const pid of pids) {
       try {
         process.kill(pid, "SIGKILL");

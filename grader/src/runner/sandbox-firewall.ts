@@ -1,6 +1,14 @@
 import { lookup } from "node:dns/promises";
 import { isIPv4, isIPv6 } from "node:net";
-import { deletionsByComment, ensureChainJump, IPTABLES as TOOLS, removeRulesByComment, runIptables, runIptablesChecked as runChecked, type Family } from "../process/iptables.ts";
+import {
+  deletionsByComment,
+  ensureChainJump,
+  IPTABLES as TOOLS,
+  removeRulesByComment,
+  runIptables,
+  runIptablesChecked as runChecked,
+  type Family,
+} from "../process/iptables.ts";
 
 /** The chain every sandbox's rules live in, jumped to from OUTPUT; it matches only sandbox uids. */
 export const CHAIN = "LABGRADER-SANDBOX";
@@ -23,7 +31,9 @@ const commentFor = (uid: number) => `labgrader-uid-${uid}`;
 export function firewallRules(uid: number, allowed: Endpoint[]): RuleSet {
   const owner = ["-m", "owner", "--uid-owner", String(uid), "-m", "comment", "--comment", commentFor(uid)];
   const forFamily = (family: Family): string[][] => [
-    ...allowed.filter((e) => (family === 4 ? isIPv4(e.address) : isIPv6(e.address))).map((e) => [...owner, "-p", "tcp", "-d", e.address, "--dport", String(e.port), "-j", "ACCEPT"]),
+    ...allowed
+      .filter((e) => (family === 4 ? isIPv4(e.address) : isIPv6(e.address)))
+      .map((e) => [...owner, "-p", "tcp", "-d", e.address, "--dport", String(e.port), "-j", "ACCEPT"]),
     [...owner, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"],
     [...owner, "-j", "REJECT"],
   ];
@@ -65,7 +75,8 @@ export async function firewallRulesOf(uid: number): Promise<string[]> {
   const lines: string[] = [];
   for (const family of [4, 6] as const) {
     const listed = await runIptables(TOOLS[family], ["-w", "-S", CHAIN]);
-    if (listed.code === 0) lines.push(...deletionsFor(uid, listed.stdout).map((r) => `${TOOLS[family]} ${r.join(" ")}`));
+    if (listed.code === 0)
+      lines.push(...deletionsFor(uid, listed.stdout).map((r) => `${TOOLS[family]} ${r.join(" ")}`));
   }
   return lines;
 }
@@ -75,7 +86,10 @@ export async function firewallProblems(): Promise<string[]> {
   for (const family of [4, 6] as const) {
     const tool = TOOLS[family];
     const result = await runIptables(tool, ["-w", "-S", "OUTPUT"]);
-    if (result.code !== 0) problems.push(`${tool} cannot list OUTPUT (${result.stderr.trim() || "not installed"}); the sandbox needs it to cut the operator off the network`);
+    if (result.code !== 0)
+      problems.push(
+        `${tool} cannot list OUTPUT (${result.stderr.trim() || "not installed"}); the sandbox needs it to cut the operator off the network`,
+      );
   }
   return problems;
 }

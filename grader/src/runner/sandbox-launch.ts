@@ -63,8 +63,14 @@ export interface NetworkRelay {
 function relayCommands(relay: NetworkRelay, net: NonNullable<LaunchOptions["network"]>, drop: string[]): string {
   const v6 = relay.host.includes(":");
   const loopback = relay.host === "127.0.0.1" || relay.host === "::1";
-  const address = loopback ? [] : [`${quote(net.ip)} ${v6 ? "-6 " : ""}addr add ${quote(`${relay.host}/${v6 ? 128 : 32}`)} dev lo${v6 ? " nodad" : ""}`];
-  const listen = v6 ? `TCP6-LISTEN:${relay.port},bind=[${relay.host}],fork,reuseaddr` : `TCP-LISTEN:${relay.port},bind=${relay.host},fork,reuseaddr`;
+  const address = loopback
+    ? []
+    : [
+        `${quote(net.ip)} ${v6 ? "-6 " : ""}addr add ${quote(`${relay.host}/${v6 ? 128 : 32}`)} dev lo${v6 ? " nodad" : ""}`,
+      ];
+  const listen = v6
+    ? `TCP6-LISTEN:${relay.port},bind=[${relay.host}],fork,reuseaddr`
+    : `TCP-LISTEN:${relay.port},bind=${relay.host},fork,reuseaddr`;
   const socat = `{ ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(listen)} ${quote(`UNIX-CONNECT:${relay.socket}`)} </dev/null >/dev/null 2>&1 & }`;
   return [...address, socat].join(" && ");
 }
@@ -87,14 +93,33 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
   const mounts = [
     ...PRIVATE_DIRS.map((d) => `mount -t tmpfs -o mode=${d.mode},nosuid,nodev,size=256m labgrader-sandbox ${d.path}`),
     ...(options.prepare ?? []),
-    ...(options.overlays ?? []).map((o) => `mount -t overlay -o ${quote(`lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work},nosuid,nodev`)} labgrader-layer ${quote(o.target)}`),
-    ...(options.binds ?? []).flatMap((b) => [`mount --bind ${quote(b.source)} ${quote(b.target)}`, `mount -o remount,bind,ro ${quote(b.target)}`]),
+    ...(options.overlays ?? []).map(
+      (o) =>
+        `mount -t overlay -o ${quote(`lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work},nosuid,nodev`)} labgrader-layer ${quote(o.target)}`,
+    ),
+    ...(options.binds ?? []).flatMap((b) => [
+      `mount --bind ${quote(b.source)} ${quote(b.target)}`,
+      `mount -o remount,bind,ro ${quote(b.target)}`,
+    ]),
     // Last, once what is mounted from inside them is in place: labgrader's own folders look empty.
-    ...(options.hidden ?? []).map(quote).map((dir) => `{ [ ! -d ${dir} ] || mount -t tmpfs -o ro,mode=0755,nosuid,nodev,size=4k labgrader-hidden ${dir}; }`),
+    ...(options.hidden ?? [])
+      .map(quote)
+      .map(
+        (dir) => `{ [ ! -d ${dir} ] || mount -t tmpfs -o ro,mode=0755,nosuid,nodev,size=4k labgrader-hidden ${dir}; }`,
+      ),
     ...options.readOnly.map(quote).flatMap((dir) => [`mount --bind ${dir} ${dir}`, `mount -o remount,bind,ro ${dir}`]),
   ].join(" && ");
   const limits = `ulimit -c 0${options.maxFileKiB ? `; ulimit -f ${options.maxFileKiB}` : ""}`;
-  const drop = [options.setpriv, `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"];
+  const drop = [
+    options.setpriv,
+    `--reuid=${options.uid}`,
+    `--regid=${options.uid}`,
+    "--clear-groups",
+    "--no-new-privs",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+    "--",
+  ];
   const net = options.network;
   const relay = net
     ? [

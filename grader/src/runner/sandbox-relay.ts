@@ -43,7 +43,10 @@ export async function startRelay(socket: string, target: { host: string; port: n
 }
 
 /** One relay per address, each on its own socket; closing the result closes them all. */
-export async function startRelays(relays: { socket: string; host: string; port: number }[], uid: number): Promise<Relay> {
+export async function startRelays(
+  relays: { socket: string; host: string; port: number }[],
+  uid: number,
+): Promise<Relay> {
   const started: Relay[] = [];
   const close = async () => {
     await Promise.all(started.map((r) => r.close()));

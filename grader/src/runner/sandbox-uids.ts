@@ -2,7 +2,16 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ownIdentity } from "../process/liveness.ts";
-import { createLock, formatOwner, ownerAlive, parseOwner, readLock, reapLock, removeAbandonedReaping as removeReaping, removeLock } from "../process/owned-locks.ts";
+import {
+  createLock,
+  formatOwner,
+  ownerAlive,
+  parseOwner,
+  readLock,
+  reapLock,
+  removeAbandonedReaping as removeReaping,
+  removeLock,
+} from "../process/owned-locks.ts";
 
 export { formatOwner, ownerAlive, parseOwner } from "../process/owned-locks.ts";
 
@@ -39,7 +48,12 @@ export interface UidRange {
  * Allocates a uid no other live process on this host holds, by creating its lock file exclusively.
  * A lock left by a dead owner is reused once cleanUp has removed what that owner left behind.
  */
-export async function allocateUid(root: string, range: UidRange, cleanUp: (uid: number) => Promise<void>, owner = ownIdentity()): Promise<number> {
+export async function allocateUid(
+  root: string,
+  range: UidRange,
+  cleanUp: (uid: number) => Promise<void>,
+  owner = ownIdentity(),
+): Promise<number> {
   await prepareLockDir(root);
   const offset = (owner.pid * 7919 + Date.now()) % (range.last - range.first + 1);
   for (const uid of candidateUids(range.first, range.last, offset)) {
@@ -90,9 +104,17 @@ export async function claimUidRange(root: string, range: UidRange, claimsDir = R
   for (const name of await readdir(claimsDir)) {
     if (name === own || !name.endsWith(".json")) continue;
     const file = join(claimsDir, name);
-    const claim = await readFile(file, "utf8").then((t) => JSON.parse(t) as { root: string } & UidRange, () => undefined);
+    const claim = await readFile(file, "utf8").then(
+      (t) => JSON.parse(t) as { root: string } & UidRange,
+      () => undefined,
+    );
     if (!claim || typeof claim.root !== "string" || claim.root === root) continue;
-    if (!(await stat(claim.root).then(() => true, () => false))) {
+    if (
+      !(await stat(claim.root).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await rm(file, { force: true });
       continue;
     }

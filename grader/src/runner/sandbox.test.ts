@@ -6,7 +6,17 @@ import { describe, expect, it } from "vitest";
 import { deletionsFor, firewallRules } from "./sandbox-firewall.ts";
 import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
 import { ownIdentity } from "../process/liveness.ts";
-import { allocateUid, candidateUids, claimUidRange, formatOwner, lockDir, ownerAlive, parseOwner, releaseUid, staleUids } from "./sandbox-uids.ts";
+import {
+  allocateUid,
+  candidateUids,
+  claimUidRange,
+  formatOwner,
+  lockDir,
+  ownerAlive,
+  parseOwner,
+  releaseUid,
+  staleUids,
+} from "./sandbox-uids.ts";
 
 const root = () => mkdtempSync(join(tmpdir(), "labgrader-sandbox-unit-"));
 const dead = { pid: 2 ** 22 + 17, startTicks: "1" };
@@ -38,7 +48,9 @@ describe("sandbox uids", () => {
     const first = await allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined);
     const second = await allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined);
     expect(new Set([first, second])).toEqual(new Set([5000, 5001]));
-    await expect(allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined)).rejects.toThrow("every sandbox uid from 5000 to 5001 is in use");
+    await expect(allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined)).rejects.toThrow(
+      "every sandbox uid from 5000 to 5001 is in use",
+    );
     expect(readFileSync(join(lockDir(dir), String(first)), "utf8")).toBe(formatOwner(ownIdentity()));
     await releaseUid(dir, first);
     expect(await allocateUid(dir, { first: 5000, last: 5001 }, async () => undefined)).toBe(first);
@@ -61,7 +73,9 @@ describe("sandbox uids", () => {
 
   it("gives concurrent allocations in one process different uids", async () => {
     const dir = root();
-    const uids = await Promise.all(Array.from({ length: 8 }, () => allocateUid(dir, { first: 5000, last: 5007 }, async () => undefined)));
+    const uids = await Promise.all(
+      Array.from({ length: 8 }, () => allocateUid(dir, { first: 5000, last: 5007 }, async () => undefined)),
+    );
     expect(new Set(uids).size).toBe(8);
   });
 
@@ -102,7 +116,9 @@ describe("sandbox firewall rules", () => {
     ].join("\n");
     const deletions = deletionsFor(62001, listing);
     expect(deletions).toHaveLength(2);
-    expect(deletions.every((d) => d[0] === "-D" && d[1] === "LABGRADER-SANDBOX" && d.includes("labgrader-uid-62001"))).toBe(true);
+    expect(
+      deletions.every((d) => d[0] === "-D" && d[1] === "LABGRADER-SANDBOX" && d.includes("labgrader-uid-62001")),
+    ).toBe(true);
   });
 });
 
@@ -119,16 +135,32 @@ describe("sandbox launch", () => {
 
   it("joins the cgroups as root, then unshares mounts, hides /run and the temporary folders, and drops to the uid last", () => {
     expect(command).toBe("/bin/sh");
-    expect(args[1]).toBe(`echo $$ > '/sys/fs/cgroup/memory/labgrader/lg-62001/cgroup.procs' || exit 125; echo $$ > '/sys/fs/cgroup/pids/it'\\''s/cgroup.procs' || exit 125; ulimit -c 0; exec "$@"`);
-    const order = ["/usr/bin/unshare", "/bin/sh", "/usr/bin/setpriv", "/var/lib/labgrader/sandbox/home/lg-62001/manager"].map((a) => args.indexOf(a));
+    expect(args[1]).toBe(
+      `echo $$ > '/sys/fs/cgroup/memory/labgrader/lg-62001/cgroup.procs' || exit 125; echo $$ > '/sys/fs/cgroup/pids/it'\\''s/cgroup.procs' || exit 125; ulimit -c 0; exec "$@"`,
+    );
+    const order = [
+      "/usr/bin/unshare",
+      "/bin/sh",
+      "/usr/bin/setpriv",
+      "/var/lib/labgrader/sandbox/home/lg-62001/manager",
+    ].map((a) => args.indexOf(a));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(order.every((i) => i > 1)).toBe(true);
     const mounts = args[args.indexOf("/bin/sh") + 2]!;
-    for (const dir of ["/run", "/tmp", "/var/tmp", "/dev/shm"]) expect(mounts).toContain(`labgrader-sandbox ${dir} `.trimEnd());
+    for (const dir of ["/run", "/tmp", "/var/tmp", "/dev/shm"])
+      expect(mounts).toContain(`labgrader-sandbox ${dir} `.trimEnd());
     expect(mounts).toContain("mount -o remount,bind,ro '/var/lib/labgrader/sandbox/home/lg-62001'");
     expect(args.slice(args.indexOf("/usr/bin/setpriv"))).toEqual([
-      "/usr/bin/setpriv", "--reuid=62001", "--regid=62001", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
-      "/var/lib/labgrader/sandbox/home/lg-62001/manager", "--kubeconfig=/var/lib/labgrader/sandbox/home/lg-62001/kubeconfig",
+      "/usr/bin/setpriv",
+      "--reuid=62001",
+      "--regid=62001",
+      "--clear-groups",
+      "--no-new-privs",
+      "--inh-caps=-all",
+      "--bounding-set=-all",
+      "--",
+      "/var/lib/labgrader/sandbox/home/lg-62001/manager",
+      "--kubeconfig=/var/lib/labgrader/sandbox/home/lg-62001/kubeconfig",
     ]);
   });
 
@@ -164,7 +196,12 @@ describe("sandbox launch", () => {
     expect(inside).toContain("-ge 3 ]");
     // Every socat runs as the uid; the command runs as the uid under the filter.
     expect(inside.match(/'--reuid=62001'/g)).toHaveLength(3);
-    expect(relayed.args.slice(-4)).toEqual(["--", "/var/lib/labgrader/sandbox/bin/labgrader-seccomp", "/usr/local/go/bin/go", "build"]);
+    expect(relayed.args.slice(-4)).toEqual([
+      "--",
+      "/var/lib/labgrader/sandbox/bin/labgrader-seccomp",
+      "/usr/local/go/bin/go",
+      "build",
+    ]);
   });
 
   it("exits with its own code, before the command runs, when a cgroup it must join is gone", () => {
@@ -194,7 +231,9 @@ describe("sandbox uid ranges across installations", () => {
     await claimUidRange(a, { first: 62000, last: 62999 }, claims); // the same installation again
     await claimUidRange(b, { first: 63000, last: 63999 }, claims); // beside it
     await expect(claimUidRange(b, { first: 62900, last: 63100 }, claims)).rejects.toThrow(
-      new RegExp(`the sandbox uids 62900-63100 overlap 62000-62999, those of the installation whose sandbox root is ${a}; give each installation`),
+      new RegExp(
+        `the sandbox uids 62900-63100 overlap 62000-62999, those of the installation whose sandbox root is ${a}; give each installation`,
+      ),
     );
     await claimUidRange(gone, { first: 64000, last: 64999 }, claims);
     expect(readdirSync(claims)).toHaveLength(3);

@@ -1,16 +1,54 @@
-import { access, chmod, chown, constants, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  access,
+  chmod,
+  chown,
+  constants,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import type { GraderConfig } from "../config.ts";
 import type { ManagerSandbox } from "./manager.ts";
-import { cgroupProblems, createCgroups, killCgroupTasks, killUidProcesses, parentDirs, readEvents, removeCgroups, type CgroupEvents, type CgroupLimits } from "./sandbox-cgroup.ts";
+import {
+  cgroupProblems,
+  createCgroups,
+  killCgroupTasks,
+  killUidProcesses,
+  parentDirs,
+  readEvents,
+  removeCgroups,
+  type CgroupEvents,
+  type CgroupLimits,
+} from "./sandbox-cgroup.ts";
 import { INSTALL_DIR } from "./reference.ts";
 import { launchCommand } from "./sandbox-launch.ts";
 import { startRelays } from "./sandbox-relay.ts";
-import { addFirewallRules, apiServerEndpoints, firewallProblems, removeFirewallRules, type Endpoint } from "./sandbox-firewall.ts";
-import { allocateUid, claimUidRange, lockUid, prepareLockDir, releaseUid, reapUid, removeAbandonedReaping, staleUids } from "./sandbox-uids.ts";
+import {
+  addFirewallRules,
+  apiServerEndpoints,
+  firewallProblems,
+  removeFirewallRules,
+  type Endpoint,
+} from "./sandbox-firewall.ts";
+import {
+  allocateUid,
+  claimUidRange,
+  lockUid,
+  prepareLockDir,
+  releaseUid,
+  reapUid,
+  removeAbandonedReaping,
+  staleUids,
+} from "./sandbox-uids.ts";
 
 /** How each learner's manager is confined (GradeOptions.sandbox); built from GraderConfig by sandboxSettings(). */
 export const SandboxSettingsSchema = z.object({
@@ -46,7 +84,13 @@ export const SandboxSettingsSchema = z.object({
       scratchBytes: z.number().int().positive(),
       maxFileBytes: z.number().int().positive(),
     })
-    .default({ memoryBytes: 3 * 1024 ** 3, pids: 1024, cpuCores: availableParallelism(), scratchBytes: 2 * 1024 ** 3, maxFileBytes: 512 * 1024 ** 2 }),
+    .default({
+      memoryBytes: 3 * 1024 ** 3,
+      pids: 1024,
+      cpuCores: availableParallelism(),
+      scratchBytes: 2 * 1024 ** 3,
+      maxFileBytes: 512 * 1024 ** 2,
+    }),
 });
 export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
 
@@ -55,7 +99,10 @@ export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
  * must stay closed to sandboxes. `seccomp` is the toolchain's labgrader-seccomp (by default where
  * `labgrader toolchain` builds it), `protectedPaths` more folders to keep closed (workspaces).
  */
-export function sandboxSettings(config: GraderConfig, more: { protectedPaths?: string[]; seccomp?: string } = {}): SandboxSettings {
+export function sandboxSettings(
+  config: GraderConfig,
+  more: { protectedPaths?: string[]; seccomp?: string } = {},
+): SandboxSettings {
   const protectedPaths = more.protectedPaths ?? [];
   const [first, last] = config.sandboxUids.split("-").map(Number) as [number, number];
   return SandboxSettingsSchema.parse({
@@ -89,7 +136,12 @@ async function findTools(): Promise<Partial<Tools>> {
   const found: Partial<Tools> = {};
   for (const [name, candidates] of Object.entries(TOOL_CANDIDATES) as [keyof Tools, string[]][]) {
     for (const candidate of candidates) {
-      if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+      if (
+        await access(candidate, constants.X_OK).then(
+          () => true,
+          () => false,
+        )
+      ) {
         found[name] = candidate;
         break;
       }
@@ -101,13 +153,30 @@ async function findTools(): Promise<Partial<Tools>> {
 /** Runs a probe command for at most 10 s: whether it succeeded, and what it said (or why it failed). */
 const run = (file: string, args: string[]) =>
   new Promise<{ ok: boolean; output: string }>((resolve) => {
-    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stderr}${stdout}`.trim() || (error?.message ?? "") }));
+    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) =>
+      resolve({ ok: !error, output: `${stderr}${stdout}`.trim() || (error?.message ?? "") }),
+    );
   });
 
 async function namespaceProblem(unshare: string): Promise<string | undefined> {
-  const args = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc", "--net", "--", "/bin/sh", "-c", "mount -t tmpfs labgrader-probe /tmp && test $$ = 1 && ip link set lo up"];
+  const args = [
+    "--mount",
+    "--propagation",
+    "private",
+    "--pid",
+    "--fork",
+    "--mount-proc",
+    "--ipc",
+    "--net",
+    "--",
+    "/bin/sh",
+    "-c",
+    "mount -t tmpfs labgrader-probe /tmp && test $$ = 1 && ip link set lo up",
+  ];
   const probe = await run(unshare, args);
-  return probe.ok ? undefined : `private mount, PID, IPC and network namespaces cannot be made (${probe.output}), so the operator would see the host's processes, unix sockets, shared memory and network`;
+  return probe.ok
+    ? undefined
+    : `private mount, PID, IPC and network namespaces cannot be made (${probe.output}), so the operator would see the host's processes, unix sockets, shared memory and network`;
 }
 
 /** Where prepareSandboxing installs its root-owned copy of labgrader-seccomp, which sandboxed commands run under. */
@@ -115,13 +184,19 @@ export const installedSeccomp = (settings: SandboxSettings) => join(settings.roo
 
 /** Whether labgrader-seccomp exists and does its job: a command under it runs, and cannot make a user namespace. */
 async function seccompProblem(helper: string, unshare: string): Promise<string | undefined> {
-  if (!(await access(helper, constants.X_OK).then(() => true, () => false))) {
+  if (
+    !(await access(helper, constants.X_OK).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     return `labgrader-seccomp is not built at ${helper} (run \`labgrader toolchain\`), so a sandboxed command could make user namespaces`;
   }
   const plain = await run(helper, ["/bin/true"]);
   if (!plain.ok) return `labgrader-seccomp cannot run a command (${plain.output})`;
   const userns = await run(helper, [unshare, "--user", "/bin/true"]);
-  if (userns.ok || !/not permitted/i.test(userns.output)) return `labgrader-seccomp let a command make a user namespace (${userns.output || "it succeeded"})`;
+  if (userns.ok || !/not permitted/i.test(userns.output))
+    return `labgrader-seccomp let a command make a user namespace (${userns.output || "it succeeded"})`;
   return undefined;
 }
 
@@ -144,20 +219,28 @@ export async function sandboxProblems(settings: SandboxSettings): Promise<string
   const problems = [...(await cgroupProblems(settings.cgroupMount)), ...(await firewallProblems())];
   if (process.getuid?.() !== 0) problems.push("the grader is not running as root, so it cannot switch to sandbox uids");
   const tools = await findTools();
-  for (const name of ["setpriv", "unshare", "socat", "ip", "ss"] as const) if (!tools[name]) problems.push(`${name} is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
+  for (const name of ["setpriv", "unshare", "socat", "ip", "ss"] as const)
+    if (!tools[name]) problems.push(`${name} is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
   const mountProblem = tools.unshare && process.getuid?.() === 0 ? await namespaceProblem(tools.unshare) : undefined;
   if (mountProblem) problems.push(mountProblem);
   const seccomp = tools.unshare ? await seccompProblem(settings.seccomp, tools.unshare) : undefined;
   if (seccomp) problems.push(seccomp);
-  if (settings.uids.last < settings.uids.first) problems.push(`the sandbox uid range ${settings.uids.first}-${settings.uids.last} is empty`);
+  if (settings.uids.last < settings.uids.first)
+    problems.push(`the sandbox uid range ${settings.uids.first}-${settings.uids.last} is empty`);
   const accounts = (await readFile("/etc/passwd", "utf8").catch(() => ""))
     .split("\n")
     .map((line) => line.split(":"))
     .filter((f) => Number(f[2]) >= settings.uids.first && Number(f[2]) <= settings.uids.last);
-  for (const f of accounts) problems.push(`uid ${f[2]} (${f[0]}) is in the sandbox range: a sandbox would own that account's files`);
-  for (const path of settings.protectedPaths) if (!(await closedToOthers(path))) problems.push(`${path} is readable by other users, so a sandboxed operator could read it`);
+  for (const f of accounts)
+    problems.push(`uid ${f[2]} (${f[0]}) is in the sandbox range: a sandbox would own that account's files`);
+  for (const path of settings.protectedPaths)
+    if (!(await closedToOthers(path)))
+      problems.push(`${path} is readable by other users, so a sandboxed operator could read it`);
   const closed = await firstClosedToOthers(dirname(settings.root));
-  if (closed) problems.push(`${closed} (above the sandbox root ${settings.root}) denies other users search, so a sandbox uid could not run its own manager; allow it (chmod o+x ${closed}) or set LABGRADER_SANDBOX_DIR elsewhere`);
+  if (closed)
+    problems.push(
+      `${closed} (above the sandbox root ${settings.root}) denies other users search, so a sandbox uid could not run its own manager; allow it (chmod o+x ${closed}) or set LABGRADER_SANDBOX_DIR elsewhere`,
+    );
   return problems;
 }
 
@@ -178,7 +261,8 @@ export function prepareSandboxing(settings: SandboxSettings): Promise<void> {
     await chmod(settings.root, 0o711);
     await chmod(join(settings.root, "home"), 0o711);
     const owner = await lstat(settings.root);
-    if (owner.uid !== 0 || !owner.isDirectory()) throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
+    if (owner.uid !== 0 || !owner.isDirectory())
+      throw new Error(`the sandbox root ${settings.root} must be a folder owned by root`);
     // The toolchain's copy sits in the cache, which sandboxes cannot read: theirs is root's, beside their homes.
     // Copied then renamed, so a worker starting beside a running one never replaces a file being executed.
     await mkdir(join(settings.root, "bin"), { recursive: true, mode: 0o755 });
@@ -212,10 +296,12 @@ export async function reapSandboxes(settings: SandboxSettings): Promise<number[]
   await claimUidRange(settings.root, settings.uids);
   await removeAbandonedReaping(settings.root);
   const reaped: number[] = [];
-  for (const uid of await staleUids(settings.root)) if (await reapUid(settings.root, uid, (u) => cleanUpUid(settings, u))) reaped.push(uid);
+  for (const uid of await staleUids(settings.root))
+    if (await reapUid(settings.root, uid, (u) => cleanUpUid(settings, u))) reaped.push(uid);
   // Leftovers without any lock (a lock deleted by hand): lock the uid ourselves so no allocation races the cleanup.
   const names = new Set<string>();
-  for (const dir of [...parentDirs(settings.cgroupMount), join(settings.root, "home")]) for (const n of await readdir(dir).catch(() => [] as string[])) names.add(n);
+  for (const dir of [...parentDirs(settings.cgroupMount), join(settings.root, "home")])
+    for (const n of await readdir(dir).catch(() => [] as string[])) names.add(n);
   for (const n of names) {
     const uid = Number(/^lg-(\d+)$/.exec(n)?.[1]);
     const ours = uid >= settings.uids.first && uid <= settings.uids.last;
@@ -345,7 +431,18 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const manager: ManagerSandbox = {
     wrap(command, args, env) {
       const network = { relays, socat: tools.socat, ip: tools.ip, ss: tools.ss };
-      const launch = launchCommand({ cgroupProcs: procs, uid, readOnly: [home], hidden: settings.hiddenPaths, network, seccomp: installedSeccomp(settings), setpriv: tools.setpriv, unshare: tools.unshare, command, args });
+      const launch = launchCommand({
+        cgroupProcs: procs,
+        uid,
+        readOnly: [home],
+        hidden: settings.hiddenPaths,
+        network,
+        seccomp: installedSeccomp(settings),
+        setpriv: tools.setpriv,
+        unshare: tools.unshare,
+        command,
+        args,
+      });
       return { ...launch, cwd: home, env: { ...env, HOME: home } };
     },
     started() {
@@ -370,9 +467,16 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     async diagnose() {
       const seen = await events();
       const findings: string[] = [];
-      if (seen.oomKills > 0) findings.push(`The operator was killed at its memory limit (${mib(settings.memoryBytes)}).`);
-      if (seen.pidsRefused > 0) findings.push(`The operator hit its limit of ${settings.pids} processes and threads; the kernel refused ${seen.pidsRefused} of its forks.`);
-      if (killedAtWallClock) findings.push(`The operator was still running at its time limit (${duration(settings.wallClockMs)}) and was killed.`);
+      if (seen.oomKills > 0)
+        findings.push(`The operator was killed at its memory limit (${mib(settings.memoryBytes)}).`);
+      if (seen.pidsRefused > 0)
+        findings.push(
+          `The operator hit its limit of ${settings.pids} processes and threads; the kernel refused ${seen.pidsRefused} of its forks.`,
+        );
+      if (killedAtWallClock)
+        findings.push(
+          `The operator was still running at its time limit (${duration(settings.wallClockMs)}) and was killed.`,
+        );
       return findings;
     },
     dispose() {

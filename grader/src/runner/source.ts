@@ -49,7 +49,12 @@ export type Mutant = z.infer<typeof MutantSchema>;
  */
 export const ControlSchema = VariantSchema.extend({
   /** For a score control: the most points it may get, and the tasks whose every required check it must fail. */
-  score: z.strictObject({ atMost: z.number().int().min(0).optional(), losesTasks: z.array(z.string().min(1)).min(1).optional() }).optional(),
+  score: z
+    .strictObject({
+      atMost: z.number().int().min(0).optional(),
+      losesTasks: z.array(z.string().min(1)).min(1).optional(),
+    })
+    .optional(),
 });
 export type Control = z.infer<typeof ControlSchema>;
 
@@ -61,7 +66,8 @@ async function loadVariantFile<T>(file: string, schema: z.ZodType<T>): Promise<T
     throw new Error(`${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
 }
 
@@ -74,13 +80,23 @@ export function loadControl(dir: string): Promise<Control> {
 }
 
 /** Writes each edited file under outDir and returns the overlay map (project path -> edited file). */
-export async function materializeEdits(projectDir: string, edits: MutantEdit[], outDir: string): Promise<Record<string, string>> {
+export async function materializeEdits(
+  projectDir: string,
+  edits: MutantEdit[],
+  outDir: string,
+): Promise<Record<string, string>> {
   const files = new Map<string, string>();
   for (const edit of edits) {
     const text = files.get(edit.file) ?? (await readFile(join(projectDir, edit.file), "utf8"));
     const count = text.split(edit.find).length - 1;
-    if (count !== 1) throw new Error(`mutant edit of ${edit.file} expects its text exactly once, found it ${count} times: ${JSON.stringify(edit.find.slice(0, 80))}`);
-    files.set(edit.file, text.replace(edit.find, () => edit.replace));
+    if (count !== 1)
+      throw new Error(
+        `mutant edit of ${edit.file} expects its text exactly once, found it ${count} times: ${JSON.stringify(edit.find.slice(0, 80))}`,
+      );
+    files.set(
+      edit.file,
+      text.replace(edit.find, () => edit.replace),
+    );
   }
   const overlay: Record<string, string> = {};
   for (const [file, text] of files) {
@@ -93,8 +109,7 @@ export async function materializeEdits(projectDir: string, edits: MutantEdit[], 
 }
 
 export type OperatorSource =
-  | { kind: "project"; dir: string }
-  | { kind: "variant"; referenceDir: string; variant: Variant };
+  { kind: "project"; dir: string } | { kind: "variant"; referenceDir: string; variant: Variant };
 
 export interface PreparedOperator {
   /** Where config/crd/bases and config/rbac/role.yaml are read from. */
@@ -115,20 +130,36 @@ export interface PrepareOptions {
 export async function prepareOperator(source: OperatorSource, options: PrepareOptions): Promise<PreparedOperator> {
   const outDir = join(options.workDir, "build");
   if (source.kind === "project") {
-    const build = await buildManager({ projectDir: source.dir, outDir, env: options.goEnv, timeoutMs: options.buildTimeoutMs, ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
+    const build = await buildManager({
+      projectDir: source.dir,
+      outDir,
+      env: options.goEnv,
+      timeoutMs: options.buildTimeoutMs,
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    });
     return { manifestsDir: source.dir, build };
   }
   const overlay = await materializeEdits(source.referenceDir, source.variant.edits, join(options.workDir, "overlay"));
-  const build = await buildManager({ projectDir: source.referenceDir, outDir, overlay, env: options.goEnv, timeoutMs: options.buildTimeoutMs });
+  const build = await buildManager({
+    projectDir: source.referenceDir,
+    outDir,
+    overlay,
+    env: options.goEnv,
+    timeoutMs: options.buildTimeoutMs,
+  });
   if (!source.variant.manifests) return { manifestsDir: source.referenceDir, build };
   // controller-gen has no overlay: regenerate from a copy with the variant's files in place.
   const copy = join(options.workDir, "project");
   await cp(source.referenceDir, copy, { recursive: true, filter: (src) => !/\/(bin|cover\.out)$/.test(src) });
   for (const [target, file] of Object.entries(overlay)) await cp(file, join(copy, target));
-  await runChecked(options.controllerGen, ["rbac:roleName=manager-role", "crd", "webhook", "paths=./...", "output:crd:artifacts:config=config/crd/bases"], {
-    cwd: copy,
-    env: options.goEnv,
-    timeoutMs: 300_000,
-  });
+  await runChecked(
+    options.controllerGen,
+    ["rbac:roleName=manager-role", "crd", "webhook", "paths=./...", "output:crd:artifacts:config=config/crd/bases"],
+    {
+      cwd: copy,
+      env: options.goEnv,
+      timeoutMs: 300_000,
+    },
+  );
   return { manifestsDir: copy, build };
 }

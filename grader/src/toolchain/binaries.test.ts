@@ -12,7 +12,12 @@ describe("toolchain binaries", () => {
     expect(specs.find((s) => s.name === name)?.build.ldflags).toContain(flag);
   });
   it("offers envtest exactly etcd and kube-apiserver", () => {
-    expect(specs.filter((s) => s.envtestAsset).map((s) => s.name).sort()).toEqual(["etcd", "kube-apiserver"]);
+    expect(
+      specs
+        .filter((s) => s.envtestAsset)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["etcd", "kube-apiserver"]);
   });
   it("names one override variable per binary", () => {
     expect(specs.map((s) => s.envOverride)).toContain("LABGRADER_KUBE_APISERVER");

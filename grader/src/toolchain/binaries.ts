@@ -36,7 +36,12 @@ export interface BinarySpec {
 function kubeLdflags(version: string): string[] {
   const [major, minor] = version.slice(1).split(".");
   const pkg = "k8s.io/component-base/version";
-  return [`-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`];
+  return [
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ];
 }
 
 function envName(name: BinaryName): string {
@@ -59,7 +64,10 @@ export function binarySpecs(v: Versions): BinarySpec[] {
     envOverride: envName(name),
     envtestAsset: name === "kube-apiserver",
   });
-  const kwokFlags = [`-X sigs.k8s.io/kwok/pkg/consts.Version=${v.kwok.slice(1)}`, `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${v.kubernetes.slice(1)}`];
+  const kwokFlags = [
+    `-X sigs.k8s.io/kwok/pkg/consts.Version=${v.kwok.slice(1)}`,
+    `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${v.kubernetes.slice(1)}`,
+  ];
   return [
     kube("kube-apiserver"),
     kube("kube-controller-manager"),
@@ -84,7 +92,12 @@ export function binarySpecs(v: Versions): BinarySpec[] {
       name: "controller-gen",
       version: v.controllerTools,
       group: "controller-tools",
-      build: { kind: "install", pkg: "sigs.k8s.io/controller-tools/cmd/controller-gen", version: v.controllerTools, ldflags: [] },
+      build: {
+        kind: "install",
+        pkg: "sigs.k8s.io/controller-tools/cmd/controller-gen",
+        version: v.controllerTools,
+        ldflags: [],
+      },
       envOverride: envName("controller-gen"),
       envtestAsset: false,
     },

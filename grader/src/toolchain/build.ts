@@ -1,6 +1,17 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { delimiter, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { binarySpecs, type BinaryName, type BinarySpec } from "./binaries.ts";
@@ -56,7 +67,11 @@ function buildKey(spec: BinarySpec): string {
 
 function reportsVersion(path: string, version: string): boolean {
   try {
-    const out = execFileSync(path, ["--version"], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(path, ["--version"], {
+      encoding: "utf8",
+      timeout: 10_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return out.includes(version.replace(/^v/, ""));
   } catch {
     return false;
@@ -70,16 +85,26 @@ export function resolveBinary(spec: BinarySpec, opts: ToolchainOptions): Resolve
     return { name: spec.name, path: override, source: "override" };
   }
   const assets = opts.env.KUBEBUILDER_ASSETS;
-  if (spec.envtestAsset && assets && isExecutable(join(assets, spec.name)) && reportsVersion(join(assets, spec.name), spec.version)) {
+  if (
+    spec.envtestAsset &&
+    assets &&
+    isExecutable(join(assets, spec.name)) &&
+    reportsVersion(join(assets, spec.name), spec.version)
+  ) {
     return { name: spec.name, path: join(assets, spec.name), source: "envtest-assets" };
   }
   const cached = join(binDir(opts), spec.name);
-  if (isExecutable(cached) && existsSync(stampPath(opts, spec.name)) && readFileSync(stampPath(opts, spec.name), "utf8") === buildKey(spec)) {
+  if (
+    isExecutable(cached) &&
+    existsSync(stampPath(opts, spec.name)) &&
+    readFileSync(stampPath(opts, spec.name), "utf8") === buildKey(spec)
+  ) {
     return { name: spec.name, path: cached, source: "cache" };
   }
   for (const dir of (opts.env.PATH ?? "").split(delimiter).filter(Boolean)) {
     const candidate = join(dir, spec.name);
-    if (isExecutable(candidate) && reportsVersion(candidate, spec.version)) return { name: spec.name, path: candidate, source: "path" };
+    if (isExecutable(candidate) && reportsVersion(candidate, spec.version))
+      return { name: spec.name, path: candidate, source: "path" };
   }
   return undefined;
 }
@@ -88,7 +113,13 @@ export function resolveBinary(spec: BinarySpec, opts: ToolchainOptions): Resolve
 const FAILURE_TAIL_LINES = 40;
 
 /** Runs a command, its output passed line by line to `log` (so it never lands in the middle of a live progress line). */
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string | undefined>, log: (line: string) => void): Promise<void> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
@@ -102,7 +133,9 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
     child.on("error", reject);
     // "close", not "exit": the output's last lines are read by then.
     child.on("close", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error([`${cmd} ${args.join(" ")} exited with ${signal ?? code}`, ...tail].join("\n"))),
+      code === 0
+        ? resolve()
+        : reject(new Error([`${cmd} ${args.join(" ")} exited with ${signal ?? code}`, ...tail].join("\n"))),
     );
   });
 }
@@ -115,14 +148,22 @@ async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions, progress:
   const ldflags = ["-s", "-w", ...first.build.ldflags].join(" ");
   const what = `building ${specs.map((s) => s.name).join(", ")} ${first.version}`;
   const last = readLastBuild(opts.cacheDir, first.group);
-  opts.log(`${what} (Go, from pinned modules; ${last ? `the last build took ${formatDuration(last.durationMs)}` : "a cold build takes minutes"})`);
+  opts.log(
+    `${what} (Go, from pinned modules; ${last ? `the last build took ${formatDuration(last.durationMs)}` : "a cold build takes minutes"})`,
+  );
   const task = progress.start(what, last?.durationMs);
   let durationMs: number;
   try {
     if (first.build.kind === "module") {
       const pkgs = specs.map((s) => s.build.pkg);
       const target = pkgs.length === 1 && pkgs[0] === "." ? join(out, first.name) : `${out}/`;
-      await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", target, ...pkgs], join(toolchainModuleDir, first.build.module), env, opts.log);
+      await run(
+        "go",
+        ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", target, ...pkgs],
+        join(toolchainModuleDir, first.build.module),
+        env,
+        opts.log,
+      );
     } else {
       const version = first.build.version;
       const pkgs = specs.map((s) => `${s.build.pkg}@${version}`);
@@ -132,7 +173,11 @@ async function buildGroup(specs: BinarySpec[], opts: ToolchainOptions, progress:
     durationMs = task.end();
   }
   for (const spec of specs) writeFileSync(stampPath(opts, spec.name), buildKey(spec));
-  recordLastBuild(opts.cacheDir, first.group, { durationMs, version: first.version, finishedAt: new Date().toISOString() });
+  recordLastBuild(opts.cacheDir, first.group, {
+    durationMs,
+    version: first.version,
+    finishedAt: new Date().toISOString(),
+  });
   opts.log(`built ${specs.map((s) => s.name).join(", ")} in ${formatDuration(durationMs)}`);
 }
 
@@ -175,7 +220,9 @@ export async function ensureToolchain(opts: ToolchainOptions, build = true): Pro
   mkdirSync(join(opts.cacheDir, "toolchain", "stamps"), { recursive: true });
   const missing = specs.filter((s) => !resolveBinary(s, opts));
   if (missing.length > 0 && !build) {
-    throw new Error(`missing toolchain binaries: ${missing.map((s) => `${s.name} ${s.version}`).join(", ")}; run \`labgrader toolchain\` to build them, or point ${missing.map((s) => s.envOverride).join(", ")} at existing ones`);
+    throw new Error(
+      `missing toolchain binaries: ${missing.map((s) => `${s.name} ${s.version}`).join(", ")}; run \`labgrader toolchain\` to build them, or point ${missing.map((s) => s.envOverride).join(", ")} at existing ones`,
+    );
   }
   const groups = Map.groupBy(missing, (s) => s.group);
   const progress = opts.progress ?? createProgress({ log: opts.log });
@@ -186,5 +233,9 @@ export async function ensureToolchain(opts: ToolchainOptions, build = true): Pro
     return found;
   });
   const binaries = Object.fromEntries(resolved.map((r) => [r.name, r.path])) as Record<BinaryName, string>;
-  return { toolchain: { binaries, assetsDir: linkAssets(opts, binaries) }, resolved, built: missing.map((s) => s.name) };
+  return {
+    toolchain: { binaries, assetsDir: linkAssets(opts, binaries) },
+    resolved,
+    built: missing.map((s) => s.name),
+  };
 }

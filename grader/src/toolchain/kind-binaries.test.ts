@@ -30,7 +30,12 @@ describe("kind node binaries", () => {
     expect(spec("crictl")?.version).toBe("source-digest");
   });
   it("compiles pause statically from the Kubernetes module", () => {
-    expect(spec("pause")?.build).toMatchObject({ kind: "cc", module: "k8s.io/kubernetes", version: v.kubernetes, source: "build/pause/linux/pause.c" });
+    expect(spec("pause")?.build).toMatchObject({
+      kind: "cc",
+      module: "k8s.io/kubernetes",
+      version: v.kubernetes,
+      source: "build/pause/linux/pause.c",
+    });
     const build = spec("pause")?.build;
     expect(build && "flags" in build ? build.flags : []).toContain("-static");
   });

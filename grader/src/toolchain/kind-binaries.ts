@@ -7,15 +7,7 @@ import { toolchainModuleDir, type Versions } from "./versions.ts";
 
 /** The binaries a kind node image needs beyond the control plane and etcd, which `labgrader toolchain` builds. */
 export type KindBinaryName =
-  | "kubelet"
-  | "kubeadm"
-  | "kubectl"
-  | "kube-proxy"
-  | "crictl"
-  | "coredns"
-  | "local-path-provisioner"
-  | "pause"
-  | "kind";
+  "kubelet" | "kubeadm" | "kubectl" | "kube-proxy" | "crictl" | "coredns" | "local-path-provisioner" | "pause" | "kind";
 
 export type KindBuild =
   | GoBuild
@@ -70,15 +62,28 @@ export function kindBinarySpecs(v: Versions, crictlSource = crictlDigest()): Kin
     kube("kubeadm"),
     kube("kubectl"),
     kube("kube-proxy"),
-    { name: "crictl", version: crictlSource, group: "crictl", build: { kind: "module", module: "kube", pkg: "./crictl-lite", ldflags: [] } },
+    {
+      name: "crictl",
+      version: crictlSource,
+      group: "crictl",
+      build: { kind: "module", module: "kube", pkg: "./crictl-lite", ldflags: [] },
+    },
     install("coredns", "github.com/coredns/coredns", v.coredns),
-    install("local-path-provisioner", "github.com/rancher/local-path-provisioner", v.localPathProvisioner, [`-X main.VERSION=${v.localPathProvisioner}`]),
+    install("local-path-provisioner", "github.com/rancher/local-path-provisioner", v.localPathProvisioner, [
+      `-X main.VERSION=${v.localPathProvisioner}`,
+    ]),
     install("kind", "sigs.k8s.io/kind", v.kind),
     {
       name: "pause",
       version: v.kubernetes,
       group: "pause",
-      build: { kind: "cc", module: "k8s.io/kubernetes", version: v.kubernetes, source: "build/pause/linux/pause.c", flags: ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=${v.kubernetes}`] },
+      build: {
+        kind: "cc",
+        module: "k8s.io/kubernetes",
+        version: v.kubernetes,
+        source: "build/pause/linux/pause.c",
+        flags: ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=${v.kubernetes}`],
+      },
     },
   ];
 }
@@ -108,7 +113,10 @@ export function isBinaryCurrent(cacheDir: string, spec: KindBinarySpec): boolean
 
 /** The directory of a module version in the Go module cache, downloading it through the proxy if needed. */
 export async function goModuleDir(module: string, version: string, opts: KindToolchainOptions): Promise<string> {
-  const { stdout } = await runChecked("go", ["mod", "download", "-json", `${module}@${version}`], { cwd: opts.cacheDir, env: { ...opts.env, GOFLAGS: "-mod=mod" } });
+  const { stdout } = await runChecked("go", ["mod", "download", "-json", `${module}@${version}`], {
+    cwd: opts.cacheDir,
+    env: { ...opts.env, GOFLAGS: "-mod=mod" },
+  });
   const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
   if (!dir) throw new Error(`go mod download ${module}@${version} gave no directory`);
   return dir;
@@ -129,9 +137,15 @@ async function buildGroup(specs: KindBinarySpec[], opts: KindToolchainOptions): 
   if (build.kind === "module") {
     const pkgs = specs.map((s) => (s.build.kind === "module" ? s.build.pkg : ""));
     const target = pkgs.length === 1 ? join(out, first.name) : `${out}/`;
-    await runChecked("go", ["build", "-trimpath", ldflags, "-o", target, ...pkgs], { cwd: join(toolchainModuleDir, build.module), env });
+    await runChecked("go", ["build", "-trimpath", ldflags, "-o", target, ...pkgs], {
+      cwd: join(toolchainModuleDir, build.module),
+      env,
+    });
   } else {
-    await runChecked("go", ["install", "-trimpath", ldflags, `${build.pkg}@${build.version}`], { cwd: opts.cacheDir, env });
+    await runChecked("go", ["install", "-trimpath", ldflags, `${build.pkg}@${build.version}`], {
+      cwd: opts.cacheDir,
+      env,
+    });
   }
 }
 
@@ -149,7 +163,9 @@ export async function ensureKindBinaries(
   mkdirSync(join(opts.cacheDir, "kind", "stamps"), { recursive: true });
   const specs = kindBinarySpecs(v).filter((s) => !names || names.includes(s.name));
   const missing = specs.filter((s) => !isBinaryCurrent(opts.cacheDir, s));
-  const paths = Object.fromEntries(kindBinarySpecs(v).map((s) => [s.name, join(kindBinDir(opts.cacheDir), s.name)])) as Record<KindBinaryName, string>;
+  const paths = Object.fromEntries(
+    kindBinarySpecs(v).map((s) => [s.name, join(kindBinDir(opts.cacheDir), s.name)]),
+  ) as Record<KindBinaryName, string>;
   if (!build) return { paths, built: [], missing: missing.map((s) => s.name) };
   for (const group of Map.groupBy(missing, (s) => s.group).values()) {
     const started = Date.now();

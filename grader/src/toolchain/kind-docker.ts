@@ -17,13 +17,20 @@ export async function docker(args: string[], env: DockerEnv, timeoutMs?: number)
 
 /** Whether a Docker daemon answers at all. */
 export async function dockerAnswers(env: DockerEnv): Promise<boolean> {
-  const r = await runCommand("docker", ["version", "--format", "{{.Server.Version}}"], { env, timeoutMs: 15_000 }).catch(() => undefined);
+  const r = await runCommand("docker", ["version", "--format", "{{.Server.Version}}"], {
+    env,
+    timeoutMs: 15_000,
+  }).catch(() => undefined);
   return r?.code === 0;
 }
 
 /** The value of `label` on a local image: undefined when there is no such image, "" when the label is unset. */
 export async function imageLabel(ref: string, label: string, env: DockerEnv): Promise<string | undefined> {
-  const r = await runCommand("docker", ["image", "inspect", "--format", `{{ index .Config.Labels ${JSON.stringify(label)} }}`, ref], { env, timeoutMs: 30_000 });
+  const r = await runCommand(
+    "docker",
+    ["image", "inspect", "--format", `{{ index .Config.Labels ${JSON.stringify(label)} }}`, ref],
+    { env, timeoutMs: 30_000 },
+  );
   if (r.code !== 0) return undefined;
   const value = r.stdout.trim();
   return value === "<no value>" ? "" : value;
@@ -38,13 +45,19 @@ export async function imageSize(ref: string, env: DockerEnv): Promise<number> {
  * is ever spliced into the script text.
  */
 export async function pipeline(script: string, args: string[], env: DockerEnv, cwd?: string): Promise<string> {
-  return (await runChecked("bash", ["-euo", "pipefail", "-c", script, "pipeline", ...args], { env: builderEnv(env), cwd })).stdout;
+  return (
+    await runChecked("bash", ["-euo", "pipefail", "-c", script, "pipeline", ...args], { env: builderEnv(env), cwd })
+  ).stdout;
 }
 
 /** `tar | docker import`: a root filesystem folder becomes an image, with optional Dockerfile changes. */
 export async function importRootfs(dir: string, tag: string, changes: string[], env: DockerEnv): Promise<void> {
   const changeArgs = changes.flatMap((c) => ["--change", c]);
-  await pipeline('dir=$1 tag=$2; shift 2; tar --numeric-owner -C "$dir" -c . | docker import "$@" - "$tag" >/dev/null', [dir, tag, ...changeArgs], env);
+  await pipeline(
+    'dir=$1 tag=$2; shift 2; tar --numeric-owner -C "$dir" -c . | docker import "$@" - "$tag" >/dev/null',
+    [dir, tag, ...changeArgs],
+    env,
+  );
 }
 
 export interface BuildOptions {

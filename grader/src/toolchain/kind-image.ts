@@ -3,12 +3,36 @@ import { join } from "node:path";
 import { withFileLock } from "../process/file-lock.ts";
 import { runChecked } from "../process/command.ts";
 import { ensureToolchain } from "./build.ts";
-import { ensureKindBinaries, goModuleDir, isBinaryCurrent, kindBinaryPath, kindBinarySpecs, type KindToolchainOptions } from "./kind-binaries.ts";
+import {
+  ensureKindBinaries,
+  goModuleDir,
+  isBinaryCurrent,
+  kindBinaryPath,
+  kindBinarySpecs,
+  type KindToolchainOptions,
+} from "./kind-binaries.ts";
 import { dockerAnswers, imageLabel, imageSize } from "./kind-docker.ts";
-import { assembleNode, buildComponents, buildNodeBase, importBases, keyLabel, loadArchive, pruneStale, saveArchive, type ImageStepOptions } from "./kind-images.ts";
+import {
+  assembleNode,
+  buildComponents,
+  buildNodeBase,
+  importBases,
+  keyLabel,
+  loadArchive,
+  pruneStale,
+  saveArchive,
+  type ImageStepOptions,
+} from "./kind-images.ts";
 import { digestTree, nodeImageKey, sha256 } from "./kind-key.ts";
 import { nodeImageRefs, planImages } from "./kind-plan.ts";
-import { ensureRootfs, installedPackageVersion, isRootfsCurrent, kindToolchainDir, rootfsDir, rootfsNames } from "./kind-rootfs.ts";
+import {
+  ensureRootfs,
+  installedPackageVersion,
+  isRootfsCurrent,
+  kindToolchainDir,
+  rootfsDir,
+  rootfsNames,
+} from "./kind-rootfs.ts";
 import { containerdSandboxImage, kindManifests, parseImageList } from "./kind-sources.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { loadVersions, toolchainModuleDir, type Versions } from "./versions.ts";
@@ -59,7 +83,14 @@ export function archivePath(cacheDir: string, nodeImage: string, key: string): s
 export function computeNodeImageKey(v: Versions, nodeImage: string): string {
   const kubeModule = join(toolchainModuleDir, "kube");
   return nodeImageKey({
-    versions: { kubernetes: v.kubernetes, etcd: v.etcd, kind: v.kind, coredns: v.coredns, localPathProvisioner: v.localPathProvisioner, debianSuite: v.debianSuite },
+    versions: {
+      kubernetes: v.kubernetes,
+      etcd: v.etcd,
+      kind: v.kind,
+      coredns: v.coredns,
+      localPathProvisioner: v.localPathProvisioner,
+      debianSuite: v.debianSuite,
+    },
     tag: nodeImage,
     recipe: { revision: recipeRevision },
     files: [
@@ -83,7 +114,8 @@ function timer(log: (line: string) => void, steps: StepTiming[], progress: Progr
 }
 
 async function requireDocker(opts: KindImageOptions): Promise<void> {
-  if (!(await dockerAnswers(opts.env))) throw new Error("no Docker daemon answers; run scripts/kind-host.sh (as root) first");
+  if (!(await dockerAnswers(opts.env)))
+    throw new Error("no Docker daemon answers; run scripts/kind-host.sh (as root) first");
 }
 
 /**
@@ -94,7 +126,9 @@ async function requireDocker(opts: KindImageOptions): Promise<void> {
 export async function ensureKindNodeImage(opts: KindImageOptions): Promise<KindImageResult> {
   mkdirSync(kindDir(opts.cacheDir), { recursive: true });
   const progress = opts.progress ?? createProgress({ log: opts.log });
-  return withFileLock(join(kindDir(opts.cacheDir), "build.lock"), () => ensureLocked({ ...opts, progress }), { timeoutMs: 90 * 60_000 });
+  return withFileLock(join(kindDir(opts.cacheDir), "build.lock"), () => ensureLocked({ ...opts, progress }), {
+    timeoutMs: 90 * 60_000,
+  });
 }
 
 type WithProgress = KindImageOptions & { progress: Progress };
@@ -146,7 +180,9 @@ async function build(v: Versions, key: string, opts: WithProgress, timed: Timed)
   // The Go builds are CPU-bound and the debootstraps wait on the network: run the two side by side.
   const [binaries] = await Promise.all([
     (async () => {
-      const toolchain = await timed("control plane and etcd (labgrader toolchain)", () => ensureToolchain({ cacheDir: opts.cacheDir, env: opts.env, log: opts.log, progress: opts.progress }));
+      const toolchain = await timed("control plane and etcd (labgrader toolchain)", () =>
+        ensureToolchain({ cacheDir: opts.cacheDir, env: opts.env, log: opts.log, progress: opts.progress }),
+      );
       const node = await timed("node binaries (Go module proxy, gcc)", () => ensureKindBinaries(v, opts));
       return { ...toolchain.toolchain.binaries, ...node.paths } as Record<string, string>;
     })(),
@@ -158,25 +194,42 @@ async function build(v: Versions, key: string, opts: WithProgress, timed: Timed)
     readFileSync(join(kindSource, "pkg/build/nodeimage/const_cni.go"), "utf8"),
     readFileSync(join(kindSource, "pkg/build/nodeimage/const_storage.go"), "utf8"),
   );
-  const sandbox = containerdSandboxImage(readFileSync(join(kindSource, "images/base/files/etc/containerd/config.toml"), "utf8"));
-  const kubeadmList = parseImageList((await runChecked(binaries.kubeadm as string, ["config", "images", "list", "--kubernetes-version", v.kubernetes], { env: opts.env })).stdout);
+  const sandbox = containerdSandboxImage(
+    readFileSync(join(kindSource, "images/base/files/etc/containerd/config.toml"), "utf8"),
+  );
+  const kubeadmList = parseImageList(
+    (
+      await runChecked(binaries.kubeadm as string, ["config", "images", "list", "--kubernetes-version", v.kubernetes], {
+        env: opts.env,
+      })
+    ).stdout,
+  );
   const coredns = kubeadmList.find((r) => r.includes("/coredns:"));
-  if (coredns && !coredns.endsWith(`:${v.coredns}`)) opts.log(`warning: kubeadm ${v.kubernetes} deploys ${coredns}, but versions.json pins CoreDNS ${v.coredns}`);
+  if (coredns && !coredns.endsWith(`:${v.coredns}`))
+    opts.log(`warning: kubeadm ${v.kubernetes} deploys ${coredns}, but versions.json pins CoreDNS ${v.coredns}`);
   const refs = nodeImageRefs(kubeadmList, sandbox, manifests.images);
   const builds = planImages(refs);
 
   const pgRoot = rootfsDir(opts.cacheDir, "postgres");
   const pgMajor = readdirSync(join(pgRoot, "usr/lib/postgresql")).sort().at(-1);
   const pgVersion = pgMajor ? installedPackageVersion(pgRoot, `postgresql-${pgMajor}`) : undefined;
-  if (!pgMajor || !pgVersion) throw new Error(`the postgres root filesystem at ${pgRoot} holds no PostgreSQL server package`);
+  if (!pgMajor || !pgVersion)
+    throw new Error(`the postgres root filesystem at ${pgRoot} holds no PostgreSQL server package`);
 
   await timed("image bases (docker import)", () => importBases(stepOpts));
-  await timed(`component images (${refs.length} tags)`, () => buildComponents({ builds, binaries, postgres: { major: pgMajor, packageVersion: pgVersion } }, stepOpts));
+  await timed(`component images (${refs.length} tags)`, () =>
+    buildComponents({ builds, binaries, postgres: { major: pgMajor, packageVersion: pgVersion } }, stepOpts),
+  );
   await timed("node base (kind's base files + fixes)", () =>
     buildNodeBase(
       {
         kindBaseFiles: join(kindSource, "images/base/files"),
-        binaries: { kubeadm: binaries.kubeadm as string, kubelet: binaries.kubelet as string, kubectl: binaries.kubectl as string, crictl: binaries.crictl as string },
+        binaries: {
+          kubeadm: binaries.kubeadm as string,
+          kubelet: binaries.kubelet as string,
+          kubectl: binaries.kubectl as string,
+          crictl: binaries.crictl as string,
+        },
         manifests,
         kubernetesVersion: v.kubernetes,
       },
@@ -201,7 +254,10 @@ export interface KindImageStatus {
 }
 
 /** What `toolchain kind --check` reports: builds nothing, pulls nothing. */
-export async function kindImageStatus(opts: KindImageOptions, procStatus = "/proc/self/status"): Promise<KindImageStatus> {
+export async function kindImageStatus(
+  opts: KindImageOptions,
+  procStatus = "/proc/self/status",
+): Promise<KindImageStatus> {
   const v = loadVersions();
   const key = computeNodeImageKey(v, opts.nodeImage);
   const archive = archivePath(opts.cacheDir, opts.nodeImage, key);
@@ -209,7 +265,9 @@ export async function kindImageStatus(opts: KindImageOptions, procStatus = "/pro
   const missing: string[] = [];
   if (!answers) missing.push("a Docker daemon (run scripts/kind-host.sh)");
   if (needsRuncWrapper(readFileSync(procStatus, "utf8")) && !existsSync("/usr/local/sbin/runc")) {
-    missing.push("the runc wrapper at /usr/local/sbin/runc (this host lacks CAP_SYS_RESOURCE; run scripts/kind-host.sh)");
+    missing.push(
+      "the runc wrapper at /usr/local/sbin/runc (this host lacks CAP_SYS_RESOURCE; run scripts/kind-host.sh)",
+    );
   }
   const kindSpec = kindBinarySpecs(v).find((s) => s.name === "kind");
   const kindBinary = kindSpec && isBinaryCurrent(opts.cacheDir, kindSpec) ? kindBinaryPath(opts.cacheDir) : undefined;
@@ -218,14 +276,24 @@ export async function kindImageStatus(opts: KindImageOptions, procStatus = "/pro
   const archived = existsSync(archive);
   const state = label === key ? "ready" : archived ? "archived" : "missing";
   if (state === "missing") {
-    missing.push(label === undefined ? `the image ${opts.nodeImage}` : `the image ${opts.nodeImage} for key ${key} (docker has key ${label || "none"})`);
+    missing.push(
+      label === undefined
+        ? `the image ${opts.nodeImage}`
+        : `the image ${opts.nodeImage} for key ${key} (docker has key ${label || "none"})`,
+    );
     try {
       await ensureToolchain({ cacheDir: opts.cacheDir, env: opts.env, log: () => undefined }, false);
     } catch (e) {
       missing.push((e as Error).message.replace(/;.*/, "").replace(/^missing /, ""));
     }
-    missing.push(...(await ensureKindBinaries(v, opts, false)).missing.filter((n) => n !== "kind").map((n) => `node binary ${n}`));
-    missing.push(...rootfsNames.filter((n) => !isRootfsCurrent({ cacheDir: opts.cacheDir, suite: v.debianSuite }, n)).map((n) => `${n} root filesystem`));
+    missing.push(
+      ...(await ensureKindBinaries(v, opts, false)).missing.filter((n) => n !== "kind").map((n) => `node binary ${n}`),
+    );
+    missing.push(
+      ...rootfsNames
+        .filter((n) => !isRootfsCurrent({ cacheDir: opts.cacheDir, suite: v.debianSuite }, n))
+        .map((n) => `${n} root filesystem`),
+    );
   }
   return {
     nodeImage: opts.nodeImage,

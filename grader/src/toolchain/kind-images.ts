@@ -51,7 +51,11 @@ export async function importBases(opts: ImageStepOptions): Promise<void> {
   const tags = baseTags(opts.key);
   const env = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const label = `LABEL ${keyLabel}=${opts.key}`;
-  for (const [name, tag] of [["imgbase", tags.imgbase], ["postgres", tags.postgres], ["node", tags.rootfs]] as const) {
+  for (const [name, tag] of [
+    ["imgbase", tags.imgbase],
+    ["postgres", tags.postgres],
+    ["node", tags.rootfs],
+  ] as const) {
     if (await hasKey([tag], opts)) continue;
     opts.log(`  docker import ${name} root filesystem as ${tag}`);
     await importRootfs(rootfsDir(opts.cacheDir, name), tag, [env, label], opts.env);
@@ -97,12 +101,19 @@ export async function buildComponents(inputs: ComponentInputs, opts: ImageStepOp
       case "postgres":
         place(join(kindToolchainDir, "postgres", "docker-entrypoint.sh"), join(ctx, "docker-entrypoint.sh"));
         dockerfile = join(images, "postgres.Dockerfile");
-        Object.assign(buildArgs, { BASE: tags.postgres, PG_MAJOR: inputs.postgres.major, PG_PACKAGE_VERSION: inputs.postgres.packageVersion });
+        Object.assign(buildArgs, {
+          BASE: tags.postgres,
+          PG_MAJOR: inputs.postgres.major,
+          PG_PACKAGE_VERSION: inputs.postgres.packageVersion,
+        });
         break;
     }
     const started = Date.now();
     try {
-      await buildImage({ context: ctx, dockerfile, tags: b.tags, buildArgs, labels: { [keyLabel]: opts.key } }, opts.env);
+      await buildImage(
+        { context: ctx, dockerfile, tags: b.tags, buildArgs, labels: { [keyLabel]: opts.key } },
+        opts.env,
+      );
     } catch (e) {
       throw new Error(`while building the image ${b.tags.join(", ")}`, { cause: e });
     }
@@ -146,13 +157,26 @@ export async function buildNodeBase(inputs: NodeBaseInputs, opts: ImageStepOptio
   writeFileSync(join(ctx, "manifests", "default-cni.yaml"), inputs.manifests.cni);
   writeFileSync(join(ctx, "manifests", "default-storage.yaml"), inputs.manifests.storage);
   writeFileSync(join(ctx, "version"), `${inputs.kubernetesVersion}\n`);
-  await buildImage({ context: ctx, dockerfile: join(kindToolchainDir, "node", "Dockerfile"), tags: [tags.nodeBase], buildArgs: { BASE: tags.rootfs }, labels: { [keyLabel]: opts.key } }, opts.env);
+  await buildImage(
+    {
+      context: ctx,
+      dockerfile: join(kindToolchainDir, "node", "Dockerfile"),
+      tags: [tags.nodeBase],
+      buildArgs: { BASE: tags.rootfs },
+      labels: { [keyLabel]: opts.key },
+    },
+    opts.env,
+  );
 }
 
 /** Preloads `refs` into the node's containerd and commits the node image under `nodeImage`. */
 export async function assembleNode(nodeImage: string, refs: string[], opts: ImageStepOptions): Promise<void> {
   const script = join(kindToolchainDir, "node", "assemble.sh");
-  await pipeline('exec "$@"', [script, baseTags(opts.key).nodeBase, nodeImage, `${keyLabel}=${opts.key}`, ...refs], opts.env);
+  await pipeline(
+    'exec "$@"',
+    [script, baseTags(opts.key).nodeBase, nodeImage, `${keyLabel}=${opts.key}`, ...refs],
+    opts.env,
+  );
 }
 
 /** `docker save | zstd` to a temporary name, renamed once complete. */
@@ -168,7 +192,9 @@ export async function loadArchive(archive: string, opts: ImageStepOptions): Prom
 
 /** Intermediate images of other keys and images left untagged by a rebuild; ones in use stay. */
 export async function pruneStale(opts: ImageStepOptions): Promise<void> {
-  const stale = (await docker(["images", "--filter", `label=${keyLabel}`, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"], opts.env))
+  const stale = (
+    await docker(["images", "--filter", `label=${keyLabel}`, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"], opts.env)
+  )
     .split("\n")
     .filter(Boolean)
     .filter((l) => l.startsWith("local/labgrader-kind-") && !l.split("\t")[0]?.endsWith(`:${opts.key}`))

@@ -38,7 +38,11 @@ describe("nodeImageKey", () => {
 
 describe("parsePackageList", () => {
   it("keeps one package a line, without comments and blanks", () => {
-    expect(parsePackageList("# header\nsystemd\n\n  containerd  # Debian's\n#gone\nrunc\n")).toEqual(["systemd", "containerd", "runc"]);
+    expect(parsePackageList("# header\nsystemd\n\n  containerd  # Debian's\n#gone\nrunc\n")).toEqual([
+      "systemd",
+      "containerd",
+      "runc",
+    ]);
   });
 });
 

@@ -32,7 +32,10 @@ function canonical(value: unknown): string {
 /** The node image's cache key: changes exactly when an input that could change the image does. */
 export function nodeImageKey(inputs: NodeImageInputs): string {
   const files = [...inputs.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return createHash("sha256").update(canonical({ ...inputs, files })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(canonical({ ...inputs, files }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export function sha256(data: string | Buffer): string {

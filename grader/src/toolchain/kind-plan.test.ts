@@ -24,7 +24,10 @@ describe("recipeFor", () => {
     ["registry.k8s.io/coredns/coredns:v1.14.2", { kind: "static", binary: "coredns" }],
     ["registry.k8s.io/pause:3.10", { kind: "static", binary: "pause" }],
     ["docker.io/kindest/kindnetd:v20260820-69b56db7", { kind: "kindnetd" }],
-    ["docker.io/kindest/local-path-provisioner:v20260820-69b56db7", { kind: "binary", binary: "local-path-provisioner" }],
+    [
+      "docker.io/kindest/local-path-provisioner:v20260820-69b56db7",
+      { kind: "binary", binary: "local-path-provisioner" },
+    ],
     ["docker.io/kindest/local-path-helper:v20260131-7181c60a", { kind: "helper" }],
     ["docker.io/library/postgres:14", { kind: "postgres" }],
   ])("%s is made as %j", (ref, recipe) => {
@@ -55,18 +58,35 @@ describe("planImages for kubeadm 1.36 and kind 0.33", () => {
   });
   it("builds pause once and tags it for both kubeadm and containerd", () => {
     const pause = plan.filter((b) => b.recipe.kind === "static" && b.recipe.binary === "pause");
-    expect(pause).toEqual([{ tags: ["registry.k8s.io/pause:3.10.2", "registry.k8s.io/pause:3.10"], recipe: { kind: "static", binary: "pause" } }]);
+    expect(pause).toEqual([
+      {
+        tags: ["registry.k8s.io/pause:3.10.2", "registry.k8s.io/pause:3.10"],
+        recipe: { kind: "static", binary: "pause" },
+      },
+    ]);
   });
   it("gives every reference exactly one build", () => {
     expect(plan.flatMap((b) => b.tags).sort()).toEqual([...refs].sort());
   });
   it("names the binaries the images need", () => {
-    expect(binariesForImages(plan).sort()).toEqual(["coredns", "etcd", "kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler", "local-path-provisioner", "pause"]);
+    expect(binariesForImages(plan).sort()).toEqual([
+      "coredns",
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-proxy",
+      "kube-scheduler",
+      "local-path-provisioner",
+      "pause",
+    ]);
   });
 });
 
 describe("nodeImageRefs", () => {
   it("lists a reference once even when two sources name it", () => {
-    expect(nodeImageRefs(["registry.k8s.io/pause:3.10"], "registry.k8s.io/pause:3.10", [])).toEqual(["registry.k8s.io/pause:3.10", "docker.io/library/postgres:14"]);
+    expect(nodeImageRefs(["registry.k8s.io/pause:3.10"], "registry.k8s.io/pause:3.10", [])).toEqual([
+      "registry.k8s.io/pause:3.10",
+      "docker.io/library/postgres:14",
+    ]);
   });
 });

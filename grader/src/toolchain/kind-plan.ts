@@ -31,7 +31,14 @@ export function imageName(ref: string): string {
   return withoutTag.slice(withoutTag.lastIndexOf("/") + 1);
 }
 
-const binaryImages = new Set(["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "etcd", "local-path-provisioner"]);
+const binaryImages = new Set([
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kube-proxy",
+  "etcd",
+  "local-path-provisioner",
+]);
 
 export function recipeFor(ref: string): ImageRecipe {
   const name = imageName(ref);
@@ -47,7 +54,9 @@ export function recipeFor(ref: string): ImageRecipe {
     case "postgres":
       return { kind: "postgres" };
     default:
-      throw new Error(`no local recipe for the image ${ref}; kubeadm or kind now expects an image labgrader does not build`);
+      throw new Error(
+        `no local recipe for the image ${ref}; kubeadm or kind now expects an image labgrader does not build`,
+      );
   }
 }
 
@@ -74,6 +83,10 @@ export function binariesForImages(builds: readonly ImageBuild[]): string[] {
 }
 
 /** The references a node needs: kubeadm's list, containerd's sandbox image, kind's manifest images and the workloads. */
-export function nodeImageRefs(kubeadmImages: readonly string[], sandboxImage: string, kindImages: readonly string[]): string[] {
+export function nodeImageRefs(
+  kubeadmImages: readonly string[],
+  sandboxImage: string,
+  kindImages: readonly string[],
+): string[] {
   return [...new Set([...kubeadmImages, sandboxImage, ...kindImages, ...workloadImages])];
 }

@@ -60,7 +60,11 @@ function stampPath(cacheDir: string, name: RootfsName): string {
 
 export function isRootfsCurrent(opts: Pick<RootfsOptions, "cacheDir" | "suite">, name: RootfsName): boolean {
   const stamp = stampPath(opts.cacheDir, name);
-  return existsSync(join(rootfsDir(opts.cacheDir, name), "etc", "os-release")) && existsSync(stamp) && readFileSync(stamp, "utf8") === rootfsKey(name, opts.suite);
+  return (
+    existsSync(join(rootfsDir(opts.cacheDir, name), "etc", "os-release")) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, "utf8") === rootfsKey(name, opts.suite)
+  );
 }
 
 /** The mirror this host's apt uses for `suite`, so debootstrap fetches from where apt-get can. */
@@ -68,16 +72,21 @@ export function hostDebianMirror(suite: string, aptDir = "/etc/apt"): string {
   const files = [join(aptDir, "sources.list")];
   const dropIns = join(aptDir, "sources.list.d");
   if (existsSync(dropIns)) {
-    for (const f of readdirSync(dropIns).sort()) if (f.endsWith(".list") || f.endsWith(".sources")) files.push(join(dropIns, f));
+    for (const f of readdirSync(dropIns).sort())
+      if (f.endsWith(".list") || f.endsWith(".sources")) files.push(join(dropIns, f));
   }
   const texts = files.filter((f) => existsSync(f)).map((f) => readFileSync(f, "utf8"));
   const mirror = debianMirror(texts, suite);
-  if (!mirror) throw new Error(`no apt source under ${aptDir} serves the suite ${suite}; debootstrap needs a Debian mirror`);
+  if (!mirror)
+    throw new Error(`no apt source under ${aptDir} serves the suite ${suite}; debootstrap needs a Debian mirror`);
   return mirror;
 }
 
 /** Bootstraps each root filesystem that is missing or stale, one after another (they share a .deb cache). */
-export async function ensureRootfs(opts: RootfsOptions, build = true): Promise<{ built: RootfsName[]; missing: RootfsName[] }> {
+export async function ensureRootfs(
+  opts: RootfsOptions,
+  build = true,
+): Promise<{ built: RootfsName[]; missing: RootfsName[] }> {
   const missing = rootfsNames.filter((n) => !isRootfsCurrent(opts, n));
   if (!build || missing.length === 0) return { built: [], missing };
   const mirror = hostDebianMirror(opts.suite, opts.aptDir);
@@ -85,7 +94,14 @@ export async function ensureRootfs(opts: RootfsOptions, build = true): Promise<{
   for (const name of missing) {
     const started = Date.now();
     opts.log(`  debootstrap ${name} (${opts.suite} from ${mirror})`);
-    const args = [rootfsDir(opts.cacheDir, name), opts.suite, mirror, join(opts.cacheDir, "kind", "debs"), rootfsPackages(name).join(","), removeList(name) ?? ""];
+    const args = [
+      rootfsDir(opts.cacheDir, name),
+      opts.suite,
+      mirror,
+      join(opts.cacheDir, "kind", "debs"),
+      rootfsPackages(name).join(","),
+      removeList(name) ?? "",
+    ];
     try {
       await runChecked(debootstrapScript, args, { env: opts.env });
     } catch (e) {
@@ -99,7 +115,9 @@ export async function ensureRootfs(opts: RootfsOptions, build = true): Promise<{
 
 /** The version of an installed package in the text of dpkg's status file. */
 export function dpkgVersion(status: string, pkg: string): string | undefined {
-  const stanza = status.split(/\n\n+/).find((s) => s.split("\n").includes(`Package: ${pkg}`) && /^Status: install ok installed$/m.test(s));
+  const stanza = status
+    .split(/\n\n+/)
+    .find((s) => s.split("\n").includes(`Package: ${pkg}`) && /^Status: install ok installed$/m.test(s));
   return stanza ? /^Version: (.+)$/m.exec(stanza)?.[1] : undefined;
 }
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { containerdSandboxImage, debianMirror, kindManifests, parseAptSources, parseGoStringConsts, parseImageList } from "./kind-sources.ts";
+import {
+  containerdSandboxImage,
+  debianMirror,
+  kindManifests,
+  parseAptSources,
+  parseGoStringConsts,
+  parseImageList,
+} from "./kind-sources.ts";
 
 const constCni = `package nodeimage
 
@@ -69,13 +76,18 @@ describe("kindManifests", () => {
     ]);
   });
   it("fails when kind renames what it reads", () => {
-    expect(() => kindManifests(constCni.replace("defaultCNIImages", "cniImages"), constStorage)).toThrow(/defaultCNIImages/);
+    expect(() => kindManifests(constCni.replace("defaultCNIImages", "cniImages"), constStorage)).toThrow(
+      /defaultCNIImages/,
+    );
   });
 });
 
 describe("containerdSandboxImage", () => {
   it.each([
-    ['[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n', "registry.k8s.io/pause:3.10"],
+    [
+      '[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n',
+      "registry.k8s.io/pause:3.10",
+    ],
     ['sandbox_image="k8s.gcr.io/pause:3.2"', "k8s.gcr.io/pause:3.2"],
   ])("reads %j", (toml, image) => {
     expect(containerdSandboxImage(toml)).toBe(image);
@@ -87,8 +99,13 @@ describe("containerdSandboxImage", () => {
 
 describe("parseImageList", () => {
   it("keeps image references and drops kubeadm's warnings", () => {
-    const out = "W0101 12:00:00 warning: something\nregistry.k8s.io/kube-apiserver:v1.36.3\nregistry.k8s.io/coredns/coredns:v1.14.2\n\nregistry.k8s.io/etcd:3.6.8-0\n";
-    expect(parseImageList(out)).toEqual(["registry.k8s.io/kube-apiserver:v1.36.3", "registry.k8s.io/coredns/coredns:v1.14.2", "registry.k8s.io/etcd:3.6.8-0"]);
+    const out =
+      "W0101 12:00:00 warning: something\nregistry.k8s.io/kube-apiserver:v1.36.3\nregistry.k8s.io/coredns/coredns:v1.14.2\n\nregistry.k8s.io/etcd:3.6.8-0\n";
+    expect(parseImageList(out)).toEqual([
+      "registry.k8s.io/kube-apiserver:v1.36.3",
+      "registry.k8s.io/coredns/coredns:v1.14.2",
+      "registry.k8s.io/etcd:3.6.8-0",
+    ]);
   });
 });
 
@@ -106,15 +123,34 @@ Components: main
 `;
   it.each([
     ["deb822", [deb822], "bookworm", "http://deb.debian.org/debian"],
-    ["one-line", ["# comment\ndeb [arch=amd64] http://mirror.example/debian/ bookworm main\n"], "bookworm", "http://mirror.example/debian"],
-    ["security is not the suite", ["deb http://security.debian.org/debian-security bookworm-security main\n", deb822], "bookworm", "http://deb.debian.org/debian"],
-    ["a disabled stanza", ["Enabled: no\nTypes: deb\nURIs: http://off.example/debian\nSuites: bookworm\n", deb822], "bookworm", "http://deb.debian.org/debian"],
+    [
+      "one-line",
+      ["# comment\ndeb [arch=amd64] http://mirror.example/debian/ bookworm main\n"],
+      "bookworm",
+      "http://mirror.example/debian",
+    ],
+    [
+      "security is not the suite",
+      ["deb http://security.debian.org/debian-security bookworm-security main\n", deb822],
+      "bookworm",
+      "http://deb.debian.org/debian",
+    ],
+    [
+      "a disabled stanza",
+      ["Enabled: no\nTypes: deb\nURIs: http://off.example/debian\nSuites: bookworm\n", deb822],
+      "bookworm",
+      "http://deb.debian.org/debian",
+    ],
     ["no source for the suite", [deb822], "trixie", undefined],
     ["deb-src only", ["deb-src http://deb.debian.org/debian bookworm main\n"], "bookworm", undefined],
   ])("%s", (_name, files, suite, mirror) => {
     expect(debianMirror(files, suite)).toBe(mirror);
   });
   it("reads every URI of a stanza", () => {
-    expect(parseAptSources("Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: bookworm\n").map((s) => s.uri)).toEqual(["http://a/debian", "http://b/debian"]);
+    expect(
+      parseAptSources("Types: deb deb-src\nURIs: http://a/debian http://b/debian\nSuites: bookworm\n").map(
+        (s) => s.uri,
+      ),
+    ).toEqual(["http://a/debian", "http://b/debian"]);
   });
 });

@@ -22,7 +22,11 @@ export function parseGoStringConsts(source: string): Map<string, string> {
   return consts;
 }
 
-function parseConcatenation(src: string, from: number, known: Map<string, string>): { value: string; end: number } | undefined {
+function parseConcatenation(
+  src: string,
+  from: number,
+  known: Map<string, string>,
+): { value: string; end: number } | undefined {
   let pos = from;
   let value = "";
   for (;;) {
@@ -55,12 +59,18 @@ function parseTerm(src: string, pos: number, known: Map<string, string>): { valu
 export function parseGoStringLists(source: string, consts: Map<string, string>): Map<string, string[]> {
   const lists = new Map<string, string[]>();
   for (const m of source.matchAll(/^var\s+(\w+)\s*=\s*\[\]string\{([^}]*)\}/gm)) {
-    const items = (m[2] as string).split(",").map((s) => s.trim()).filter(Boolean);
-    lists.set(m[1] as string, items.map((item) => {
-      const value = item.startsWith('"') ? (JSON.parse(item) as string) : consts.get(item);
-      if (value === undefined) throw new Error(`${m[1]} names ${item}, which is not a string constant`);
-      return value;
-    }));
+    const items = (m[2] as string)
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    lists.set(
+      m[1] as string,
+      items.map((item) => {
+        const value = item.startsWith('"') ? (JSON.parse(item) as string) : consts.get(item);
+        if (value === undefined) throw new Error(`${m[1]} names ${item}, which is not a string constant`);
+        return value;
+      }),
+    );
   }
   return lists;
 }
@@ -96,7 +106,10 @@ export function containerdSandboxImage(configToml: string): string {
 
 /** `kubeadm config images list` prints one image reference a line. */
 export function parseImageList(stdout: string): string[] {
-  return stdout.split("\n").map((l) => l.trim()).filter((l) => /^[\w.-]+(?::\d+)?\/[\w./-]+:[\w.-]+$/.test(l));
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^[\w.-]+(?::\d+)?\/[\w./-]+:[\w.-]+$/.test(l));
 }
 
 export interface AptSource {
@@ -122,5 +135,8 @@ export function parseAptSources(text: string): AptSource[] {
 
 /** The first mirror that serves `suite` itself (not -security or -updates), for debootstrap. */
 export function debianMirror(files: string[], suite: string): string | undefined {
-  return files.flatMap(parseAptSources).find((s) => s.suites.includes(suite))?.uri.replace(/\/+$/, "");
+  return files
+    .flatMap(parseAptSources)
+    .find((s) => s.suites.includes(suite))
+    ?.uri.replace(/\/+$/, "");
 }

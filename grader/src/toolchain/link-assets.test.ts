@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 import { linkAssets } from "./build.ts";
 
 const run = promisify(execFile);
-const binaries = { etcd: "/opt/bin/etcd", "kube-apiserver": "/opt/bin/kube-apiserver" } as Parameters<typeof linkAssets>[1];
+const binaries = { etcd: "/opt/bin/etcd", "kube-apiserver": "/opt/bin/kube-apiserver" } as Parameters<
+  typeof linkAssets
+>[1];
 
 describe("envtest's asset links", () => {
   it("points each link at its binary, replacing a stale one", () => {

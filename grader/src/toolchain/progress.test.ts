@@ -19,9 +19,19 @@ describe("formatDuration", () => {
 describe("estimateText", () => {
   test.each([
     { name: "no last build: no estimate", elapsed: 10_000, last: undefined, text: undefined },
-    { name: "under the last build: what is left", elapsed: 130_000, last: 432_000, text: "about 5 min 02 s left (the last build took 7 min 12 s)" },
+    {
+      name: "under the last build: what is left",
+      elapsed: 130_000,
+      last: 432_000,
+      text: "about 5 min 02 s left (the last build took 7 min 12 s)",
+    },
     { name: "just started", elapsed: 0, last: 60_000, text: "about 1 min 00 s left (the last build took 1 min 00 s)" },
-    { name: "past the last build: no negative time left", elapsed: 500_000, last: 432_000, text: "longer than the last build (7 min 12 s)" },
+    {
+      name: "past the last build: no negative time left",
+      elapsed: 500_000,
+      last: 432_000,
+      text: "longer than the last build (7 min 12 s)",
+    },
   ])("$name", ({ elapsed, last, text }) => {
     expect(estimateText(elapsed, last)).toBe(text);
   });
@@ -30,7 +40,12 @@ describe("estimateText", () => {
 describe("progressLine", () => {
   test.each([
     { what: "building etcd v3.6.16", elapsed: 42_000, last: undefined, line: "building etcd v3.6.16: 42 s" },
-    { what: "building etcd v3.6.16", elapsed: 130_000, last: 192_000, line: "building etcd v3.6.16: 2 min 10 s, about 1 min 02 s left (the last build took 3 min 12 s)" },
+    {
+      what: "building etcd v3.6.16",
+      elapsed: 130_000,
+      last: 192_000,
+      line: "building etcd v3.6.16: 2 min 10 s, about 1 min 02 s left (the last build took 3 min 12 s)",
+    },
   ])("$line", ({ what, elapsed, last, line }) => {
     expect(progressLine(what, elapsed, last)).toBe(line);
   });
@@ -56,7 +71,10 @@ describe("createProgress", () => {
     expect(lines).toEqual([]);
     advance(1_000);
     advance(30_000);
-    expect(lines).toEqual(["building kwok v0.8.0: 30 s, about 1 min 10 s left (the last build took 1 min 40 s)", "building kwok v0.8.0: 1 min 00 s, about 40 s left (the last build took 1 min 40 s)"]);
+    expect(lines).toEqual([
+      "building kwok v0.8.0: 30 s, about 1 min 10 s left (the last build took 1 min 40 s)",
+      "building kwok v0.8.0: 1 min 00 s, about 40 s left (the last build took 1 min 40 s)",
+    ]);
     expect(task.end()).toBe(60_000);
     advance(90_000);
     expect(lines).toHaveLength(2);

@@ -17,7 +17,8 @@ export function formatDuration(ms: number): string {
 /** What the last build of the same thing says about this one; nothing without a last build. */
 export function estimateText(elapsedMs: number, lastMs: number | undefined): string | undefined {
   if (lastMs === undefined) return undefined;
-  if (elapsedMs < lastMs) return `about ${formatDuration(lastMs - elapsedMs)} left (the last build took ${formatDuration(lastMs)})`;
+  if (elapsedMs < lastMs)
+    return `about ${formatDuration(lastMs - elapsedMs)} left (the last build took ${formatDuration(lastMs)})`;
   return `longer than the last build (${formatDuration(lastMs)})`;
 }
 
@@ -66,7 +67,8 @@ export function createProgress(out: ProgressOutput, timing: ProgressTiming = {})
   const { plainEveryMs = 30_000, liveEveryMs = 1_000, now = Date.now } = timing;
   const running = new Set<Running>();
   let liveTimer: NodeJS.Timeout | undefined;
-  const draw = (live: (line: string) => void) => live([...running].map((t) => progressLine(t.what, now() - t.started, t.lastMs)).join(" · "));
+  const draw = (live: (line: string) => void) =>
+    live([...running].map((t) => progressLine(t.what, now() - t.started, t.lastMs)).join(" · "));
 
   return {
     start(what, lastMs) {

@@ -31,11 +31,17 @@ async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export async function usersCommand(args: string[], ctx: UsersContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: "string" }, json: { type: "boolean", default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { role: { type: "string" }, json: { type: "boolean", default: false } },
+  });
   const [action, name] = positionals;
   const databaseUrl = ctx.env.DATABASE_URL;
   if (!databaseUrl) {
-    ctx.log("labgrader users: set DATABASE_URL to the gradebook's Postgres (e.g. postgres://postgres@127.0.0.1:5432/labgrader)");
+    ctx.log(
+      "labgrader users: set DATABASE_URL to the gradebook's Postgres (e.g. postgres://postgres@127.0.0.1:5432/labgrader)",
+    );
     return 2;
   }
   const db = createDb(databaseUrl, { log: ctx.log, maxConnections: 2 });

@@ -11,7 +11,9 @@ import { ATTEMPT_STATUSES, type AttemptPhase, type AttemptStatus } from "./schem
  */
 
 /** The phases a worker passes through; each lasts until the next recorded phase (or done). */
-export const TIMED_PHASES = PHASES.filter((p): p is Exclude<AttemptPhase, "queued" | "done"> => p !== "queued" && p !== "done");
+export const TIMED_PHASES = PHASES.filter(
+  (p): p is Exclude<AttemptPhase, "queued" | "done"> => p !== "queued" && p !== "done",
+);
 export type TimedPhase = (typeof TIMED_PHASES)[number];
 
 /** Durations of one lab (and phase) counted into buckets: `cumulative[i]` is how many lasted at most `buckets[i]` seconds. */
@@ -27,7 +29,9 @@ const column = (phase: AttemptPhase) => sql.ref(`a.${PHASE_COLUMNS[phase]}`);
 
 /** `array[count(*) filter (where seconds <= b1), …]`: the histogram's cumulative buckets, counted by Postgres. */
 function cumulativeCounts(buckets: readonly number[]): RawBuilder<number[]> {
-  return sql<number[]>`array[${sql.join(buckets.map((b) => sql`count(*) filter (where seconds <= ${b}::float8)`))}]::int[]`;
+  return sql<
+    number[]
+  >`array[${sql.join(buckets.map((b) => sql`count(*) filter (where seconds <= ${b}::float8)`))}]::int[]`;
 }
 
 /**
@@ -47,7 +51,10 @@ function phaseSpans(): RawBuilder<unknown> {
  * How long each phase of finished attempts (graded or not gradable) lasted, per lab and phase.
  * Only the last run of an attempt counts: its phases began at or after its `building_at`.
  */
-export async function phaseDurationCounts(db: Db, buckets: readonly number[]): Promise<(DurationCounts & { phase: TimedPhase })[]> {
+export async function phaseDurationCounts(
+  db: Db,
+  buckets: readonly number[],
+): Promise<(DurationCounts & { phase: TimedPhase })[]> {
   const { rows } = await sql<DurationCounts & { phase: TimedPhase }>`
     with spans as (
       select a.lab_id, p.phase,
@@ -93,7 +100,9 @@ export async function attemptCounts(db: Db): Promise<{ lab: string; status: Atte
   ]);
   const counted = new Map(rows.map((r) => [`${r.lab_id}\n${r.status}`, Number(r.count)]));
   const labIds = [...new Set([...labs.map((l) => l.id), ...rows.map((r) => r.lab_id)])].sort();
-  return labIds.flatMap((lab) => ATTEMPT_STATUSES.map((status) => ({ lab, status, count: counted.get(`${lab}\n${status}`) ?? 0 })));
+  return labIds.flatMap((lab) =>
+    ATTEMPT_STATUSES.map((status) => ({ lab, status, count: counted.get(`${lab}\n${status}`) ?? 0 })),
+  );
 }
 
 /** Not-gradable attempts per lab and reason as the gradebook words it (null: a check the platform could not decide). */

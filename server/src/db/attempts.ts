@@ -5,7 +5,15 @@ import { appendEvent, type StoredEvent } from "./events.ts";
 import { lockKey } from "./locks.ts";
 import type { Attempt, AttemptPhase, CheckResultRow } from "./schema.ts";
 
-export const PHASES: AttemptPhase[] = ["queued", "building", "provisioning", "deploying", "checking", "reporting", "done"];
+export const PHASES: AttemptPhase[] = [
+  "queued",
+  "building",
+  "provisioning",
+  "deploying",
+  "checking",
+  "reporting",
+  "done",
+];
 
 /** The column that records when an attempt (its latest run) entered each phase. */
 export const PHASE_COLUMNS = {
@@ -27,7 +35,11 @@ export async function getAttempt(db: Db, id: string): Promise<Attempt | undefine
 }
 
 /** Attempts newest first, of one lab, one user, or both. */
-export async function listAttempts(db: Db, filter: { labId?: string; userId?: number }, limit: number): Promise<Attempt[]> {
+export async function listAttempts(
+  db: Db,
+  filter: { labId?: string; userId?: number },
+  limit: number,
+): Promise<Attempt[]> {
   let query = db.selectFrom("attempts").selectAll().orderBy("queued_at", "desc").limit(limit);
   if (filter.labId !== undefined) query = query.where("lab_id", "=", filter.labId);
   if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
@@ -36,7 +48,13 @@ export async function listAttempts(db: Db, filter: { labId?: string; userId?: nu
 
 /** Submissions of the lab with at least one finished attempt (graded or not gradable): what a regrade of the lab grades again. */
 export async function finishedSubmissionsOfLab(db: Db, labId: string): Promise<string[]> {
-  const rows = await db.selectFrom("attempts").select("submission_id").where("lab_id", "=", labId).where("status", "in", ["graded", "not_gradable"]).groupBy("submission_id").execute();
+  const rows = await db
+    .selectFrom("attempts")
+    .select("submission_id")
+    .where("lab_id", "=", labId)
+    .where("status", "in", ["graded", "not_gradable"])
+    .groupBy("submission_id")
+    .execute();
   return rows.map((r) => r.submission_id);
 }
 
@@ -45,7 +63,15 @@ export async function learnersAttemptsOfLab(db: Db, labId: string) {
   return db
     .selectFrom("attempts")
     .innerJoin("users", "users.id", "attempts.user_id")
-    .select(["attempts.id", "attempts.user_id", "users.name", "attempts.status", "attempts.score", "attempts.done_at", "attempts.queued_at"])
+    .select([
+      "attempts.id",
+      "attempts.user_id",
+      "users.name",
+      "attempts.status",
+      "attempts.score",
+      "attempts.done_at",
+      "attempts.queued_at",
+    ])
     .where("attempts.lab_id", "=", labId)
     .where("users.role", "=", "learner")
     .orderBy("users.name")
@@ -53,13 +79,28 @@ export async function learnersAttemptsOfLab(db: Db, labId: string) {
 }
 
 /** The points each passed required check earned, for each of the attempts: what a task's score is made of. */
-export async function passedRequiredChecks(db: Db, attemptIds: string[]): Promise<{ attempt_id: string; task: string; points: number }[]> {
+export async function passedRequiredChecks(
+  db: Db,
+  attemptIds: string[],
+): Promise<{ attempt_id: string; task: string; points: number }[]> {
   if (attemptIds.length === 0) return [];
-  return db.selectFrom("check_results").select(["attempt_id", "task", "points"]).where("attempt_id", "in", attemptIds).where("required", "=", true).where("status", "=", "passed").execute();
+  return db
+    .selectFrom("check_results")
+    .select(["attempt_id", "task", "points"])
+    .where("attempt_id", "in", attemptIds)
+    .where("required", "=", true)
+    .where("status", "=", "passed")
+    .execute();
 }
 
 export async function checkResultsOf(db: Db, attemptId: string): Promise<CheckResultRow[]> {
-  return db.selectFrom("check_results").selectAll().where("attempt_id", "=", attemptId).orderBy("decided_at_ms").orderBy("check_id").execute();
+  return db
+    .selectFrom("check_results")
+    .selectAll()
+    .where("attempt_id", "=", attemptId)
+    .orderBy("decided_at_ms")
+    .orderBy("check_id")
+    .execute();
 }
 
 export interface Run {
@@ -87,9 +128,17 @@ export interface LearnerBusy {
  */
 export function startRun(db: Db, attemptId: string): Promise<Run | undefined>;
 export function startRun(db: Db, attemptId: string, runningPerLearner: number): Promise<Run | LearnerBusy | undefined>;
-export async function startRun(db: Db, attemptId: string, runningPerLearner = Number.POSITIVE_INFINITY): Promise<Run | LearnerBusy | undefined> {
+export async function startRun(
+  db: Db,
+  attemptId: string,
+  runningPerLearner = Number.POSITIVE_INFINITY,
+): Promise<Run | LearnerBusy | undefined> {
   return db.transaction().execute(async (tx) => {
-    const current = await tx.selectFrom("attempts").select(["user_id", "status"]).where("id", "=", attemptId).executeTakeFirst();
+    const current = await tx
+      .selectFrom("attempts")
+      .select(["user_id", "status"])
+      .where("id", "=", attemptId)
+      .executeTakeFirst();
     if (!current || (current.status !== "queued" && current.status !== "running")) return undefined;
     if (current.status === "queued" && Number.isFinite(runningPerLearner)) {
       await lockKey(tx, "running-attempts", current.user_id);
@@ -99,7 +148,8 @@ export async function startRun(db: Db, attemptId: string, runningPerLearner = Nu
         .where("user_id", "=", current.user_id)
         .where("status", "=", "running")
         .executeTakeFirstOrThrow();
-      if (Number(running) >= runningPerLearner) return { busy: true, running: Number(running), limit: runningPerLearner } satisfies LearnerBusy;
+      if (Number(running) >= runningPerLearner)
+        return { busy: true, running: Number(running), limit: runningPerLearner } satisfies LearnerBusy;
     }
     const attempt = await tx
       .updateTable("attempts")
@@ -114,7 +164,12 @@ export async function startRun(db: Db, attemptId: string, runningPerLearner = Nu
     if (restarted) {
       // The earlier run's verdicts came from a cluster that is gone; this run decides every check again.
       await tx.deleteFrom("check_results").where("attempt_id", "=", attemptId).execute();
-      events.push(await appendEvent(tx, attemptId, attempt.runs, "restarted", { run: attempt.runs, reason: "the earlier run was interrupted; grading again from the start" }));
+      events.push(
+        await appendEvent(tx, attemptId, attempt.runs, "restarted", {
+          run: attempt.runs,
+          reason: "the earlier run was interrupted; grading again from the start",
+        }),
+      );
     }
     events.push(await appendEvent(tx, attemptId, attempt.runs, "phase", { phase: "building" }));
     return { attempt, run: attempt.runs, restarted, events };
@@ -122,7 +177,12 @@ export async function startRun(db: Db, attemptId: string, runningPerLearner = Nu
 }
 
 /** Moves a running attempt to a phase; nothing happens if this run is no longer the current one. */
-export async function enterPhase(db: Db, attemptId: string, run: number, phase: Exclude<AttemptPhase, "queued" | "done">): Promise<StoredEvent | undefined> {
+export async function enterPhase(
+  db: Db,
+  attemptId: string,
+  run: number,
+  phase: Exclude<AttemptPhase, "queued" | "done">,
+): Promise<StoredEvent | undefined> {
   return db.transaction().execute(async (tx) => {
     const updated = await tx
       .updateTable("attempts")
@@ -156,13 +216,38 @@ function checkRow(attemptId: string, c: CheckResult, evidenceSha256: string | nu
 }
 
 /** Records one check's verdict the moment it is decided, for live pages. */
-export async function recordCheck(db: Db, attemptId: string, run: number, check: CheckResult, evidenceSha256: string | null): Promise<StoredEvent | undefined> {
+export async function recordCheck(
+  db: Db,
+  attemptId: string,
+  run: number,
+  check: CheckResult,
+  evidenceSha256: string | null,
+): Promise<StoredEvent | undefined> {
   return db.transaction().execute(async (tx) => {
-    const current = await tx.selectFrom("attempts").select("id").where("id", "=", attemptId).where("runs", "=", run).where("status", "=", "running").forUpdate().executeTakeFirst();
+    const current = await tx
+      .selectFrom("attempts")
+      .select("id")
+      .where("id", "=", attemptId)
+      .where("runs", "=", run)
+      .where("status", "=", "running")
+      .forUpdate()
+      .executeTakeFirst();
     if (!current) return undefined;
     const row = checkRow(attemptId, check, evidenceSha256);
-    await tx.insertInto("check_results").values(row).onConflict((c) => c.columns(["attempt_id", "check_id"]).doUpdateSet(row)).execute();
-    return appendEvent(tx, attemptId, run, "check", { id: check.id, task: check.task, title: check.title, status: check.status, required: check.required, points: check.points, message: check.message });
+    await tx
+      .insertInto("check_results")
+      .values(row)
+      .onConflict((c) => c.columns(["attempt_id", "check_id"]).doUpdateSet(row))
+      .execute();
+    return appendEvent(tx, attemptId, run, "check", {
+      id: check.id,
+      task: check.task,
+      title: check.title,
+      status: check.status,
+      required: check.required,
+      points: check.points,
+      message: check.message,
+    });
   });
 }
 
@@ -180,7 +265,12 @@ export interface FinalResult {
  * Writes the final result, exactly once: only the run that is current and still running may
  * finish the attempt. Returns the events to publish, or undefined if another run finished it.
  */
-export async function finishAttempt(db: Db, attemptId: string, run: number, result: FinalResult): Promise<StoredEvent[] | undefined> {
+export async function finishAttempt(
+  db: Db,
+  attemptId: string,
+  run: number,
+  result: FinalResult,
+): Promise<StoredEvent[] | undefined> {
   return db.transaction().execute(async (tx) => {
     const now = new Date();
     const updated = await tx
@@ -202,8 +292,17 @@ export async function finishAttempt(db: Db, attemptId: string, run: number, resu
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return undefined;
     await tx.deleteFrom("check_results").where("attempt_id", "=", attemptId).execute();
-    if (result.checks.length > 0) await tx.insertInto("check_results").values(result.checks.map((c) => checkRow(attemptId, c.check, c.evidenceSha256))).execute();
-    const done = await appendEvent(tx, attemptId, run, "done", { status: result.status, score: result.score, maxScore: result.maxScore, ...(result.reason ? { reason: result.reason } : {}) });
+    if (result.checks.length > 0)
+      await tx
+        .insertInto("check_results")
+        .values(result.checks.map((c) => checkRow(attemptId, c.check, c.evidenceSha256)))
+        .execute();
+    const done = await appendEvent(tx, attemptId, run, "done", {
+      status: result.status,
+      score: result.score,
+      maxScore: result.maxScore,
+      ...(result.reason ? { reason: result.reason } : {}),
+    });
     return [done];
   });
 }
@@ -228,7 +327,13 @@ export async function markNotGradable(db: Db, attemptId: string, reason: string)
  * postponed attempt asks again and again, and the page needs the reason only the first time.
  */
 export async function noteLearnerBusy(db: Db, attemptId: string, busy: LearnerBusy): Promise<StoredEvent | undefined> {
-  const told = await db.selectFrom("attempt_events").select("id").where("attempt_id", "=", attemptId).where("type", "=", "waiting").where(sql<string>`data->>'slot'`, "=", "learner").executeTakeFirst();
+  const told = await db
+    .selectFrom("attempt_events")
+    .select("id")
+    .where("attempt_id", "=", attemptId)
+    .where("type", "=", "waiting")
+    .where(sql<string>`data->>'slot'`, "=", "learner")
+    .executeTakeFirst();
   if (told) return undefined;
   return appendEvent(db, attemptId, 0, "waiting", { slot: "learner", running: busy.running, limit: busy.limit });
 }

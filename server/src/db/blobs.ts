@@ -24,15 +24,25 @@ export async function putBlob(db: Db, content: Buffer): Promise<string> {
  * Deletes those of the given blobs that nothing refers to any more (no submission's archive, no
  * attempt's log, no check's evidence) and that were last stored before `storedBefore`.
  */
-export async function deleteUnreferencedBlobs(tx: Transaction<Database>, hashes: string[], storedBefore: Date): Promise<number> {
+export async function deleteUnreferencedBlobs(
+  tx: Transaction<Database>,
+  hashes: string[],
+  storedBefore: Date,
+): Promise<number> {
   if (hashes.length === 0) return 0;
   const deleted = await tx
     .deleteFrom("blobs as b")
     .where("b.sha256", "in", hashes)
     .where("b.stored_at", "<", storedBefore)
-    .where(({ exists, not, selectFrom }) => not(exists(selectFrom("submissions").select("id").whereRef("archive_sha256", "=", "b.sha256"))))
-    .where(({ exists, not, selectFrom }) => not(exists(selectFrom("attempts").select("id").whereRef("log_sha256", "=", "b.sha256"))))
-    .where(({ exists, not, selectFrom }) => not(exists(selectFrom("check_results").select("attempt_id").whereRef("evidence_sha256", "=", "b.sha256"))))
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom("submissions").select("id").whereRef("archive_sha256", "=", "b.sha256"))),
+    )
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom("attempts").select("id").whereRef("log_sha256", "=", "b.sha256"))),
+    )
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom("check_results").select("attempt_id").whereRef("evidence_sha256", "=", "b.sha256"))),
+    )
     .executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }
@@ -46,12 +56,21 @@ export async function getBlob(db: Db, hash: string): Promise<Buffer | undefined>
 export function capJson(value: unknown, maxBytes: number): Buffer {
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text) <= maxBytes) return Buffer.from(text);
-  return Buffer.from(JSON.stringify({ truncated: true, bytes: Buffer.byteLength(text), note: `evidence over ${maxBytes} bytes was not kept` }));
+  return Buffer.from(
+    JSON.stringify({
+      truncated: true,
+      bytes: Buffer.byteLength(text),
+      note: `evidence over ${maxBytes} bytes was not kept`,
+    }),
+  );
 }
 
 /** Keeps the end of a log within a size: the last lines matter most. */
 export function capText(text: string, maxBytes: number): Buffer {
   const bytes = Buffer.from(text);
   if (bytes.length <= maxBytes) return bytes;
-  return Buffer.concat([Buffer.from(`[… ${bytes.length - maxBytes} earlier bytes not kept]\n`), bytes.subarray(bytes.length - maxBytes)]);
+  return Buffer.concat([
+    Buffer.from(`[… ${bytes.length - maxBytes} earlier bytes not kept]\n`),
+    bytes.subarray(bytes.length - maxBytes),
+  ]);
 }

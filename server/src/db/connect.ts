@@ -30,7 +30,9 @@ export interface PoolOptions {
  */
 export function createPool(databaseUrl: string, options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
-  pool.on("error", (error) => options.log(`postgres: an idle connection was dropped (${error.message}); a new one is opened when needed`));
+  pool.on("error", (error) =>
+    options.log(`postgres: an idle connection was dropped (${error.message}); a new one is opened when needed`),
+  );
   // Checked out (a Kysely transaction between two queries), a client has no pool listener; its next query reports the failure.
   pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;

@@ -15,8 +15,18 @@ export interface StoredEvent {
 export type EventSink = (event: StoredEvent) => Promise<void>;
 
 /** Attempt events are the record of progress; live streams read them back in id order. */
-export async function appendEvent(db: Db | Transaction<Database>, attemptId: string, run: number, type: string, data: Record<string, unknown>): Promise<StoredEvent> {
-  const row = await db.insertInto("attempt_events").values({ attempt_id: attemptId, run, type, data: JSON.stringify(data) }).returningAll().executeTakeFirstOrThrow();
+export async function appendEvent(
+  db: Db | Transaction<Database>,
+  attemptId: string,
+  run: number,
+  type: string,
+  data: Record<string, unknown>,
+): Promise<StoredEvent> {
+  const row = await db
+    .insertInto("attempt_events")
+    .values({ attempt_id: attemptId, run, type, data: JSON.stringify(data) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { id: row.id, attemptId, run, type, data, at: row.created_at.toISOString() };
 }
 
@@ -29,7 +39,14 @@ export async function eventsAfter(db: Db, attemptId: string, afterId: string, li
     .orderBy("id")
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ id: r.id, attemptId: r.attempt_id, run: r.run, type: r.type, data: r.data, at: r.created_at.toISOString() }));
+  return rows.map((r) => ({
+    id: r.id,
+    attemptId: r.attempt_id,
+    run: r.run,
+    type: r.type,
+    data: r.data,
+    at: r.created_at.toISOString(),
+  }));
 }
 
 /** Redis channels that wake an attempt's live streams: the prefix, then the attempt id. */

@@ -10,11 +10,26 @@ export interface LabRecord {
 
 /** Records a lab as the worker loaded it from labs/; the service reads labs only from here. */
 export async function upsertLab(db: Db, lab: LabRecord): Promise<void> {
-  const values = { id: lab.id, title: lab.title, version_hash: lab.versionHash, summary: JSON.stringify(lab.summary), updated_at: new Date() };
+  const values = {
+    id: lab.id,
+    title: lab.title,
+    version_hash: lab.versionHash,
+    summary: JSON.stringify(lab.summary),
+    updated_at: new Date(),
+  };
   await db
     .insertInto("labs")
     .values(values)
-    .onConflict((c) => c.column("id").doUpdateSet({ title: values.title, version_hash: values.version_hash, summary: values.summary, updated_at: values.updated_at }))
+    .onConflict((c) =>
+      c
+        .column("id")
+        .doUpdateSet({
+          title: values.title,
+          version_hash: values.version_hash,
+          summary: values.summary,
+          updated_at: values.updated_at,
+        }),
+    )
     .execute();
 }
 

@@ -10,7 +10,10 @@ describe("passwords", () => {
     expect(await hashPassword("correct horse battery")).not.toBe(hash);
   });
 
-  test.each(["", "plain", "bcrypt$1$2$3$4$5", "scrypt$16384$8$1$$"])("a malformed stored hash %j matches nothing", async (stored) => {
-    expect(await verifyPassword("anything", stored)).toBe(false);
-  });
+  test.each(["", "plain", "bcrypt$1$2$3$4$5", "scrypt$16384$8$1$$"])(
+    "a malformed stored hash %j matches nothing",
+    async (stored) => {
+      expect(await verifyPassword("anything", stored)).toBe(false);
+    },
+  );
 });

@@ -14,7 +14,9 @@ const COST = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_BYTES = 32;
 
 const derive = (password: string, salt: Buffer, cost: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scrypt(password.normalize("NFKC"), salt, KEY_BYTES, cost, (error, key) => (error ? reject(error) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(password.normalize("NFKC"), salt, KEY_BYTES, cost, (error, key) => (error ? reject(error) : resolve(key))),
+  );
 
 /** `scrypt$N$r$p$salt$key`, base64url: the cost travels with the hash so it can be raised later. */
 export async function hashPassword(password: string): Promise<string> {
@@ -27,7 +29,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, key] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !key) return false;
   const expected = Buffer.from(key, "base64url");
-  const actual = await derive(password, Buffer.from(salt, "base64url"), { N: Number(n), r: Number(r), p: Number(p), maxmem: COST.maxmem });
+  const actual = await derive(password, Buffer.from(salt, "base64url"), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: COST.maxmem,
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -35,13 +42,21 @@ export async function verifyPassword(password: string, stored: string): Promise<
 let decoy: Promise<string> | undefined;
 
 export async function setPassword(db: Db, name: string, password: string): Promise<boolean> {
-  const updated = await withPages(db).updateTable("users").set({ password_hash: await hashPassword(password) }).where("name", "=", name).executeTakeFirst();
+  const updated = await withPages(db)
+    .updateTable("users")
+    .set({ password_hash: await hashPassword(password) })
+    .where("name", "=", name)
+    .executeTakeFirst();
   return updated.numUpdatedRows > 0n;
 }
 
 /** The account if the password is its own; CI accounts sign in only with tokens. */
 export async function userForPassword(db: Db, name: string, password: string): Promise<User | undefined> {
-  const row = await withPages(db).selectFrom("users").select(["id", "name", "role", "created_at", "password_hash"]).where("name", "=", name).executeTakeFirst();
+  const row = await withPages(db)
+    .selectFrom("users")
+    .select(["id", "name", "role", "created_at", "password_hash"])
+    .where("name", "=", name)
+    .executeTakeFirst();
   if (!row?.password_hash || row.role === "ci") {
     decoy ??= hashPassword(randomBytes(16).toString("hex"));
     await verifyPassword(password, await decoy);
@@ -58,7 +73,15 @@ export async function userForPassword(db: Db, name: string, password: string): P
 export async function persistedSecret(db: Db, name: string): Promise<string> {
   const candidate = randomBytes(32).toString("base64url");
   const pages = withPages(db);
-  await pages.insertInto("service_secrets").values({ name, value: candidate }).onConflict((c) => c.column("name").doNothing()).execute();
-  const row = await pages.selectFrom("service_secrets").select("value").where("name", "=", name).executeTakeFirstOrThrow();
+  await pages
+    .insertInto("service_secrets")
+    .values({ name, value: candidate })
+    .onConflict((c) => c.column("name").doNothing())
+    .execute();
+  const row = await pages
+    .selectFrom("service_secrets")
+    .select("value")
+    .where("name", "=", name)
+    .executeTakeFirstOrThrow();
   return row.value;
 }

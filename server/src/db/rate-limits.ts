@@ -23,7 +23,15 @@ export async function takeHit(db: Db, buckets: Bucket[]): Promise<HitTaken> {
     // Always in the same order, so two requests sharing buckets never wait on each other crosswise.
     const ordered = [...buckets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const b of ordered) await lockKey(tx, "rate-limit", b.name);
-    await tx.deleteFrom("rate_limit_hits").where("bucket", "in", ordered.map((b) => b.name)).where("expires_at", "<=", sql<Date>`now()`).execute();
+    await tx
+      .deleteFrom("rate_limit_hits")
+      .where(
+        "bucket",
+        "in",
+        ordered.map((b) => b.name),
+      )
+      .where("expires_at", "<=", sql<Date>`now()`)
+      .execute();
     let refusal: { bucket: string; retryAfterMs: number } | undefined;
     for (const b of ordered) {
       const live = await tx
@@ -33,13 +41,22 @@ export async function takeHit(db: Db, buckets: Bucket[]): Promise<HitTaken> {
         .orderBy("expires_at", "desc")
         .limit(b.limit)
         .execute();
-      const decision = windowDecision(live.map((h) => Number(h.remaining_ms)), b.limit);
-      if (!decision.allowed && decision.retryAfterMs >= (refusal?.retryAfterMs ?? -1)) refusal = { bucket: b.name, retryAfterMs: decision.retryAfterMs };
+      const decision = windowDecision(
+        live.map((h) => Number(h.remaining_ms)),
+        b.limit,
+      );
+      if (!decision.allowed && decision.retryAfterMs >= (refusal?.retryAfterMs ?? -1))
+        refusal = { bucket: b.name, retryAfterMs: decision.retryAfterMs };
     }
     if (refusal) return { taken: false, ...refusal };
     const rows = await tx
       .insertInto("rate_limit_hits")
-      .values(ordered.map((b) => ({ bucket: b.name, expires_at: sql<Date>`now() + ${b.windowMs} * interval '1 millisecond'` })))
+      .values(
+        ordered.map((b) => ({
+          bucket: b.name,
+          expires_at: sql<Date>`now() + ${b.windowMs} * interval '1 millisecond'`,
+        })),
+      )
       .returning("id")
       .execute();
     return { taken: true, hitIds: rows.map((r) => r.id) };
@@ -58,6 +75,9 @@ export async function clearBucket(db: Db, name: string): Promise<void> {
 
 /** Deletes hits that stopped counting, of buckets nobody asked about since (the worker's retention job). */
 export async function deleteExpiredHits(db: Db): Promise<number> {
-  const deleted = await db.deleteFrom("rate_limit_hits").where("expires_at", "<=", sql<Date>`now()`).executeTakeFirst();
+  const deleted = await db
+    .deleteFrom("rate_limit_hits")
+    .where("expires_at", "<=", sql<Date>`now()`)
+    .executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

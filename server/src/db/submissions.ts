@@ -28,17 +28,42 @@ export async function acceptSubmission(db: Db, s: NewSubmission, notify: EventSi
   const { accepted, events } = await db.transaction().execute(async (tx) => {
     const submission = await tx
       .insertInto("submissions")
-      .values({ user_id: s.userId, lab_id: s.labId, kind: s.kind, archive_sha256: s.archiveSha256 ?? null, image: s.image ?? null })
+      .values({
+        user_id: s.userId,
+        lab_id: s.labId,
+        kind: s.kind,
+        archive_sha256: s.archiveSha256 ?? null,
+        image: s.image ?? null,
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     const attempt = await tx
       .insertInto("attempts")
-      .values({ submission_id: submission.id, user_id: s.userId, lab_id: s.labId, lab_version: s.labVersion, status: "queued", phase: "queued", score: null, max_score: null, reason: null, findings: null, superseded_by: null, log_sha256: null })
+      .values({
+        submission_id: submission.id,
+        user_id: s.userId,
+        lab_id: s.labId,
+        lab_version: s.labVersion,
+        status: "queued",
+        phase: "queued",
+        score: null,
+        max_score: null,
+        reason: null,
+        findings: null,
+        superseded_by: null,
+        log_sha256: null,
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     const superseded = await tx
       .updateTable("attempts")
-      .set({ status: "superseded", phase: "done", superseded_by: attempt.id, done_at: new Date(), reason: "a newer submission replaced it before grading started" })
+      .set({
+        status: "superseded",
+        phase: "done",
+        superseded_by: attempt.id,
+        done_at: new Date(),
+        reason: "a newer submission replaced it before grading started",
+      })
       .where("user_id", "=", s.userId)
       .where("lab_id", "=", s.labId)
       .where("status", "=", "queued")
@@ -47,7 +72,10 @@ export async function acceptSubmission(db: Db, s: NewSubmission, notify: EventSi
       .execute();
     const events = [await appendEvent(tx, attempt.id, 0, "phase", { phase: "queued" })];
     for (const old of superseded) events.push(await appendEvent(tx, old.id, 0, "superseded", { by: attempt.id }));
-    return { accepted: { submissionId: submission.id, attemptId: attempt.id, superseded: superseded.map((r) => r.id) }, events };
+    return {
+      accepted: { submissionId: submission.id, attemptId: attempt.id, superseded: superseded.map((r) => r.id) },
+      events,
+    };
   });
   for (const e of events) await notify(e);
   return accepted;
@@ -56,10 +84,27 @@ export async function acceptSubmission(db: Db, s: NewSubmission, notify: EventSi
 /** A new attempt of an existing submission (an instructor's regrade). */
 export async function addAttempt(db: Db, submissionId: string, labVersion: string, notify: EventSink): Promise<string> {
   const { id, event } = await db.transaction().execute(async (tx) => {
-    const submission = await tx.selectFrom("submissions").selectAll().where("id", "=", submissionId).executeTakeFirstOrThrow();
+    const submission = await tx
+      .selectFrom("submissions")
+      .selectAll()
+      .where("id", "=", submissionId)
+      .executeTakeFirstOrThrow();
     const attempt = await tx
       .insertInto("attempts")
-      .values({ submission_id: submission.id, user_id: submission.user_id, lab_id: submission.lab_id, lab_version: labVersion, status: "queued", phase: "queued" as AttemptPhase, score: null, max_score: null, reason: null, findings: null, superseded_by: null, log_sha256: null })
+      .values({
+        submission_id: submission.id,
+        user_id: submission.user_id,
+        lab_id: submission.lab_id,
+        lab_version: labVersion,
+        status: "queued",
+        phase: "queued" as AttemptPhase,
+        score: null,
+        max_score: null,
+        reason: null,
+        findings: null,
+        superseded_by: null,
+        log_sha256: null,
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     return { id: attempt.id, event: await appendEvent(tx, attempt.id, 0, "phase", { phase: "queued" }) };
@@ -74,7 +119,12 @@ export async function getSubmission(db: Db, id: string) {
 
 /** Attempts of a submission, newest first. */
 export async function attemptsOfSubmission(db: Db, submissionId: string) {
-  return db.selectFrom("attempts").selectAll().where("submission_id", "=", submissionId).orderBy("queued_at", "desc").execute();
+  return db
+    .selectFrom("attempts")
+    .selectAll()
+    .where("submission_id", "=", submissionId)
+    .orderBy("queued_at", "desc")
+    .execute();
 }
 
 /**
@@ -84,20 +134,32 @@ export async function attemptsOfSubmission(db: Db, submissionId: string) {
  * archive went; an archive still referred to (the same bytes submitted again) is kept. Runs in
  * batches; rows another sweep holds are skipped, so several workers may sweep at once.
  */
-export async function deleteSupersededArchives(db: Db, supersededBefore: Date, batch = 200): Promise<{ submissions: number; blobs: number }> {
+export async function deleteSupersededArchives(
+  db: Db,
+  supersededBefore: Date,
+  batch = 200,
+): Promise<{ submissions: number; blobs: number }> {
   return db.transaction().execute(async (tx) => {
     const candidates = await tx
       .selectFrom("submissions as s")
       .select(["s.id", "s.archive_sha256"])
       .where("s.archive_sha256", "is not", null)
-      .where(({ exists, selectFrom }) => exists(selectFrom("attempts as a").select("a.id").whereRef("a.submission_id", "=", "s.id")))
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom("attempts as a").select("a.id").whereRef("a.submission_id", "=", "s.id")),
+      )
       .where(({ exists, not, selectFrom }) =>
         not(
           exists(
             selectFrom("attempts as a")
               .select("a.id")
               .whereRef("a.submission_id", "=", "s.id")
-              .where((eb) => eb.or([eb("a.status", "!=", "superseded"), eb("a.done_at", "is", null), eb("a.done_at", ">=", supersededBefore)])),
+              .where((eb) =>
+                eb.or([
+                  eb("a.status", "!=", "superseded"),
+                  eb("a.done_at", "is", null),
+                  eb("a.done_at", ">=", supersededBefore),
+                ]),
+              ),
           ),
         ),
       )
@@ -109,7 +171,11 @@ export async function deleteSupersededArchives(db: Db, supersededBefore: Date, b
     await tx
       .updateTable("submissions")
       .set({ archive_sha256: null, archive_deleted_at: new Date() })
-      .where("id", "in", candidates.map((c) => c.id))
+      .where(
+        "id",
+        "in",
+        candidates.map((c) => c.id),
+      )
       .execute();
     const hashes = [...new Set(candidates.map((c) => c.archive_sha256!))];
     return { submissions: candidates.length, blobs: await deleteUnreferencedBlobs(tx, hashes, supersededBefore) };

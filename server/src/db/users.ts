@@ -19,7 +19,10 @@ export async function addUser(db: Db, name: string, role: Role): Promise<User> {
 
 export async function issueToken(db: Db, userId: number, label: string): Promise<string> {
   const token = newToken();
-  await db.insertInto("api_tokens").values({ user_id: userId, token_hash: sha256(token), label }).execute();
+  await db
+    .insertInto("api_tokens")
+    .values({ user_id: userId, token_hash: sha256(token), label })
+    .execute();
   return token;
 }
 

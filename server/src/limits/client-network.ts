@@ -3,7 +3,8 @@ import { isIPv4, isIPv6 } from "node:net";
 /** IPv6 groups, all eight, for an address that may use "::" or end in dotted IPv4. */
 function ipv6Groups(address: string): string[] {
   const [head = "", tail] = address.split("::");
-  const parts = (text: string) => (text === "" ? [] : text.split(":").flatMap((g) => (g.includes(".") ? ipv4AsGroups(g) : [g])));
+  const parts = (text: string) =>
+    text === "" ? [] : text.split(":").flatMap((g) => (g.includes(".") ? ipv4AsGroups(g) : [g]));
   const before = parts(head);
   const after = tail === undefined ? [] : parts(tail);
   const zeros = tail === undefined ? [] : Array<string>(8 - before.length - after.length).fill("0");

@@ -4,7 +4,15 @@ import { createSignInGate } from "./sign-in.ts";
 import { createStreamGate } from "./streams.ts";
 import { createSubmissionGate } from "./submissions.ts";
 
-export type FairUseConfig = Pick<ServiceConfig, "signInFailuresPerAccount" | "signInFailuresPerAddress" | "signInWindowMs" | "submissionsPerWindow" | "submissionWindowMs" | "streamsPerUser">;
+export type FairUseConfig = Pick<
+  ServiceConfig,
+  | "signInFailuresPerAccount"
+  | "signInFailuresPerAddress"
+  | "signInWindowMs"
+  | "submissionsPerWindow"
+  | "submissionWindowMs"
+  | "streamsPerUser"
+>;
 
 /**
  * The limits that keep one account from wearing the service down: failed sign-ins, submissions
@@ -12,8 +20,15 @@ export type FairUseConfig = Pick<ServiceConfig, "signInFailuresPerAccount" | "si
  */
 export function createFairUse(db: Db, config: FairUseConfig) {
   return {
-    signIn: createSignInGate(db, { failuresPerAccount: config.signInFailuresPerAccount, failuresPerAddress: config.signInFailuresPerAddress, windowMs: config.signInWindowMs }),
-    submissions: createSubmissionGate(db, { perWindow: config.submissionsPerWindow, windowMs: config.submissionWindowMs }),
+    signIn: createSignInGate(db, {
+      failuresPerAccount: config.signInFailuresPerAccount,
+      failuresPerAddress: config.signInFailuresPerAddress,
+      windowMs: config.signInWindowMs,
+    }),
+    submissions: createSubmissionGate(db, {
+      perWindow: config.submissionsPerWindow,
+      windowMs: config.submissionWindowMs,
+    }),
     streams: createStreamGate(db, config.streamsPerUser),
   };
 }

@@ -9,7 +9,8 @@ export interface SignInLimits {
   windowMs: number;
 }
 
-export type SignInAdmission = { admitted: true; hitIds: string[] } | { admitted: false; retryAfterMs: number; message: string };
+export type SignInAdmission =
+  { admitted: true; hitIds: string[] } | { admitted: false; retryAfterMs: number; message: string };
 
 const accountBucket = (name: string) => `sign-in:account:${name.toLowerCase()}`;
 

@@ -5,10 +5,25 @@ describe("windowDecision", () => {
   test.each([
     { name: "an empty window", remaining: [], limit: 3, expected: { allowed: true } },
     { name: "one place left", remaining: [900, 100], limit: 3, expected: { allowed: true } },
-    { name: "full: wait until the oldest of the window expires", remaining: [900, 100, 500], limit: 3, expected: { allowed: false, retryAfterMs: 100 } },
-    { name: "over full (the limit was lowered): wait until enough expire that one place is free", remaining: [900, 100, 500, 700, 300], limit: 3, expected: { allowed: false, retryAfterMs: 500 } },
+    {
+      name: "full: wait until the oldest of the window expires",
+      remaining: [900, 100, 500],
+      limit: 3,
+      expected: { allowed: false, retryAfterMs: 100 },
+    },
+    {
+      name: "over full (the limit was lowered): wait until enough expire that one place is free",
+      remaining: [900, 100, 500, 700, 300],
+      limit: 3,
+      expected: { allowed: false, retryAfterMs: 500 },
+    },
     { name: "a limit of one", remaining: [250], limit: 1, expected: { allowed: false, retryAfterMs: 250 } },
-    { name: "a hit expiring this instant never makes a negative wait", remaining: [-3, 40], limit: 2, expected: { allowed: false, retryAfterMs: 0 } },
+    {
+      name: "a hit expiring this instant never makes a negative wait",
+      remaining: [-3, 40],
+      limit: 2,
+      expected: { allowed: false, retryAfterMs: 0 },
+    },
   ])("$name", ({ remaining, limit, expected }) => {
     expect(windowDecision(remaining, limit)).toEqual(expected);
   });
@@ -29,7 +44,13 @@ describe("durationText", () => {
     expect(durationText(ms)).toBe(text);
   });
 
-  test.each([[0, 1], [1, 1], [1000, 1], [1001, 2], [899_500, 900]])("Retry-After of %d ms is %d s", (ms, seconds) => {
+  test.each([
+    [0, 1],
+    [1, 1],
+    [1000, 1],
+    [1001, 2],
+    [899_500, 900],
+  ])("Retry-After of %d ms is %d s", (ms, seconds) => {
     expect(retryAfterSeconds(ms)).toBe(seconds);
   });
 });

@@ -22,7 +22,11 @@ export function createStreamGate(db: Db, perUser: number) {
     /** A place for one more open stream of this user, or 429. */
     async open(userId: number): Promise<StreamLease> {
       const taken = await takeStreamLease(db, userId, perUser, LEASE_MS);
-      if ("full" in taken) throw new TooManyRequests(`You already follow ${perUser} attempts live, the most at once. Close one of those pages (or streams) and try again.`, RETRY_AFTER_MS);
+      if ("full" in taken)
+        throw new TooManyRequests(
+          `You already follow ${perUser} attempts live, the most at once. Close one of those pages (or streams) and try again.`,
+          RETRY_AFTER_MS,
+        );
       return {
         renew: () => renewStreamLease(db, taken.leaseId, userId, LEASE_MS),
         release: () => releaseStreamLease(db, taken.leaseId),

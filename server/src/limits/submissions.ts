@@ -17,9 +17,14 @@ export function createSubmissionGate(db: Db, limits: SubmissionLimits) {
   return {
     /** Counts one submission of this account, or throws 429 with when the next one fits. */
     async admit(userId: number): Promise<void> {
-      const hit = await takeHit(db, [{ name: `submissions:${userId}`, limit: limits.perWindow, windowMs: limits.windowMs }]);
+      const hit = await takeHit(db, [
+        { name: `submissions:${userId}`, limit: limits.perWindow, windowMs: limits.windowMs },
+      ]);
       if (hit.taken) return;
-      throw new TooManyRequests(`You have submitted ${limits.perWindow} times in the last ${durationText(limits.windowMs)}, the most allowed; you can submit again in ${durationText(hit.retryAfterMs)}.`, hit.retryAfterMs);
+      throw new TooManyRequests(
+        `You have submitted ${limits.perWindow} times in the last ${durationText(limits.windowMs)}, the most allowed; you can submit again in ${durationText(hit.retryAfterMs)}.`,
+        hit.retryAfterMs,
+      );
     },
   };
 }

@@ -21,12 +21,23 @@ export interface StreamDeps {
  * Last-Event-ID. Each open stream holds one of the viewer's places (429 when none is left) until
  * it ends or the client goes away.
  */
-export async function streamAttemptEvents(req: Request, res: Response, deps: StreamDeps, attemptId: string, viewerId: number): Promise<void> {
+export async function streamAttemptEvents(
+  req: Request,
+  res: Response,
+  deps: StreamDeps,
+  attemptId: string,
+  viewerId: number,
+): Promise<void> {
   const { db, live } = deps;
   const lease = await deps.streams.open(viewerId);
   const release = () => void lease.release().catch(() => undefined);
   if (req.socket.destroyed) return release();
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
   res.flushHeaders();
   let lastId = /^\d+$/.test(req.get("last-event-id") ?? "") ? req.get("last-event-id")! : "0";
   let closed = false;

@@ -28,7 +28,12 @@ describe("registerCountedHistogram", () => {
   test("reads afresh on every scrape, and an empty read is a histogram without series", async () => {
     const registry = new Registry();
     let count = 0;
-    registerCountedHistogram(registry, { name: "fresh_seconds", help: "fresh", buckets: [1], read: async () => (count === 0 ? [] : [{ labels: {}, cumulative: [count], count, sum: count }]) });
+    registerCountedHistogram(registry, {
+      name: "fresh_seconds",
+      help: "fresh",
+      buckets: [1],
+      read: async () => (count === 0 ? [] : [{ labels: {}, cumulative: [count], count, sum: count }]),
+    });
     expect(await registry.metrics()).not.toContain("fresh_seconds_count");
     count = 2;
     expect((await registry.metrics()).split("\n")).toContain("fresh_seconds_count 2");

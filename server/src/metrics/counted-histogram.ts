@@ -20,7 +20,11 @@ export interface CountedHistogramConfig {
 /** The `_bucket`, `_sum` and `_count` samples of one series, as prom-client's registry renders a histogram's. */
 export function histogramSamples(name: string, buckets: readonly number[], series: CountedSeries) {
   return [
-    ...buckets.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le, ...series.labels }, value: series.cumulative[i] ?? series.count })),
+    ...buckets.map((le, i) => ({
+      metricName: `${name}_bucket`,
+      labels: { le, ...series.labels },
+      value: series.cumulative[i] ?? series.count,
+    })),
     { metricName: `${name}_bucket`, labels: { le: "+Inf", ...series.labels }, value: series.count },
     { metricName: `${name}_sum`, labels: series.labels, value: series.sum },
     { metricName: `${name}_count`, labels: series.labels, value: series.count },
@@ -41,7 +45,13 @@ export function registerCountedHistogram(registry: Registry, config: CountedHist
     aggregator: "sum",
     async get() {
       const series = await config.read();
-      return { name, help, type: "histogram", aggregator: "sum", values: series.flatMap((s) => histogramSamples(name, buckets, s)) };
+      return {
+        name,
+        help,
+        type: "histogram",
+        aggregator: "sum",
+        values: series.flatMap((s) => histogramSamples(name, buckets, s)),
+      };
     },
     reset() {},
   };

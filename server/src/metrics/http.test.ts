@@ -20,7 +20,12 @@ describe("statusClass", () => {
 
 describe("routeLabel", () => {
   test.each([
-    { name: "a matched pattern is the label", pattern: "/api/v1/attempts/:id", baseUrl: "/api/v1", expected: "/api/v1/attempts/:id" },
+    {
+      name: "a matched pattern is the label",
+      pattern: "/api/v1/attempts/:id",
+      baseUrl: "/api/v1",
+      expected: "/api/v1/attempts/:id",
+    },
     { name: "no route: the mount that answered", pattern: undefined, baseUrl: "/static", expected: "/static/*" },
     { name: "no route, no mount", pattern: undefined, baseUrl: "", expected: "unmatched" },
   ])("$name", ({ pattern, baseUrl, expected }) => {
@@ -56,9 +61,15 @@ describe("httpMetrics", () => {
     await (await fetch(`${base}/nowhere/at/all`)).text();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const lines = (await registry.metrics()).split("\n");
-    expect(lines).toContain('labgrader_http_request_duration_seconds_count{method="GET",route="/api/v1/things/:id",status_class="2xx"} 2');
-    expect(lines).toContain('labgrader_http_request_duration_seconds_count{method="GET",route="/api/v1/things/:id",status_class="4xx"} 1');
-    expect(lines).toContain('labgrader_http_request_duration_seconds_count{method="GET",route="unmatched",status_class="4xx"} 1');
+    expect(lines).toContain(
+      'labgrader_http_request_duration_seconds_count{method="GET",route="/api/v1/things/:id",status_class="2xx"} 2',
+    );
+    expect(lines).toContain(
+      'labgrader_http_request_duration_seconds_count{method="GET",route="/api/v1/things/:id",status_class="4xx"} 1',
+    );
+    expect(lines).toContain(
+      'labgrader_http_request_duration_seconds_count{method="GET",route="unmatched",status_class="4xx"} 1',
+    );
     expect(lines.join("\n")).not.toMatch(/things\/1|things\/missing/);
   });
 });

@@ -51,7 +51,11 @@ export function httpMetrics(registry: Registry): RequestHandler {
     const stop = histogram.startTimer();
     const pattern = followRoute(req);
     res.once("close", () => {
-      stop({ method: req.method, route: routeLabel(pattern(), req.baseUrl), status_class: statusClass(res.statusCode) });
+      stop({
+        method: req.method,
+        route: routeLabel(pattern(), req.baseUrl),
+        status_class: statusClass(res.statusCode),
+      });
     });
     next();
   };

@@ -3,15 +3,32 @@ import { notGradableClass } from "./not-gradable.ts";
 
 describe("notGradableClass", () => {
   test.each([
-    { reason: "the operator's build did not finish within 300 s (its time limit); a busy host can cause this, so it is graded again", expected: "build_timeout" },
+    {
+      reason:
+        "the operator's build did not finish within 300 s (its time limit); a busy host can cause this, so it is graded again",
+      expected: "build_timeout",
+    },
     { reason: "could not provision a kwok cluster: kwokctl exited with 1", expected: "cluster" },
-    { reason: "while grading attempt 6f1c…: could not provision a kind cluster: docker: no space left", expected: "cluster" },
+    {
+      reason: "while grading attempt 6f1c…: could not provision a kind cluster: docker: no space left",
+      expected: "cluster",
+    },
     { reason: "could not deploy the operator into the cluster: kind load docker-image failed", expected: "deploy" },
-    { reason: "the kind provider runs operators in the cluster, but this grader has no kubectl or image loader for it", expected: "deploy" },
+    {
+      reason: "the kind provider runs operators in the cluster, but this grader has no kubectl or image loader for it",
+      expected: "deploy",
+    },
     { reason: "could not sandbox the operator: while setting up sandbox lg-62001", expected: "sandbox" },
     { reason: "this host cannot sandbox operators: no cgroup v1 memory controller", expected: "sandbox" },
-    { reason: "the archive of submission 0d6e3c2a-9f0e-4a55-8c43-1b1f2e3d4c5b is missing from the gradebook", expected: "archive" },
-    { reason: "the project archive of submission 0d6e3c2a-9f0e-4a55-8c43-1b1f2e3d4c5b was deleted on 2026-12-01T10:00:00.000Z, some days after …", expected: "archive" },
+    {
+      reason: "the archive of submission 0d6e3c2a-9f0e-4a55-8c43-1b1f2e3d4c5b is missing from the gradebook",
+      expected: "archive",
+    },
+    {
+      reason:
+        "the project archive of submission 0d6e3c2a-9f0e-4a55-8c43-1b1f2e3d4c5b was deleted on 2026-12-01T10:00:00.000Z, some days after …",
+      expected: "archive",
+    },
     { reason: "lab composing-operators is not loaded by this worker", expected: "lab_not_loaded" },
     { reason: "invalid grading job grade-x: attemptId: Invalid UUID", expected: "invalid_job" },
     { reason: "submission 0d6e3c2a-9f0e-4a55-8c43-1b1f2e3d4c5b is not in the gradebook", expected: "invalid_job" },

@@ -2,7 +2,13 @@ import type { Queue } from "bullmq";
 import type { Request, RequestHandler, Response } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { requireRole } from "../auth.ts";
-import { attemptCounts, notGradableReasons, phaseDurationCounts, queueWaitCounts, type DurationCounts } from "../db/attempt-stats.ts";
+import {
+  attemptCounts,
+  notGradableReasons,
+  phaseDurationCounts,
+  queueWaitCounts,
+  type DurationCounts,
+} from "../db/attempt-stats.ts";
 import type { Db } from "../db/connect.ts";
 import { registerCountedHistogram } from "./counted-histogram.ts";
 import { httpMetrics } from "./http.ts";
@@ -31,11 +37,18 @@ export interface ServiceMetrics {
   handler: (req: Request, res: Response) => Promise<void>;
 }
 
-const series = (labels: Record<string, string>, c: DurationCounts) => ({ labels, cumulative: c.cumulative, count: c.count, sum: c.sum });
+const series = (labels: Record<string, string>, c: DurationCounts) => ({
+  labels,
+  cumulative: c.cumulative,
+  count: c.count,
+  sum: c.sum,
+});
 
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([work, timeout]);
   } finally {
@@ -67,7 +80,8 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
     name: "labgrader_attempt_phase_duration_seconds",
     help: "How long each phase of finished attempts lasted (the last run of each), by lab and phase",
     buckets: PHASE_BUCKETS,
-    read: async () => (await phaseDurationCounts(db, PHASE_BUCKETS)).map((c) => series({ lab: c.lab, phase: c.phase }, c)),
+    read: async () =>
+      (await phaseDurationCounts(db, PHASE_BUCKETS)).map((c) => series({ lab: c.lab, phase: c.phase }, c)),
   });
   registerCountedHistogram(registry, {
     name: "labgrader_attempt_queue_wait_seconds",

@@ -35,7 +35,10 @@ export function timelineGrid(timeline: CheckEvidence["timeline"]) {
   const rows = timeline.map((t) => {
     const key = `${t.kind}/${t.name}`;
     state.set(key, t.type === "DELETED" ? "deleted" : t.summary);
-    return { at: seconds(t.at), cells: columns.map((c) => ({ text: state.get(c) ?? "", changed: c === key, type: c === key ? t.type : "" })) };
+    return {
+      at: seconds(t.at),
+      cells: columns.map((c) => ({ text: state.get(c) ?? "", changed: c === key, type: c === key ? t.type : "" })),
+    };
   });
   return { columns, rows };
 }
@@ -44,8 +47,14 @@ function evidenceModel(evidence: CheckEvidence) {
   return {
     objects: evidence.objects.map((o) => {
       // managedFields is the API server's bookkeeping: pages of YAML that explain nothing to a learner.
-      const { managedFields: _managedFields, ...metadata } = (o.metadata ?? {}) as { name?: string; managedFields?: unknown };
-      return { title: `${String(o.kind ?? "object")} ${metadata.name ?? ""}`.trim(), yaml: stringify({ ...o, metadata }, { lineWidth: 0 }) };
+      const { managedFields: _managedFields, ...metadata } = (o.metadata ?? {}) as {
+        name?: string;
+        managedFields?: unknown;
+      };
+      return {
+        title: `${String(o.kind ?? "object")} ${metadata.name ?? ""}`.trim(),
+        yaml: stringify({ ...o, metadata }, { lineWidth: 0 }),
+      };
     }),
     timeline: evidence.timeline.length > 0 ? timelineGrid(evidence.timeline) : undefined,
     events: evidence.events.map((e) => ({ ...e, at: seconds(e.at) })),
@@ -66,7 +75,9 @@ async function loadEvidence(db: Db, row: CheckResultRow) {
 export async function attemptPage(db: Db, attempt: Attempt, lab: LabRecord | undefined) {
   const rows = await checkResultsOf(db, attempt.id);
   const byId = new Map(rows.map((r) => [r.check_id, r]));
-  const labChecks = lab?.summary.checks ?? rows.map((r) => ({ id: r.check_id, task: r.task, title: r.title, points: r.points, required: r.required }));
+  const labChecks =
+    lab?.summary.checks ??
+    rows.map((r) => ({ id: r.check_id, task: r.task, title: r.title, points: r.points, required: r.required }));
   const taskList = lab?.summary.tasks ?? [...new Set(rows.map((r) => r.task))].map((id) => ({ id, title: "" }));
   const tasks = taskList.map((t) => ({
     id: t.id,
@@ -75,7 +86,15 @@ export async function attemptPage(db: Db, attempt: Attempt, lab: LabRecord | und
       .filter((c) => c.task === t.id)
       .map((c) => {
         const status = byId.get(c.id)?.status ?? "pending";
-        return { id: c.id, title: withCode(c.title), points: c.points, advisory: !c.required, status, statusLabel: CHECK_LABELS[status], message: byId.get(c.id)?.message ?? "" };
+        return {
+          id: c.id,
+          title: withCode(c.title),
+          points: c.points,
+          advisory: !c.required,
+          status,
+          statusLabel: CHECK_LABELS[status],
+          message: byId.get(c.id)?.message ?? "",
+        };
       }),
   }));
   const final = isFinal(attempt);

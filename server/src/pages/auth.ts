@@ -32,7 +32,15 @@ export function authPages(db: Db, view: Renderer, limits: SignInGate): Router {
 
   router.post("/sign-in", async (req, res) => {
     const form = SignInSchema.safeParse(req.body);
-    const refuse = (error: string, status: number) => view.send(req, res, "auth/sign-in", { title: "Sign in" }, { next: safeNext(form.data?.next), name: form.data?.name ?? "", error }, status);
+    const refuse = (error: string, status: number) =>
+      view.send(
+        req,
+        res,
+        "auth/sign-in",
+        { title: "Sign in" },
+        { next: safeNext(form.data?.next), name: form.data?.name ?? "", error },
+        status,
+      );
     const mismatch = "That account name and password do not match.";
     if (!form.success) return refuse(mismatch, 401);
     // Counted before the password is checked: the check (scrypt) is the cost to keep bounded.

@@ -8,7 +8,11 @@ const lab: LabRecord = {
   title: "Lab",
   versionHash: "x",
   summary: {
-    tasks: [{ id: "1", title: "one" }, { id: "2", title: "two" }, { id: "3", title: "advice only" }],
+    tasks: [
+      { id: "1", title: "one" },
+      { id: "2", title: "two" },
+      { id: "3", title: "advice only" },
+    ],
     checks: [
       { id: "a", task: "1", title: "a", points: 2, required: true },
       { id: "b", task: "2", title: "b", points: 3, required: true },
@@ -27,13 +31,22 @@ const row = (user: string, status: string | null, tasks: Record<string, number>,
   maxScore: 5,
   tasks,
 });
-const rows = [row("cy", "graded", { "1": 2, "2": 3 }, 3), row("ada", "graded", { "1": 2, "2": 0 }), row("bob", "not_gradable", {}, 2), row("dee", null, {})];
+const rows = [
+  row("cy", "graded", { "1": 2, "2": 3 }, 3),
+  row("ada", "graded", { "1": 2, "2": 0 }),
+  row("bob", "not_gradable", {}, 2),
+  row("dee", null, {}),
+];
 const model = (query: Record<string, string>) => dashboardModel(lab, rows, DashboardQuerySchema.parse(query));
 const names = (query: Record<string, string>) => model(query).rows.map((r) => r.user);
 
 const cases: { name: string; query: Record<string, string>; expected: string[] }[] = [
   { name: "by name by default", query: {}, expected: ["ada", "bob", "cy", "dee"] },
-  { name: "by score, highest first; no score last", query: { sort: "score", dir: "desc" }, expected: ["cy", "ada", "bob", "dee"] },
+  {
+    name: "by score, highest first; no score last",
+    query: { sort: "score", dir: "desc" },
+    expected: ["cy", "ada", "bob", "dee"],
+  },
   { name: "by attempts", query: { sort: "attempts", dir: "desc" }, expected: ["cy", "bob", "ada", "dee"] },
   { name: "by a task's points", query: { sort: "task:2", dir: "desc" }, expected: ["cy", "ada", "bob", "dee"] },
   { name: "name filter, any case", query: { q: "A" }, expected: ["ada"] },
@@ -42,7 +55,11 @@ const cases: { name: string; query: Record<string, string>; expected: string[] }
   { name: "not gradable", query: { status: "not_gradable" }, expected: ["bob"] },
   { name: "no finished attempt", query: { status: "none" }, expected: ["dee"] },
   { name: "not passing task 2", query: { failing: "2" }, expected: ["ada", "bob", "dee"] },
-  { name: "a nonsense query falls back to the defaults", query: { sort: "<script>", dir: "sideways", status: "weird" }, expected: ["ada", "bob", "cy", "dee"] },
+  {
+    name: "a nonsense query falls back to the defaults",
+    query: { sort: "<script>", dir: "sideways", status: "weird" },
+    expected: ["ada", "bob", "cy", "dee"],
+  },
 ];
 
 describe("dashboardModel", () => {
@@ -51,7 +68,9 @@ describe("dashboardModel", () => {
   });
 
   test("cells say pass, partly, fail, not gradable, no attempt and advisory", () => {
-    const byUser = Object.fromEntries(model({}).rows.map((r) => [r.user, r.cells.map((c) => `${c.state}:${c.points}`)]));
+    const byUser = Object.fromEntries(
+      model({}).rows.map((r) => [r.user, r.cells.map((c) => `${c.state}:${c.points}`)]),
+    );
     expect(byUser).toEqual({
       ada: ["pass:2/2", "fail:0/3", "advisory:"],
       bob: ["not-gradable:", "not-gradable:", "not-gradable:"],

@@ -19,7 +19,14 @@ export const DashboardQuerySchema = z.object({
 export type DashboardQuery = z.infer<typeof DashboardQuerySchema>;
 
 type CellState = "pass" | "partial" | "fail" | "not-gradable" | "none" | "advisory";
-const CELL_LABELS: Record<CellState, string> = { pass: "pass", partial: "partly", fail: "fail", "not-gradable": "not gradable", none: "no attempt", advisory: "advisory only" };
+const CELL_LABELS: Record<CellState, string> = {
+  pass: "pass",
+  partial: "partly",
+  fail: "fail",
+  "not-gradable": "not gradable",
+  none: "no attempt",
+  advisory: "advisory only",
+};
 
 /** Points of a task's required checks: what "passing the task" means in the matrix. */
 export const taskMaxima = (lab: LabRecord) => {
@@ -38,10 +45,16 @@ function cellState(status: string | null, points: number, max: number): CellStat
 /** One task of one attempt in a matrix: an attempt neither graded nor not gradable counts as none. */
 export function taskCell(task: string, status: string | null, points: number, max: number) {
   const state = cellState(status, points, max);
-  return { task, state, label: CELL_LABELS[state], points: state === "none" || state === "not-gradable" || state === "advisory" ? "" : `${points}/${max}` };
+  return {
+    task,
+    state,
+    label: CELL_LABELS[state],
+    points: state === "none" || state === "not-gradable" || state === "advisory" ? "" : `${points}/${max}`,
+  };
 }
 
-const passesTask = (row: GradebookRow, task: string, max: number) => row.status === "graded" && (row.tasks[task] ?? 0) >= max;
+const passesTask = (row: GradebookRow, task: string, max: number) =>
+  row.status === "graded" && (row.tasks[task] ?? 0) >= max;
 
 function keep(row: GradebookRow, q: DashboardQuery, maxima: Map<string, number>): boolean {
   if (q.q && !row.user.toLowerCase().includes(q.q.toLowerCase())) return false;
@@ -81,13 +94,27 @@ export function dashboardModel(lab: LabRecord, rows: GradebookRow[], q: Dashboar
   });
   const link = (sort: string) => {
     const dir = q.sort === sort && q.dir === "asc" ? "desc" : "asc";
-    const params = new URLSearchParams({ pick: q.pick, sort, dir, ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}), ...(q.failing ? { failing: q.failing } : {}) });
+    const params = new URLSearchParams({
+      pick: q.pick,
+      sort,
+      dir,
+      ...(q.q ? { q: q.q } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.failing ? { failing: q.failing } : {}),
+    });
     return { href: `?${params}`, ariaSort: q.sort === sort ? (q.dir === "asc" ? "ascending" : "descending") : "none" };
   };
   const tasks = lab.summary.tasks.map((t) => {
     const max = maxima.get(t.id) ?? 0;
     const passing = rows.filter((r) => passesTask(r, t.id, max)).length;
-    return { id: t.id, title: t.title, max, passRate: rows.length === 0 || max === 0 ? "—" : `${Math.round((passing / rows.length) * 100)}%`, sort: link(`task:${t.id}`), failingSelected: q.failing === t.id };
+    return {
+      id: t.id,
+      title: t.title,
+      max,
+      passRate: rows.length === 0 || max === 0 ? "—" : `${Math.round((passing / rows.length) * 100)}%`,
+      sort: link(`task:${t.id}`),
+      failingSelected: q.failing === t.id,
+    };
   });
   return {
     lab: { id: lab.id, title: lab.title, maxScore: lab.summary.maxScore },

@@ -10,7 +10,12 @@ export const STATUS_LABELS: Record<AttemptStatus, string> = {
 };
 
 /** How a check's verdict reads, on the attempt page and (handed over by it) in its live updates in app.js. */
-export const CHECK_LABELS = { pending: "Not decided yet", passed: "Passed", failed: "Failed", error: "Could not be decided" } as const;
+export const CHECK_LABELS = {
+  pending: "Not decided yet",
+  passed: "Passed",
+  failed: "Failed",
+  error: "Could not be decided",
+} as const;
 
 export const PHASE_LABELS: Record<string, string> = {
   queued: "Queued",
@@ -40,5 +45,12 @@ export function scoreText(score: number | null, maxScore: number | null): string
 
 /** Text with `code spans` (as lab files write them) split for the template, which escapes each part. */
 export function withCode(text: string): { text: string; code: boolean }[] {
-  return text.split(/(`[^`]+`)/).filter(Boolean).map((part) => (part.startsWith("`") && part.endsWith("`") && part.length > 2 ? { text: part.slice(1, -1), code: true } : { text: part, code: false }));
+  return text
+    .split(/(`[^`]+`)/)
+    .filter(Boolean)
+    .map((part) =>
+      part.startsWith("`") && part.endsWith("`") && part.length > 2
+        ? { text: part.slice(1, -1), code: true }
+        : { text: part, code: false },
+    );
 }

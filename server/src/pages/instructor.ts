@@ -37,8 +37,16 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
     const html = view.page(req, "instructor/dashboard", { title: `${lab.title}: cohort`, section: "dashboard" }, model);
     const done = performance.now();
     // Server-Timing lets the benchmark (and the browser's devtools) read the server's own time, by stage.
-    const timing = [["gradebook", queried - started], ["matrix", modelled - queried], ["render", done - modelled], ["total", done - started]] as const;
-    res.set("server-timing", timing.map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(", ")).type("html").send(html);
+    const timing = [
+      ["gradebook", queried - started],
+      ["matrix", modelled - queried],
+      ["render", done - modelled],
+      ["total", done - started],
+    ] as const;
+    res
+      .set("server-timing", timing.map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(", "))
+      .type("html")
+      .send(html);
   });
 
   router.get("/instructor/labs/:labId/gradebook.csv", async (req, res) => {
@@ -63,19 +71,35 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
       regradable: a.status === "graded" || a.status === "not_gradable",
       cells: lab.summary.tasks.map((t) => taskCell(t.id, a.status, tasks[t.id] ?? 0, maxima.get(t.id) ?? 0)),
     }));
-    view.send(req, res, "instructor/learner", { title: `${learner.name} on ${lab.title}`, section: "dashboard" }, { lab: { id: lab.id, title: lab.title }, learner, tasks: lab.summary.tasks, attempts: rows });
+    view.send(
+      req,
+      res,
+      "instructor/learner",
+      { title: `${learner.name} on ${lab.title}`, section: "dashboard" },
+      { lab: { id: lab.id, title: lab.title }, learner, tasks: lab.summary.tasks, attempts: rows },
+    );
   });
 
   router.post("/instructor/attempts/:id/regrade", async (req, res) => {
     const attemptId = await regradeAttempt(deps, instructor(req), req.params.id);
-    await redirectWithNotice(req, res, `/attempts/${attemptId}`, "The submission is queued to be graded again; this is its new attempt.");
+    await redirectWithNotice(
+      req,
+      res,
+      `/attempts/${attemptId}`,
+      "The submission is queued to be graded again; this is its new attempt.",
+    );
   });
 
   router.post("/instructor/labs/:labId/regrade", async (req, res) => {
     instructor(req);
     const lab = await requireLab(db, req.params.labId);
     const regraded = (await regradeLab(deps, lab)).length;
-    await redirectWithNotice(req, res, `/instructor/labs/${lab.id}`, `${regraded} submission${regraded === 1 ? " is" : "s are"} queued to be graded again.`);
+    await redirectWithNotice(
+      req,
+      res,
+      `/instructor/labs/${lab.id}`,
+      `${regraded} submission${regraded === 1 ? " is" : "s are"} queued to be graded again.`,
+    );
   });
 
   return router;

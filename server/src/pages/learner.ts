@@ -18,7 +18,10 @@ import { STATUS_LABELS, scoreText, when, withCode } from "./format.ts";
 import type { Renderer } from "./render.ts";
 import { pageUser } from "./session.ts";
 
-type LearnerDeps = Pick<AppDeps, "db" | "queue" | "live" | "notify" | "limits" | "uploadDir" | "maxUploadBytes" | "goVersion" | "acceptsImages" | "log">;
+type LearnerDeps = Pick<
+  AppDeps,
+  "db" | "queue" | "live" | "notify" | "limits" | "uploadDir" | "maxUploadBytes" | "goVersion" | "acceptsImages" | "log"
+>;
 
 /** The upload form's route: the one page POST that checks its CSRF token itself (see session.ts). */
 export const UPLOAD_PAGE_PATH = "/labs/:labId/submissions";
@@ -32,7 +35,8 @@ const attemptRow = (a: Attempt, labs: Map<string, LabRecord>) => ({
   queuedAt: when(a.queued_at),
 });
 
-const myAttempts = (deps: LearnerDeps, user: User, labId: string | undefined, limit: number) => listAttempts(deps.db, { userId: user.id, labId }, limit);
+const myAttempts = (deps: LearnerDeps, user: User, labId: string | undefined, limit: number) =>
+  listAttempts(deps.db, { userId: user.id, labId }, limit);
 
 /** The pages a learner works with: labs, a lab and its upload form, attempts live and finished. */
 export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req: Request) => boolean): Router {
@@ -49,7 +53,14 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
       const graded = mine.filter((a) => a.status === "graded" && a.score !== null);
       const best = graded.reduce<number | null>((m, a) => Math.max(m ?? 0, a.score!), null);
       const last = mine[0];
-      return { id: lab.id, title: lab.title, taskCount: lab.summary.tasks.length, maxScore: lab.summary.maxScore, best: best === null ? undefined : `${best}/${lab.summary.maxScore}`, last: last && attemptRow(last, new Map([[lab.id, lab]])) };
+      return {
+        id: lab.id,
+        title: lab.title,
+        taskCount: lab.summary.tasks.length,
+        maxScore: lab.summary.maxScore,
+        best: best === null ? undefined : `${best}/${lab.summary.maxScore}`,
+        last: last && attemptRow(last, new Map([[lab.id, lab]])),
+      };
     });
     view.send(req, res, "learner/labs", { title: "Labs", section: "labs" }, { labs: model });
   });
@@ -57,8 +68,20 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
   const sendLabPage = async (req: Request, res: Response, lab: LabRecord, error?: string, status = 200) => {
     const user = pageUser(req);
     const attempts = await myAttempts(deps, user, lab.id, 50);
-    const tasks = lab.summary.tasks.map((t) => ({ ...t, checks: lab.summary.checks.filter((c) => c.task === t.id).map((c) => ({ ...c, title: withCode(c.title), advisory: !c.required })) }));
-    const model = { lab: { id: lab.id, title: lab.title, maxScore: lab.summary.maxScore }, tasks, attempts: attempts.map((a) => attemptRow(a, new Map([[lab.id, lab]]))), acceptsImages: deps.acceptsImages, maxUploadMb: Math.floor(deps.maxUploadBytes / 1024 / 1024), error };
+    const tasks = lab.summary.tasks.map((t) => ({
+      ...t,
+      checks: lab.summary.checks
+        .filter((c) => c.task === t.id)
+        .map((c) => ({ ...c, title: withCode(c.title), advisory: !c.required })),
+    }));
+    const model = {
+      lab: { id: lab.id, title: lab.title, maxScore: lab.summary.maxScore },
+      tasks,
+      attempts: attempts.map((a) => attemptRow(a, new Map([[lab.id, lab]]))),
+      acceptsImages: deps.acceptsImages,
+      maxUploadMb: Math.floor(deps.maxUploadBytes / 1024 / 1024),
+      error,
+    };
     view.send(req, res, "learner/lab", { title: lab.title, section: "labs" }, model, status);
   };
 
@@ -106,27 +129,60 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     try {
       archive = await inspectArchive(file.path, upload);
     } catch (e) {
-      if (e instanceof HttpError) return sendLabPage(req, res, lab, `Your upload was not accepted: ${e.message}`, e.status);
+      if (e instanceof HttpError)
+        return sendLabPage(req, res, lab, `Your upload was not accepted: ${e.message}`, e.status);
       throw e;
     }
-    await submitAndShow(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "archive", archiveSha256: await putBlob(db, archive) });
+    await submitAndShow(res, {
+      userId: user.id,
+      labId: lab.id,
+      labVersion: lab.versionHash,
+      kind: "archive",
+      archiveSha256: await putBlob(db, archive),
+    });
   });
 
   router.post("/labs/:labId/image", async (req, res) => {
     const user = pageUser(req);
     const lab = await requireLab(db, req.params.labId);
-    if (!deps.acceptsImages) return sendLabPage(req, res, lab, "Image submissions need the kind provider; upload your project archive instead.", 422);
+    if (!deps.acceptsImages)
+      return sendLabPage(
+        req,
+        res,
+        lab,
+        "Image submissions need the kind provider; upload your project archive instead.",
+        422,
+      );
     if (!(await admitted(req, res, lab, user))) return;
     const image = ImageReferenceSchema.safeParse(String((req.body as { image?: unknown }).image ?? "").trim());
-    if (!image.success) return sendLabPage(req, res, lab, "Give an image reference like registry.example.com/me/postgres-operator:v1.", 400);
-    await submitAndShow(res, { userId: user.id, labId: lab.id, labVersion: lab.versionHash, kind: "image", image: image.data });
+    if (!image.success)
+      return sendLabPage(
+        req,
+        res,
+        lab,
+        "Give an image reference like registry.example.com/me/postgres-operator:v1.",
+        400,
+      );
+    await submitAndShow(res, {
+      userId: user.id,
+      labId: lab.id,
+      labVersion: lab.versionHash,
+      kind: "image",
+      image: image.data,
+    });
   });
 
   router.get("/attempts", async (req, res) => {
     const user = pageUser(req);
     const [labs, attempts] = await Promise.all([listLabRecords(db), myAttempts(deps, user, undefined, 200)]);
     const byId = new Map(labs.map((l) => [l.id, l]));
-    view.send(req, res, "learner/attempts", { title: "My attempts", section: "attempts" }, { attempts: attempts.map((a) => attemptRow(a, byId)) });
+    view.send(
+      req,
+      res,
+      "learner/attempts",
+      { title: "My attempts", section: "attempts" },
+      { attempts: attempts.map((a) => attemptRow(a, byId)) },
+    );
   });
 
   router.get("/attempts/:id", async (req, res) => {
@@ -136,7 +192,13 @@ export function learnerPages(deps: LearnerDeps, view: Renderer, csrfValid: (req:
     const ownerAccount = attempt.user_id === user.id ? undefined : await getUser(db, attempt.user_id);
     const owner = ownerAccount && { id: ownerAccount.id, name: ownerAccount.name };
     const title = `Attempt on ${model.attempt.labTitle}`;
-    view.send(req, res, "learner/attempt", { title, section: owner ? "dashboard" : "attempts" }, { ...model, owner, canRegrade: user.role === "instructor" });
+    view.send(
+      req,
+      res,
+      "learner/attempt",
+      { title, section: owner ? "dashboard" : "attempts" },
+      { ...model, owner, canRegrade: user.role === "instructor" },
+    );
   });
 
   router.get("/attempts/:id/log", async (req, res) => {

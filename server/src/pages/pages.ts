@@ -62,17 +62,52 @@ export function createPages(deps: AppDeps, options: PagesOptions): Router {
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof SignInRequired) {
-      if (req.method === "GET" && req.accepts("html")) return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+      if (req.method === "GET" && req.accepts("html"))
+        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
       error = new HttpError(401, "Sign in first.");
     }
     const unavailable = isDatabaseUnavailable(error);
-    const status = unavailable ? 503 : error instanceof HttpError ? error.status : ((error as { status?: number }).status ?? 500);
-    if (unavailable) deps.log(`page ${req.method} ${req.originalUrl}: the gradebook is unavailable (${error instanceof Error ? error.message : String(error)})`);
-    else if (status >= 500) deps.log(`page error on ${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    const message = unavailable ? "The gradebook is unavailable for a moment; try again shortly." : status >= 500 ? "Something went wrong on our side; it has been logged. Try again in a moment." : error instanceof Error ? error.message : "That request could not be handled.";
-    const title = status === 404 ? "Not found" : status === 403 ? "Not allowed" : status === 429 ? "Please wait" : status >= 500 ? "Server error" : "Cannot do that";
+    const status = unavailable
+      ? 503
+      : error instanceof HttpError
+        ? error.status
+        : ((error as { status?: number }).status ?? 500);
+    if (unavailable)
+      deps.log(
+        `page ${req.method} ${req.originalUrl}: the gradebook is unavailable (${error instanceof Error ? error.message : String(error)})`,
+      );
+    else if (status >= 500)
+      deps.log(
+        `page error on ${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    const message = unavailable
+      ? "The gradebook is unavailable for a moment; try again shortly."
+      : status >= 500
+        ? "Something went wrong on our side; it has been logged. Try again in a moment."
+        : error instanceof Error
+          ? error.message
+          : "That request could not be handled.";
+    const title =
+      status === 404
+        ? "Not found"
+        : status === 403
+          ? "Not allowed"
+          : status === 429
+            ? "Please wait"
+            : status >= 500
+              ? "Server error"
+              : "Cannot do that";
     if (error instanceof TooManyRequests) res.set("retry-after", String(error.retryAfterSeconds));
-    res.status(status).type("html").send(view.html("errors/error", { title, ...(req.user ? { user: req.user } : {}), ...(req.csrfToken ? { csrfToken: req.csrfToken() } : {}) }, { status, message }));
+    res
+      .status(status)
+      .type("html")
+      .send(
+        view.html(
+          "errors/error",
+          { title, ...(req.user ? { user: req.user } : {}), ...(req.csrfToken ? { csrfToken: req.csrfToken() } : {}) },
+          { status, message },
+        ),
+      );
   });
   return router;
 }

@@ -18,7 +18,11 @@ export function queueBoard(queue: Queue): Router {
   adapter.setBasePath(QUEUE_BOARD_PATH);
   // @bull-board/express brings its own copy of @bull-board/api (9.10.1 beside our 9.10.2): same shape, two declarations.
   const serverAdapter = adapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"];
-  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: true, displayName: "Grading" })], serverAdapter, options: { uiConfig: { boardTitle: "labgrader queue" } } });
+  createBullBoard({
+    queues: [new BullMQAdapter(queue, { readOnlyMode: true, displayName: "Grading" })],
+    serverAdapter,
+    options: { uiConfig: { boardTitle: "labgrader queue" } },
+  });
   const router = Router();
   router.use(
     QUEUE_BOARD_PATH,
@@ -27,7 +31,16 @@ export function queueBoard(queue: Queue): Router {
       next();
     },
     // Bull Board's React UI sets inline styles: only under its own path may styles be inline.
-    helmet({ contentSecurityPolicy: { useDefaults: true, directives: { "style-src": ["'self'", "'unsafe-inline'"], "img-src": ["'self'", "data:"], "upgrade-insecure-requests": null } } }),
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          "style-src": ["'self'", "'unsafe-inline'"],
+          "img-src": ["'self'", "data:"],
+          "upgrade-insecure-requests": null,
+        },
+      },
+    }),
     adapter.getRouter() as Router,
   );
   return router;

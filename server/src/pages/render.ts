@@ -46,23 +46,51 @@ export function createRenderer() {
   const html = (page: string, chrome: PageChrome, model: object): string => {
     const template = templates.get(page);
     if (!template) throw new Error(`no view ${page}.hbs in ${VIEWS_DIR}`);
-    const user = chrome.user && { name: chrome.user.name, role: chrome.user.role, isInstructor: chrome.user.role === "instructor" };
+    const user = chrome.user && {
+      name: chrome.user.name,
+      role: chrome.user.role,
+      isInstructor: chrome.user.role === "instructor",
+    };
     const nav = { [chrome.section ?? "none"]: true };
     const common = { ...chrome, user, nav };
     return layout({ ...common, body: template({ ...common, ...model }) });
   };
   /** A page with the signed-in user, a CSRF token for its forms and any one-time notice. */
-  const page = (req: Request, name: string, chrome: Omit<PageChrome, "user" | "csrfToken" | "notice">, model: object): string => {
+  const page = (
+    req: Request,
+    name: string,
+    chrome: Omit<PageChrome, "user" | "csrfToken" | "notice">,
+    model: object,
+  ): string => {
     const notice = req.session?.notice;
     if (notice && req.session) delete req.session.notice;
     const csrfToken = req.csrfToken?.();
-    return html(name, { ...chrome, ...(req.user ? { user: req.user } : {}), ...(csrfToken ? { csrfToken } : {}), ...(notice ? { notice } : {}) }, model);
+    return html(
+      name,
+      {
+        ...chrome,
+        ...(req.user ? { user: req.user } : {}),
+        ...(csrfToken ? { csrfToken } : {}),
+        ...(notice ? { notice } : {}),
+      },
+      model,
+    );
   };
   return {
     html,
     page,
-    send(req: Request, res: Response, name: string, chrome: Omit<PageChrome, "user" | "csrfToken" | "notice">, model: object, status = 200) {
-      res.status(status).type("html").send(page(req, name, chrome, model));
+    send(
+      req: Request,
+      res: Response,
+      name: string,
+      chrome: Omit<PageChrome, "user" | "csrfToken" | "notice">,
+      model: object,
+      status = 200,
+    ) {
+      res
+        .status(status)
+        .type("html")
+        .send(page(req, name, chrome, model));
     },
   };
 }

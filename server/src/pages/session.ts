@@ -40,7 +40,8 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler[] {
     createTableIfMissing: false,
     pruneSessionInterval: 15 * 60,
     // By default connect-pg-simple hands the whole error object to console.error.
-    errorLog: (message: string, error?: unknown) => options.log(`sessions: ${message} ${error instanceof Error ? error.message : String(error ?? "")}`.trim()),
+    errorLog: (message: string, error?: unknown) =>
+      options.log(`sessions: ${message} ${error instanceof Error ? error.message : String(error ?? "")}`.trim()),
   });
   return [
     cookieParser(),
@@ -101,13 +102,18 @@ export class SignInRequired extends Error {}
 
 export function pageUser(req: Request, ...roles: Role[]): User {
   if (!req.user) throw new SignInRequired("sign in first");
-  if (roles.length > 0 && !roles.includes(req.user.role)) throw new HttpError(403, `Only ${roles.join(" or ")} accounts may open this page.`);
+  if (roles.length > 0 && !roles.includes(req.user.role))
+    throw new HttpError(403, `Only ${roles.join(" or ")} accounts may open this page.`);
   return req.user;
 }
 
 /** Starts a fresh session for the user (a new id, so a session fixed before sign-in is worthless). */
 export async function signIn(req: Request, user: User): Promise<void> {
-  await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(new Error("while starting a session", { cause: error })) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    req.session.regenerate((error: unknown) =>
+      error ? reject(new Error("while starting a session", { cause: error })) : resolve(),
+    ),
+  );
   req.session.userId = user.id;
   await saveSession(req);
 }
@@ -124,9 +130,17 @@ export async function redirectWithNotice(req: Request, res: Response, url: strin
 }
 
 function saveSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.save((error: unknown) => (error ? reject(new Error("while saving a session", { cause: error })) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.save((error: unknown) =>
+      error ? reject(new Error("while saving a session", { cause: error })) : resolve(),
+    ),
+  );
 }
 
 export function signOut(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.destroy((error: unknown) => (error ? reject(new Error("while ending a session", { cause: error })) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.destroy((error: unknown) =>
+      error ? reject(new Error("while ending a session", { cause: error })) : resolve(),
+    ),
+  );
 }

@@ -40,7 +40,12 @@ export async function checkEvidence(db: Db, user: User, attemptId: unknown, chec
 }
 
 /** A lab's attempts, newest first: a learner's own; an instructor's choice of learner, or everyone's. */
-export async function labAttempts(db: Db, user: User, lab: LabRecord, requestedUserId: number | undefined): Promise<Attempt[]> {
+export async function labAttempts(
+  db: Db,
+  user: User,
+  lab: LabRecord,
+  requestedUserId: number | undefined,
+): Promise<Attempt[]> {
   const userId = user.role === "instructor" ? requestedUserId : user.id;
   return listAttempts(db, { labId: lab.id, userId }, 500);
 }

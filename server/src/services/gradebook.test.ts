@@ -6,9 +6,21 @@ const lab: LabRecord = {
   id: "composing-operators",
   title: "Composing Operators",
   versionHash: "x",
-  summary: { tasks: [{ id: "1.1", title: "a" }, { id: "2.1", title: "b" }], checks: [], maxScore: 10 },
+  summary: {
+    tasks: [
+      { id: "1.1", title: "a" },
+      { id: "2.1", title: "b" },
+    ],
+    checks: [],
+    maxScore: 10,
+  },
 };
-const row = (user: string, tasks: Record<string, number>, status: string | null = "graded", score: number | null = 5) => ({ userId: 1, user, attempts: 2, attemptId: null, status, score, maxScore: 10, tasks });
+const row = (
+  user: string,
+  tasks: Record<string, number>,
+  status: string | null = "graded",
+  score: number | null = 5,
+) => ({ userId: 1, user, attempts: 2, attemptId: null, status, score, maxScore: 10, tasks });
 
 describe("gradebookCsv", () => {
   test.each([

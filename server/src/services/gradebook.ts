@@ -36,11 +36,18 @@ export async function gradebookRows(db: Db, lab: LabRecord, pick: "best" | "late
     const graded = finished.filter((a) => a.status === "graded");
     const pickOne =
       pick === "best"
-        ? graded.sort((x, y) => (y.score ?? 0) - (x.score ?? 0) || y.queued_at.getTime() - x.queued_at.getTime())[0] ?? finished[0]
+        ? (graded.sort((x, y) => (y.score ?? 0) - (x.score ?? 0) || y.queued_at.getTime() - x.queued_at.getTime())[0] ??
+          finished[0])
         : finished.sort((x, y) => (y.done_at?.getTime() ?? 0) - (x.done_at?.getTime() ?? 0))[0];
     return { first: list[0]!, count: list.length, pick: pickOne };
   });
-  const passed = Map.groupBy(await passedRequiredChecks(db, chosen.flatMap((c) => (c.pick ? [c.pick.id] : []))), (c) => c.attempt_id);
+  const passed = Map.groupBy(
+    await passedRequiredChecks(
+      db,
+      chosen.flatMap((c) => (c.pick ? [c.pick.id] : [])),
+    ),
+    (c) => c.attempt_id,
+  );
   return chosen.map(({ first, count, pick: a }) => ({
     userId: first.user_id,
     user: first.name,
@@ -63,18 +70,39 @@ const csvField = (v: unknown) => {
 export function gradebookCsv(lab: LabRecord, rows: GradebookRow[]): string {
   const taskIds = lab.summary.tasks.map((t) => t.id);
   const header = ["user", "attempts", "status", "score", "max_score", ...taskIds.map((t) => `task ${t}`)];
-  const lines = rows.map((r) => [r.user, r.attempts, r.status, r.score, r.maxScore, ...taskIds.map((t) => r.tasks[t] ?? 0)].map(csvField).join(","));
+  const lines = rows.map((r) =>
+    [r.user, r.attempts, r.status, r.score, r.maxScore, ...taskIds.map((t) => r.tasks[t] ?? 0)].map(csvField).join(","),
+  );
   return `${[header.map(csvField).join(","), ...lines].join("\r\n")}\r\n`;
 }
 
-const UserIdSchema = z.string().regex(/^\d{1,9}$/).transform(Number);
+const UserIdSchema = z
+  .string()
+  .regex(/^\d{1,9}$/)
+  .transform(Number);
 
 /** A learner's attempts on the lab (at most 200, newest first), each with its points per task; 404 for an unknown account. */
-export async function learnerAttempts(db: Db, lab: LabRecord, userId: unknown): Promise<{ learner: Pick<User, "id" | "name" | "role">; attempts: { attempt: Attempt; tasks: Record<string, number> }[] }> {
+export async function learnerAttempts(
+  db: Db,
+  lab: LabRecord,
+  userId: unknown,
+): Promise<{
+  learner: Pick<User, "id" | "name" | "role">;
+  attempts: { attempt: Attempt; tasks: Record<string, number> }[];
+}> {
   const id = UserIdSchema.safeParse(userId);
   const user = id.success ? await getUser(db, id.data) : undefined;
   if (!user) throw notFound("learner");
   const attempts = await listAttempts(db, { labId: lab.id, userId: user.id }, 200);
-  const passed = Map.groupBy(await passedRequiredChecks(db, attempts.map((a) => a.id)), (c) => c.attempt_id);
-  return { learner: { id: user.id, name: user.name, role: user.role }, attempts: attempts.map((attempt) => ({ attempt, tasks: taskPoints(lab, passed.get(attempt.id) ?? []) })) };
+  const passed = Map.groupBy(
+    await passedRequiredChecks(
+      db,
+      attempts.map((a) => a.id),
+    ),
+    (c) => c.attempt_id,
+  );
+  return {
+    learner: { id: user.id, name: user.name, role: user.role },
+    attempts: attempts.map((attempt) => ({ attempt, tasks: taskPoints(lab, passed.get(attempt.id) ?? []) })),
+  };
 }

@@ -5,7 +5,13 @@ import { canRead } from "../auth.ts";
 import type { Db } from "../db/connect.ts";
 import type { EventSink } from "../db/events.ts";
 import type { Attempt, User } from "../db/schema.ts";
-import { acceptSubmission, attemptsOfSubmission, getSubmission, type AcceptedSubmission, type NewSubmission } from "../db/submissions.ts";
+import {
+  acceptSubmission,
+  attemptsOfSubmission,
+  getSubmission,
+  type AcceptedSubmission,
+  type NewSubmission,
+} from "../db/submissions.ts";
 import { notFound } from "../errors.ts";
 
 /** What accepting work and queueing its grade needs. */
@@ -18,7 +24,9 @@ export interface GradeQueueDeps {
 }
 
 /** An image a learner built and pushed themselves (graded on kind only). */
-export const ImageReferenceSchema = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i, "an image reference like registry.example.com/me/postgres-operator:v1");
+export const ImageReferenceSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i, "an image reference like registry.example.com/me/postgres-operator:v1");
 
 /** Enqueues after the commit; if Redis is down the sweeper enqueues it later, so the acceptance stands. */
 export async function enqueueAttempt(deps: Pick<GradeQueueDeps, "queue" | "log">, attemptId: string): Promise<void> {

@@ -58,7 +58,11 @@ export const writeTarGz = (path: string, items: TarItem[]) => writeFile(path, gz
  * yazl refuses unsafe names, so unsafe ones are written as same-length placeholders and the
  * bytes patched afterwards (names are not covered by the CRC).
  */
-export async function writeZip(path: string, items: ZipItem[], renames: [placeholder: string, actual: string][] = []): Promise<void> {
+export async function writeZip(
+  path: string,
+  items: ZipItem[],
+  renames: [placeholder: string, actual: string][] = [],
+): Promise<void> {
   const zip = new yazl.ZipFile();
   for (const item of items) {
     const mtime = new Date(0);

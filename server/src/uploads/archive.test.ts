@@ -7,8 +7,25 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { create } from "tar";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { asTarItems, asZipItems, readTree, sampleBytesUnder, tarBuffer, TEST_GO_POLICY, writeGzipBomb, writeTarGz, writeZip, type SourceFile } from "./archive-fixtures.ts";
-import { ArchiveRejected, DEFAULT_ARCHIVE_LIMITS, extractProject, type ArchiveLimits, type RejectionCode } from "./archive.ts";
+import {
+  asTarItems,
+  asZipItems,
+  readTree,
+  sampleBytesUnder,
+  tarBuffer,
+  TEST_GO_POLICY,
+  writeGzipBomb,
+  writeTarGz,
+  writeZip,
+  type SourceFile,
+} from "./archive-fixtures.ts";
+import {
+  ArchiveRejected,
+  DEFAULT_ARCHIVE_LIMITS,
+  extractProject,
+  type ArchiveLimits,
+  type RejectionCode,
+} from "./archive.ts";
 import { checkProjectLayout } from "./project-layout.ts";
 
 const OPERATOR = fileURLToPath(new URL("../../../operator/", import.meta.url));
@@ -44,7 +61,10 @@ afterAll(async () => {
   for (const path of OUTSIDE) await rm(path, { force: true, recursive: true });
 });
 
-const next = (name: string) => ({ archive: join(archives, `${counter}-${name}`), dest: join(jobs, `dest-${counter++}`) });
+const next = (name: string) => ({
+  archive: join(archives, `${counter}-${name}`),
+  dest: join(jobs, `dest-${counter++}`),
+});
 const goMod = { path: "go.mod", body: "module github.com/example/x\n" };
 
 async function expectNothingOutside(dest: string): Promise<void> {
@@ -64,18 +84,48 @@ interface Rejection {
   says?: string[];
 }
 
-const tgz = (...items: Parameters<typeof writeTarGz>[1]) => (archive: string) => writeTarGz(archive, [goMod, ...items]);
-const zip = (items: Parameters<typeof writeZip>[1], renames: Parameters<typeof writeZip>[2] = []) => (archive: string) =>
-  writeZip(archive, [{ path: "go.mod", body: goMod.body }, ...items], renames);
+const tgz =
+  (...items: Parameters<typeof writeTarGz>[1]) =>
+  (archive: string) =>
+    writeTarGz(archive, [goMod, ...items]);
+const zip =
+  (items: Parameters<typeof writeZip>[1], renames: Parameters<typeof writeZip>[2] = []) =>
+  (archive: string) =>
+    writeZip(archive, [{ path: "go.mod", body: goMod.body }, ...items], renames);
 
 const rejections: Rejection[] = [
   { name: "tar path traversal", build: tgz({ path: "../../escape-x", body: "x" }), code: "unsafe_path", status: 400 },
-  { name: "tar traversal hidden mid-path", build: tgz({ path: "cmd/../../../escape-x", body: "x" }), code: "unsafe_path", status: 400 },
-  { name: "tar absolute path", build: tgz({ path: `/tmp/escape-${rand}`, body: "x" }), code: "unsafe_path", status: 400 },
+  {
+    name: "tar traversal hidden mid-path",
+    build: tgz({ path: "cmd/../../../escape-x", body: "x" }),
+    code: "unsafe_path",
+    status: 400,
+  },
+  {
+    name: "tar absolute path",
+    build: tgz({ path: `/tmp/escape-${rand}`, body: "x" }),
+    code: "unsafe_path",
+    status: 400,
+  },
   { name: "tar backslash path", build: tgz({ path: "..\\..\\escape-x", body: "x" }), code: "unsafe_path", status: 400 },
-  { name: "tar path deeper than maxDepth", build: tgz({ path: `${"d/".repeat(40)}f`, body: "x" }), code: "unsafe_path", status: 400 },
-  { name: "tar duplicate file", build: tgz({ path: "a.go", body: "1" }, { path: "a.go", body: "2" }), code: "unsafe_path", status: 400 },
-  { name: "tar file where a folder was", build: tgz({ path: "cmd", body: "1" }, { path: "cmd/main.go", body: "2" }), code: "unsafe_path", status: 400 },
+  {
+    name: "tar path deeper than maxDepth",
+    build: tgz({ path: `${"d/".repeat(40)}f`, body: "x" }),
+    code: "unsafe_path",
+    status: 400,
+  },
+  {
+    name: "tar duplicate file",
+    build: tgz({ path: "a.go", body: "1" }, { path: "a.go", body: "2" }),
+    code: "unsafe_path",
+    status: 400,
+  },
+  {
+    name: "tar file where a folder was",
+    build: tgz({ path: "cmd", body: "1" }, { path: "cmd/main.go", body: "2" }),
+    code: "unsafe_path",
+    status: 400,
+  },
   {
     name: "symlink to /etc, then a file through it",
     build: tgz({ path: "link", type: "SymbolicLink", linkpath: "/etc" }, { path: `link/passwd-x-${rand}`, body: "x" }),
@@ -90,24 +140,64 @@ const rejections: Rejection[] = [
   },
   {
     name: "symlink inside the tree, then a file through it",
-    build: tgz({ path: "sub/", type: "Directory" }, { path: "via", type: "SymbolicLink", linkpath: "sub" }, { path: "via/file.go", body: "x" }),
+    build: tgz(
+      { path: "sub/", type: "Directory" },
+      { path: "via", type: "SymbolicLink", linkpath: "sub" },
+      { path: "via/file.go", body: "x" },
+    ),
     code: "unsafe_link",
     status: 400,
   },
   {
     // Lexically "a/b/up/.." is a/b; the kernel resolves up first, to the root, then climbs out.
     name: "symlink chained through another symlink",
-    build: tgz({ path: "a/b/up", type: "SymbolicLink", linkpath: "../.." }, { path: "escape", type: "SymbolicLink", linkpath: "a/b/up/.." }),
+    build: tgz(
+      { path: "a/b/up", type: "SymbolicLink", linkpath: "../.." },
+      { path: "escape", type: "SymbolicLink", linkpath: "a/b/up/.." },
+    ),
     code: "unsafe_link",
     status: 400,
   },
-  { name: "hard link to /etc/shadow", build: tgz({ path: "shadow", type: "Link", linkpath: "/etc/shadow" }), code: "unsafe_link", status: 400 },
-  { name: "hard link to a file not yet extracted", build: tgz({ path: "a", type: "Link", linkpath: "b" }, { path: "b", body: "x" }), code: "unsafe_link", status: 400 },
-  { name: "character device", build: tgz({ path: "null", type: "CharacterDevice" }), code: "unsupported_entry", status: 400 },
+  {
+    name: "hard link to /etc/shadow",
+    build: tgz({ path: "shadow", type: "Link", linkpath: "/etc/shadow" }),
+    code: "unsafe_link",
+    status: 400,
+  },
+  {
+    name: "hard link to a file not yet extracted",
+    build: tgz({ path: "a", type: "Link", linkpath: "b" }, { path: "b", body: "x" }),
+    code: "unsafe_link",
+    status: 400,
+  },
+  {
+    name: "character device",
+    build: tgz({ path: "null", type: "CharacterDevice" }),
+    code: "unsupported_entry",
+    status: 400,
+  },
   { name: "fifo", build: tgz({ path: "pipe", type: "FIFO" }), code: "unsupported_entry", status: 400 },
-  { name: "single file over maxFileBytes", build: tgz({ path: "big.bin", body: Buffer.alloc(4096, 7) }), limits: { maxFileBytes: 1024 }, code: "too_large", status: 413 },
-  { name: "total over maxTotalBytes", build: tgz({ path: "a", body: Buffer.alloc(3000, 1) }, { path: "b", body: Buffer.alloc(3000, 2) }), limits: { maxTotalBytes: 5000 }, code: "too_large", status: 413 },
-  { name: "archive over maxArchiveBytes", build: tgz({ path: "a", body: randomBytes(4096) }), limits: { maxArchiveBytes: 1024 }, code: "too_large", status: 413 },
+  {
+    name: "single file over maxFileBytes",
+    build: tgz({ path: "big.bin", body: Buffer.alloc(4096, 7) }),
+    limits: { maxFileBytes: 1024 },
+    code: "too_large",
+    status: 413,
+  },
+  {
+    name: "total over maxTotalBytes",
+    build: tgz({ path: "a", body: Buffer.alloc(3000, 1) }, { path: "b", body: Buffer.alloc(3000, 2) }),
+    limits: { maxTotalBytes: 5000 },
+    code: "too_large",
+    status: 413,
+  },
+  {
+    name: "archive over maxArchiveBytes",
+    build: tgz({ path: "a", body: randomBytes(4096) }),
+    limits: { maxArchiveBytes: 1024 },
+    code: "too_large",
+    status: 413,
+  },
   {
     name: "too many entries",
     build: tgz(...Array.from({ length: 11 }, (_, i) => ({ path: `f${i}.go`, body: "x" }))),
@@ -131,10 +221,30 @@ const rejections: Rejection[] = [
     code: "not_an_archive",
     status: 400,
   },
-  { name: "random bytes", build: (archive) => writeFile(archive, Buffer.concat([Buffer.from([0]), randomBytes(4096)])), code: "not_an_archive", status: 400 },
-  { name: "gzip magic then garbage", build: (archive) => writeFile(archive, Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(4096)])), code: "not_an_archive", status: 400 },
-  { name: "gzip of something that is not tar", build: (archive) => writeFile(archive, gzipSync("module x\n".repeat(100))), code: "not_an_archive", status: 400 },
-  { name: "uncompressed tar", build: (archive) => writeFile(archive, tarBuffer([goMod])), code: "not_an_archive", status: 400 },
+  {
+    name: "random bytes",
+    build: (archive) => writeFile(archive, Buffer.concat([Buffer.from([0]), randomBytes(4096)])),
+    code: "not_an_archive",
+    status: 400,
+  },
+  {
+    name: "gzip magic then garbage",
+    build: (archive) => writeFile(archive, Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(4096)])),
+    code: "not_an_archive",
+    status: 400,
+  },
+  {
+    name: "gzip of something that is not tar",
+    build: (archive) => writeFile(archive, gzipSync("module x\n".repeat(100))),
+    code: "not_an_archive",
+    status: 400,
+  },
+  {
+    name: "uncompressed tar",
+    build: (archive) => writeFile(archive, tarBuffer([goMod])),
+    code: "not_an_archive",
+    status: 400,
+  },
   {
     name: "tar with a damaged second header",
     build: (archive) => {
@@ -146,12 +256,30 @@ const rejections: Rejection[] = [
     status: 400,
   },
   { name: "empty file", build: (archive) => writeFile(archive, ""), code: "not_an_archive", status: 400 },
-  { name: "zip with .. names", build: zip([{ path: "QQ/QQ/escape-x", body: "x" }], [["QQ/QQ/", "../../"]]), code: "unsafe_path", status: 400 },
-  { name: "zip with an absolute name", build: zip([{ path: `Qtmp/escape-${rand}`, body: "x" }], [["Qtmp/", "/tmp/"]]), code: "unsafe_path", status: 400 },
-  { name: "zip with backslash traversal", build: zip([{ path: "QQ_QQ_escape-x", body: "x" }], [["QQ_QQ_", "..\\..\\"]]), code: "unsafe_path", status: 400 },
+  {
+    name: "zip with .. names",
+    build: zip([{ path: "QQ/QQ/escape-x", body: "x" }], [["QQ/QQ/", "../../"]]),
+    code: "unsafe_path",
+    status: 400,
+  },
+  {
+    name: "zip with an absolute name",
+    build: zip([{ path: `Qtmp/escape-${rand}`, body: "x" }], [["Qtmp/", "/tmp/"]]),
+    code: "unsafe_path",
+    status: 400,
+  },
+  {
+    name: "zip with backslash traversal",
+    build: zip([{ path: "QQ_QQ_escape-x", body: "x" }], [["QQ_QQ_", "..\\..\\"]]),
+    code: "unsafe_path",
+    status: 400,
+  },
   {
     name: "zip symlink to /etc, then a file through it",
-    build: zip([{ path: "link", body: "/etc", mode: 0o120777 }, { path: `link/passwd-x-${rand}`, body: "x" }]),
+    build: zip([
+      { path: "link", body: "/etc", mode: 0o120777 },
+      { path: `link/passwd-x-${rand}`, body: "x" },
+    ]),
     code: "unsafe_link",
     status: 400,
   },
@@ -180,25 +308,54 @@ const rejections: Rejection[] = [
     code: "not_an_archive",
     status: 400,
   },
-  { name: "tar with go.work", build: tgz({ path: "go.work", body: "go 1.26.0\nuse /work/main/operator\n" }), code: "go_workspace", status: 422, says: ['"go.work"', "workspaces are not graded", "build on its own"] },
-  { name: "tar with go.work.sum deep inside", build: tgz({ path: "hack/tools/go.work.sum", body: "" }), code: "go_workspace", status: 422, says: ['"hack/tools/go.work.sum"'] },
-  { name: "tar with a go.work symlink", build: tgz({ path: "x.work", body: "use ." }, { path: "go.work", type: "SymbolicLink", linkpath: "x.work" }), code: "go_workspace", status: 422, says: ['"go.work"'] },
+  {
+    name: "tar with go.work",
+    build: tgz({ path: "go.work", body: "go 1.26.0\nuse /work/main/operator\n" }),
+    code: "go_workspace",
+    status: 422,
+    says: ['"go.work"', "workspaces are not graded", "build on its own"],
+  },
+  {
+    name: "tar with go.work.sum deep inside",
+    build: tgz({ path: "hack/tools/go.work.sum", body: "" }),
+    code: "go_workspace",
+    status: 422,
+    says: ['"hack/tools/go.work.sum"'],
+  },
+  {
+    name: "tar with a go.work symlink",
+    build: tgz({ path: "x.work", body: "use ." }, { path: "go.work", type: "SymbolicLink", linkpath: "x.work" }),
+    code: "go_workspace",
+    status: 422,
+    says: ['"go.work"'],
+  },
   {
     // The go command looks for go.work above the module too: beside the folder that wraps the project.
     name: "zip with go.work beside the project's folder",
-    build: (archive) => writeZip(archive, [...asZipItems(operator, "postgres-operator/"), { path: "go.work", body: "use ./postgres-operator\n" }]),
+    build: (archive) =>
+      writeZip(archive, [
+        ...asZipItems(operator, "postgres-operator/"),
+        { path: "go.work", body: "use ./postgres-operator\n" },
+      ]),
     code: "go_workspace",
     status: 422,
     says: ['"go.work"', "workspaces are not graded"],
   },
-  { name: "zip magic then garbage", build: (archive) => writeFile(archive, Buffer.concat([Buffer.from("PK\x03\x04"), randomBytes(4096)])), code: "not_an_archive", status: 400 },
+  {
+    name: "zip magic then garbage",
+    build: (archive) => writeFile(archive, Buffer.concat([Buffer.from("PK\x03\x04"), randomBytes(4096)])),
+    code: "not_an_archive",
+    status: 400,
+  },
 ];
 
 describe("extractProject refuses hostile or broken uploads", () => {
   it.each(rejections)("$name → $code", async ({ name, build, code, status, limits, says }) => {
     const { archive, dest } = next(name.replace(/\W+/g, "-"));
     await build(archive);
-    const error = await extractProject(archive, dest, { ...DEFAULT_ARCHIVE_LIMITS, ...limits }).catch((e: unknown) => e);
+    const error = await extractProject(archive, dest, { ...DEFAULT_ARCHIVE_LIMITS, ...limits }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ArchiveRejected);
     expect(error).toMatchObject({ code, status });
     expect((error as Error).message.length).toBeGreaterThan(20);
@@ -236,7 +393,10 @@ const MACOS_AND_TOOLING_JUNK = (top: string) => [
   { path: `${top}.git/config`, body: "[core]" },
   { path: `${top}bin/controller-gen-v0.17.2`, body: randomBytes(2048), mode: 0o755 },
 ];
-const junkSymlink = (top: string) => ({ path: `${top}bin/controller-gen`, target: `/home/me/postgres-operator/${top}bin/controller-gen-v0.17.2` });
+const junkSymlink = (top: string) => ({
+  path: `${top}bin/controller-gen`,
+  target: `/home/me/postgres-operator/${top}bin/controller-gen-v0.17.2`,
+});
 
 interface Acceptance {
   name: string;
@@ -246,15 +406,37 @@ interface Acceptance {
 }
 
 const accepted: Acceptance[] = [
-  { name: "tar.gz of the reference operator", build: (file) => create({ gzip: true, file, cwd: OPERATOR, portable: true }, ["."]), format: "tar.gz", wrapper: "" },
-  { name: "tar.gz wrapped in one top folder", build: (file) => create({ gzip: true, file, cwd: join(OPERATOR, ".."), portable: true }, ["operator"]), format: "tar.gz", wrapper: "operator" },
-  { name: "zip of the reference operator", build: (file) => writeZip(file, asZipItems(operator)), format: "zip", wrapper: "" },
+  {
+    name: "tar.gz of the reference operator",
+    build: (file) => create({ gzip: true, file, cwd: OPERATOR, portable: true }, ["."]),
+    format: "tar.gz",
+    wrapper: "",
+  },
+  {
+    name: "tar.gz wrapped in one top folder",
+    build: (file) => create({ gzip: true, file, cwd: join(OPERATOR, ".."), portable: true }, ["operator"]),
+    format: "tar.gz",
+    wrapper: "operator",
+  },
+  {
+    name: "zip of the reference operator",
+    build: (file) => writeZip(file, asZipItems(operator)),
+    format: "zip",
+    wrapper: "",
+  },
   {
     name: "zip wrapped in one top folder, with macOS and tooling junk",
     build: (file) => {
       const link = junkSymlink("postgres-operator/");
-      const junk = MACOS_AND_TOOLING_JUNK("postgres-operator/").map((j) => ({ ...j, mode: 0o100000 | (j.mode ?? 0o644) }));
-      return writeZip(file, [...asZipItems(operator, "postgres-operator/"), ...junk, { path: link.path, body: link.target, mode: 0o120777 }]);
+      const junk = MACOS_AND_TOOLING_JUNK("postgres-operator/").map((j) => ({
+        ...j,
+        mode: 0o100000 | (j.mode ?? 0o644),
+      }));
+      return writeZip(file, [
+        ...asZipItems(operator, "postgres-operator/"),
+        ...junk,
+        { path: link.path, body: link.target, mode: 0o120777 },
+      ]);
     },
     format: "zip",
     wrapper: "postgres-operator",
@@ -263,7 +445,11 @@ const accepted: Acceptance[] = [
     name: "tar.gz with macOS and tooling junk",
     build: (file) => {
       const link = junkSymlink("");
-      return writeTarGz(file, [...asTarItems(operator), ...MACOS_AND_TOOLING_JUNK(""), { path: link.path, type: "SymbolicLink", linkpath: link.target }]);
+      return writeTarGz(file, [
+        ...asTarItems(operator),
+        ...MACOS_AND_TOOLING_JUNK(""),
+        { path: link.path, type: "SymbolicLink", linkpath: link.target },
+      ]);
     },
     format: "tar.gz",
     wrapper: "",
@@ -275,14 +461,25 @@ describe("extractProject unpacks a learner's project", () => {
     const { archive, dest } = next(name.replace(/\W+/g, "-"));
     await build(archive);
     const result = await extractProject(archive, dest);
-    expect(result).toEqual({ dir: join(dest, wrapper), files: operator.length, bytes: operator.reduce((n, f) => n + f.body.length, 0), format });
-    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({ module: "github.com/example/postgres-operator" });
+    expect(result).toEqual({
+      dir: join(dest, wrapper),
+      files: operator.length,
+      bytes: operator.reduce((n, f) => n + f.body.length, 0),
+      format,
+    });
+    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({
+      module: "github.com/example/postgres-operator",
+    });
     expect(await readFile(join(result.dir, "cmd/main.go"))).toEqual(await readFile(join(OPERATOR, "cmd/main.go")));
     expect((await stat(dest)).mode & 0o777).toBe(0o700);
     expect((await stat(join(result.dir, "go.mod"))).mode & 0o7777).toBe(0o644);
     expect((await stat(join(result.dir, "cmd"))).mode & 0o7777).toBe(0o755);
     const names = (await readdir(dest, { recursive: true })).map((p) => p.split("/"));
-    expect(names.filter((parts) => parts.some((p) => p === "__MACOSX" || p === ".git" || p === "bin" || p === ".DS_Store" || p.startsWith("._")))).toEqual([]);
+    expect(
+      names.filter((parts) =>
+        parts.some((p) => p === "__MACOSX" || p === ".git" || p === "bin" || p === ".DS_Store" || p.startsWith("._")),
+      ),
+    ).toEqual([]);
     await rm(dest, { recursive: true });
   });
 
@@ -299,21 +496,39 @@ describe("extractProject unpacks a learner's project", () => {
     { path: `${top}internal/controller/.hg/hgrc`, body: "[hooks]\n" },
   ];
   it.each([
-    { format: "tar.gz", wrapper: "", build: (file: string) => writeTarGz(file, [{ path: ".svn/", type: "Directory" }, ...asTarItems(operator), ...vcsMetadata("")]) },
+    {
+      format: "tar.gz",
+      wrapper: "",
+      build: (file: string) =>
+        writeTarGz(file, [{ path: ".svn/", type: "Directory" }, ...asTarItems(operator), ...vcsMetadata("")]),
+    },
     {
       format: "zip",
       wrapper: "postgres-operator",
       build: (file: string) =>
-        writeZip(file, [{ path: "postgres-operator/.hg/", directory: true }, ...asZipItems(operator, "postgres-operator/"), ...vcsMetadata("postgres-operator/"), { path: "postgres-operator/.bzr/link", body: "/etc", mode: 0o120777 }]),
+        writeZip(file, [
+          { path: "postgres-operator/.hg/", directory: true },
+          ...asZipItems(operator, "postgres-operator/"),
+          ...vcsMetadata("postgres-operator/"),
+          { path: "postgres-operator/.bzr/link", body: "/etc", mode: 0o120777 },
+        ]),
     },
   ])("drops version-control metadata, files and folders, from a $format upload", async ({ format, wrapper, build }) => {
     const { archive, dest } = next(`vcs.${format}`);
     await build(archive);
     const result = await extractProject(archive, dest);
-    expect(result).toMatchObject({ dir: join(dest, wrapper), files: operator.length, bytes: operator.reduce((n, f) => n + f.body.length, 0) });
-    const kept = (await readdir(dest, { recursive: true })).filter((path) => path.split("/").some((part) => VCS_NAMES.includes(part)));
+    expect(result).toMatchObject({
+      dir: join(dest, wrapper),
+      files: operator.length,
+      bytes: operator.reduce((n, f) => n + f.body.length, 0),
+    });
+    const kept = (await readdir(dest, { recursive: true })).filter((path) =>
+      path.split("/").some((part) => VCS_NAMES.includes(part)),
+    );
     expect(kept).toEqual([]);
-    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({ module: "github.com/example/postgres-operator" });
+    expect(await checkProjectLayout(result.dir, TEST_GO_POLICY)).toEqual({
+      module: "github.com/example/postgres-operator",
+    });
     await rm(dest, { recursive: true });
   });
 
@@ -371,7 +586,13 @@ describe("extractProject unpacks a learner's project", () => {
     { name: "without cmd/main.go", drop: "cmd/main.go", mentions: "package main" },
   ])("unpacks a project $name, which checkProjectLayout then refuses (422)", async ({ name, drop, mentions }) => {
     const { archive, dest } = next(name.replace(/\W+/g, "-"));
-    await writeZip(archive, asZipItems(operator.filter((f) => f.path !== drop), "postgres-operator/"));
+    await writeZip(
+      archive,
+      asZipItems(
+        operator.filter((f) => f.path !== drop),
+        "postgres-operator/",
+      ),
+    );
     const result = await extractProject(archive, dest);
     const error = await checkProjectLayout(result.dir, TEST_GO_POLICY).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "not_a_project", status: 422 });

@@ -52,15 +52,18 @@ function checkGoLines(text: string, file: string, host: Host, readToolchain: boo
   for (const { value, line } of goModLookup(text, "go")) {
     const version = goLineVersion(value);
     if (version === undefined) refuseGoLine(file, line, `go ${value}`, "is not a Go version such as 1.26.0", host);
-    if (compareGoVersions(version, host.version) > 0) refuseGoLine(file, line, `go ${value}`, "asks for a newer Go", host);
+    if (compareGoVersions(version, host.version) > 0)
+      refuseGoLine(file, line, `go ${value}`, "asks for a newer Go", host);
   }
   // A dependency's toolchain line is ignored by the go command; only the main module's counts.
   if (!readToolchain) return;
   for (const { value, line } of goModLookup(text, "toolchain")) {
     if (value === "default") continue;
     const version = toolchainVersion(value);
-    if (version === undefined) refuseGoLine(file, line, `toolchain ${value}`, "is not a Go toolchain such as go1.26.0", host);
-    if (compareGoVersions(version, host.version) > 0) refuseGoLine(file, line, `toolchain ${value}`, "asks for a newer Go", host);
+    if (version === undefined)
+      refuseGoLine(file, line, `toolchain ${value}`, "is not a Go toolchain such as go1.26.0", host);
+    if (compareGoVersions(version, host.version) > 0)
+      refuseGoLine(file, line, `toolchain ${value}`, "asks for a newer Go", host);
   }
 }
 
@@ -92,7 +95,8 @@ const inside = (root: string, path: string) => path === root || path.startsWith(
 /** Whether a project-relative path leaves root, lexically or through a symlink; path is where it resolves, if it exists. */
 async function folderInside(root: string, folder: string): Promise<{ path?: string; outside: boolean }> {
   const relative = posix.normalize(folder);
-  if (posix.isAbsolute(folder) || /^[A-Za-z]:|\\/.test(folder) || relative === ".." || relative.startsWith("../")) return { outside: true };
+  if (posix.isAbsolute(folder) || /^[A-Za-z]:|\\/.test(folder) || relative === ".." || relative.startsWith("../"))
+    return { outside: true };
   // Symlinks were proven to stay inside when unpacked; this holds even if that ever changes.
   const path = await realpath(join(root, relative)).catch(() => undefined);
   return path === undefined || inside(root, path) ? { path, outside: false } : { outside: true };
@@ -103,9 +107,17 @@ async function folderInside(root: string, folder: string): Promise<{ path?: stri
  * outside it (the grader's own reference operator, say) or a Go newer than the host's. Replacement
  * folders inside the project are read too, since their go lines count as well.
  */
-export async function checkGoContainment(dir: string, goMod: string, directives: GoModDirective[], policy: GoPolicy): Promise<void> {
+export async function checkGoContainment(
+  dir: string,
+  goMod: string,
+  directives: GoModDirective[],
+  policy: GoPolicy,
+): Promise<void> {
   const version = toolchainVersion(policy.goVersion);
-  if (version === undefined) throw new Error(`the configured Go version ${JSON.stringify(policy.goVersion)} is not a toolchain name such as go1.26.8`);
+  if (version === undefined)
+    throw new Error(
+      `the configured Go version ${JSON.stringify(policy.goVersion)} is not a toolchain name such as go1.26.8`,
+    );
   const host = { name: policy.goVersion, version };
   checkGoLines(goMod, "go.mod", host, true);
   const root = await realpath(dir);
@@ -121,7 +133,11 @@ export async function checkGoContainment(dir: string, goMod: string, directives:
         `go.mod line ${directive.line} replaces a module with a folder outside the project (${showName(`replace ${written}`)}). The project must build from what you upload: remove the line, or replace with a published version (\`=> module/path v1.2.3\`) or a folder inside the project (\`=> ./third_party/x\`).`,
       );
     }
-    const tooLarge = () => new ArchiveRejected("not_a_project", `${showName(modPath)} is implausibly large; a go.mod needs only a few lines.`);
+    const tooLarge = () =>
+      new ArchiveRejected(
+        "not_a_project",
+        `${showName(modPath)} is implausibly large; a go.mod needs only a few lines.`,
+      );
     const text = modFile?.path === undefined ? undefined : await readGoModFile(modFile.path, tooLarge);
     if (text !== undefined) checkGoLines(text, showName(modPath), host, false);
   }

@@ -4,18 +4,41 @@ import { GoModSyntaxError, goModLookup, goModString, parseGoMod } from "./go-mod
 // Each shape checked against `go mod edit -json` when this parser was written.
 describe("parseGoMod", () => {
   it.each([
-    { name: "one-line directives, comments dropped", text: "module x // the module\n\ngo 1.26.0\n// replace a => /b\nreplace a => ../b\n", replace: [["a", "=>", "../b"]] },
-    { name: "a block", text: "replace (\n\ta => ./b\n\n\t// c => /d\n\te v1.0.0 => f v1.2.3 // why\n)\n", replace: [["a", "=>", "./b"], ["e", "v1.0.0", "=>", "f", "v1.2.3"]] },
-    { name: "a block opened with a comment, keyword glued to the parenthesis", text: "replace( // pins\na => ../b\n)\n", replace: [["a", "=>", "../b"]] },
+    {
+      name: "one-line directives, comments dropped",
+      text: "module x // the module\n\ngo 1.26.0\n// replace a => /b\nreplace a => ../b\n",
+      replace: [["a", "=>", "../b"]],
+    },
+    {
+      name: "a block",
+      text: "replace (\n\ta => ./b\n\n\t// c => /d\n\te v1.0.0 => f v1.2.3 // why\n)\n",
+      replace: [
+        ["a", "=>", "./b"],
+        ["e", "v1.0.0", "=>", "f", "v1.2.3"],
+      ],
+    },
+    {
+      name: "a block opened with a comment, keyword glued to the parenthesis",
+      text: "replace( // pins\na => ../b\n)\n",
+      replace: [["a", "=>", "../b"]],
+    },
     { name: "an empty block", text: "replace ( )\nreplace ()\n", replace: [] },
     { name: "quoted words keep their quotes", text: 'replace "a" => "../b"\n', replace: [['"a"', "=>", '"../b"']] },
     { name: "CRLF line ends", text: "module x\r\nreplace a => ../b\r\n", replace: [["a", "=>", "../b"]] },
     { name: "a comment glued to a word", text: "replace a => ../b// c\n", replace: [["a", "=>", "../b"]] },
     // The go command takes `(` as a block only at the end of a line; this is one malformed directive.
-    { name: "a block with a first line beside its parenthesis", text: "replace (a => ../b\n", replace: [["(", "a", "=>", "../b"]] },
+    {
+      name: "a block with a first line beside its parenthesis",
+      text: "replace (a => ../b\n",
+      replace: [["(", "a", "=>", "../b"]],
+    },
     { name: "a parenthesis mid-line", text: "replace a => ( ../b\n", replace: [["a", "=>", "(", "../b"]] },
   ])("reads $name", ({ text, replace }) => {
-    expect(parseGoMod(text).filter((d) => d.verb === "replace").map((d) => d.args)).toEqual(replace);
+    expect(
+      parseGoMod(text)
+        .filter((d) => d.verb === "replace")
+        .map((d) => d.args),
+    ).toEqual(replace);
   });
 
   it("numbers lines, inside blocks too", () => {
@@ -52,14 +75,18 @@ describe("goModString", () => {
     expect(goModString(arg, 1)).toBe(is);
   });
 
-  it.each(["`../b`", "'../b'", 'a"b', '"\\q"', '"\\400"', '"\\ud800"', '"\\x2"', '"a"b"'])("refuses %s, as the go command does", (arg) => {
-    expect(() => goModString(arg, 1)).toThrow(GoModSyntaxError);
-  });
+  it.each(["`../b`", "'../b'", 'a"b', '"\\q"', '"\\400"', '"\\ud800"', '"\\x2"', '"a"b"'])(
+    "refuses %s, as the go command does",
+    (arg) => {
+      expect(() => goModString(arg, 1)).toThrow(GoModSyntaxError);
+    },
+  );
 });
 
 describe("goModLookup", () => {
   it("finds every `key value` line, in blocks and after odd spaces, as the toolchain switch does", () => {
-    const text = "module x\ngo 1.26.0 // ok\n\tgo\t1.27\nreplace (\n  toolchain go1.28\n)\n\u00a0go 1.29\ngo.uber.org/zap v1\ngopher 1\n// go 1.99\n";
+    const text =
+      "module x\ngo 1.26.0 // ok\n\tgo\t1.27\nreplace (\n  toolchain go1.28\n)\n\u00a0go 1.29\ngo.uber.org/zap v1\ngopher 1\n// go 1.99\n";
     expect(goModLookup(text, "go")).toEqual([
       { value: "1.26.0", line: 2 },
       { value: "1.27", line: 3 },
@@ -78,6 +105,8 @@ describe("a hostile go.mod costs little", () => {
 
   it("keeps its messages short whatever the learner wrote", () => {
     expect(() => parseGoMod(`${"(".repeat(100_000)}\n`)).toThrow(/^line 1: unknown block type ".{100,130}"$/);
-    expect(() => goModString(`"\\q${"a".repeat(100_000)}"`, 1)).toThrow(/^line 1: ".{100,130}" is not a valid quoted string$/);
+    expect(() => goModString(`"\\q${"a".repeat(100_000)}"`, 1)).toThrow(
+      /^line 1: ".{100,130}" is not a valid quoted string$/,
+    );
   });
 });

@@ -87,10 +87,12 @@ export function parseGoMod(text: string): GoModDirective[] {
   const parseBlock = (words: Token[]) => {
     const opener = words[0] as Token;
     // The go command knows only one-word blocks (`require (`); anything else fails to parse.
-    if (words.length > 1) throw syntaxError(opener.line, `unknown block type ${showName(words.map((w) => w.text).join(" "))}`);
+    if (words.length > 1)
+      throw syntaxError(opener.line, `unknown block type ${showName(words.map((w) => w.text).join(" "))}`);
     for (;;) {
       const next = peek();
-      if (next.kind === "eof") throw syntaxError(opener.line, `the block ${showName(`${opener.text} (`)} is never closed`);
+      if (next.kind === "eof")
+        throw syntaxError(opener.line, `the block ${showName(`${opener.text} (`)} is never closed`);
       if (next.kind === "eol") {
         i++;
       } else if (next.kind === ")") {
@@ -145,7 +147,7 @@ function unquote(quoted: string): string | undefined {
   const body = quoted.slice(1, -1);
   const bytes: number[] = [];
   const utf8 = (point: number) => bytes.push(...Buffer.from(String.fromCodePoint(point)));
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     if (body[i] !== "\\") {
       const point = body.codePointAt(i) as number;
       if (point === 0x22 || point === 0x0a) return undefined;
@@ -154,7 +156,10 @@ function unquote(quoted: string): string | undefined {
       continue;
     }
     const e = body[i + 1] ?? "";
-    const hex = (width: number) => (new RegExp(`^[0-9A-Fa-f]{${width}}$`).test(body.slice(i + 2, i + 2 + width)) ? parseInt(body.slice(i + 2, i + 2 + width), 16) : undefined);
+    const hex = (width: number) =>
+      new RegExp(`^[0-9A-Fa-f]{${width}}$`).test(body.slice(i + 2, i + 2 + width))
+        ? parseInt(body.slice(i + 2, i + 2 + width), 16)
+        : undefined;
     if (e in SIMPLE_ESCAPES) {
       bytes.push(SIMPLE_ESCAPES[e] as number);
       i += 2;

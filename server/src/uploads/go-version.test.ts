@@ -33,7 +33,10 @@ const ORDER = [
 ];
 
 describe("compareGoVersions", () => {
-  const steps = ORDER.slice(1).map((group, i) => ({ older: (ORDER[i] as string[]).at(-1) as string, newer: group[0] as string }));
+  const steps = ORDER.slice(1).map((group, i) => ({
+    older: (ORDER[i] as string[]).at(-1) as string,
+    newer: group[0] as string,
+  }));
   it.each(steps)("$older < $newer", ({ older, newer }) => {
     expect(compareGoVersions(version(older), version(newer))).toBeLessThan(0);
     expect(compareGoVersions(version(newer), version(older))).toBeGreaterThan(0);
@@ -45,7 +48,20 @@ describe("compareGoVersions", () => {
 });
 
 describe("parseGoVersion", () => {
-  it.each(["", "1.", "1.26.", "01.26", "1.026", "1.26.08", "1.26.8rc1", "1.26RC1", "v1.26", "go1.26", "1.26 ", "1.26-x"])("refuses %j", (text) => {
+  it.each([
+    "",
+    "1.",
+    "1.26.",
+    "01.26",
+    "1.026",
+    "1.26.08",
+    "1.26.8rc1",
+    "1.26RC1",
+    "v1.26",
+    "go1.26",
+    "1.26 ",
+    "1.26-x",
+  ])("refuses %j", (text) => {
     expect(parseGoVersion(text)).toBeUndefined();
   });
 });

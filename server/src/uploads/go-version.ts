@@ -56,10 +56,12 @@ export function toolchainVersion(name: string): GoVersion | undefined {
 const LAX = /^v?((?:[1-9][0-9]*)\.(?:0|[1-9][0-9]*))[^0-9]/;
 
 /** A go line's version, read as leniently as the go command reads any go.mod. */
-export const goLineVersion = (text: string): GoVersion | undefined => parseGoVersion(text) ?? parseGoVersion(LAX.exec(text)?.[1] ?? "");
+export const goLineVersion = (text: string): GoVersion | undefined =>
+  parseGoVersion(text) ?? parseGoVersion(LAX.exec(text)?.[1] ?? "");
 
 /** go1.26.8 for messages. */
-export const showGoVersion = (v: GoVersion): string => `${v.major}.${v.minor}${v.patch ? `.${v.patch}` : ""}${v.kind}${v.pre}`;
+export const showGoVersion = (v: GoVersion): string =>
+  `${v.major}.${v.minor}${v.patch ? `.${v.patch}` : ""}${v.kind}${v.pre}`;
 
 /** The Go toolchain that builds submissions, as `go env GOVERSION` prints it (go1.26.8). */
 export const GoToolchainSchema = z

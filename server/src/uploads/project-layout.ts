@@ -14,19 +14,25 @@ const MAX_CMD_DEPTH = 4;
 // Go's module path rules (golang.org/x/mod/module): its alphabet, and no element that starts or
 // ends with a dot, so "." and ".." never pass; that also keeps the path safe to log and show.
 const ELEMENT = "[A-Za-z0-9_~+-](?:[A-Za-z0-9._~+-]*[A-Za-z0-9_~+-])?";
-export const ModulePathSchema = z.string().min(1).max(300).regex(new RegExp(`^${ELEMENT}(?:/${ELEMENT})*$`));
+export const ModulePathSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(new RegExp(`^${ELEMENT}(?:/${ELEMENT})*$`));
 
 const notAProject = (message: string) => new ArchiveRejected("not_a_project", message);
-
 
 const stripGoComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/.*$/gm, "");
 
 /** The module path, once go.mod is known to build only the project (see checkGoContainment). */
 async function checkGoMod(dir: string, policy: GoPolicy): Promise<string> {
-  const tooLarge = () => notAProject("The project's go.mod is implausibly large; upload the go.mod that `kubebuilder init` created.");
+  const tooLarge = () =>
+    notAProject("The project's go.mod is implausibly large; upload the go.mod that `kubebuilder init` created.");
   const text = await readGoModFile(join(dir, "go.mod"), tooLarge);
   if (text === undefined) {
-    throw notAProject("The project has no go.mod at its root. Upload the folder where you ran `kubebuilder init` (the one containing go.mod, cmd/ and api/).");
+    throw notAProject(
+      "The project has no go.mod at its root. Upload the folder where you ran `kubebuilder init` (the one containing go.mod, cmd/ and api/).",
+    );
   }
   try {
     const directives = parseGoMod(text);
@@ -35,16 +41,22 @@ async function checkGoMod(dir: string, policy: GoPolicy): Promise<string> {
     return module;
   } catch (error) {
     if (!(error instanceof GoModSyntaxError)) throw error;
-    throw notAProject(`The project's go.mod cannot be read (${error.message}); fix it (\`go mod edit -fmt\` finds what the go command rejects) and upload again.`);
+    throw notAProject(
+      `The project's go.mod cannot be read (${error.message}); fix it (\`go mod edit -fmt\` finds what the go command rejects) and upload again.`,
+    );
   }
 }
 
 function moduleOf(directives: GoModDirective[]): string {
   const modules = directives.filter((d) => d.verb === "module");
   const [only] = modules;
-  const declared = modules.length === 1 && only?.args.length === 1 ? goModString(only.args[0] as string, only.line) : undefined;
+  const declared =
+    modules.length === 1 && only?.args.length === 1 ? goModString(only.args[0] as string, only.line) : undefined;
   const parsed = ModulePathSchema.safeParse(declared);
-  if (!parsed.success) throw notAProject("The project's go.mod has no valid `module` line; it should start with e.g. `module github.com/you/postgres-operator`.");
+  if (!parsed.success)
+    throw notAProject(
+      "The project's go.mod has no valid `module` line; it should start with e.g. `module github.com/you/postgres-operator`.",
+    );
   return parsed.data;
 }
 
@@ -70,7 +82,9 @@ async function hasMainPackage(dir: string): Promise<boolean> {
   const cmd = join(dir, "cmd");
   if (!(await lstat(cmd).catch(() => undefined))?.isDirectory()) return false;
   for await (const file of goFilesUnder(cmd)) {
-    const clause = /^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(stripGoComments(await readHead(file, MAX_GO_HEAD_BYTES)));
+    const clause = /^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(
+      stripGoComments(await readHead(file, MAX_GO_HEAD_BYTES)),
+    );
     if (clause?.[1] === "main") return true;
   }
   return false;
@@ -84,7 +98,9 @@ async function hasMainPackage(dir: string): Promise<boolean> {
 export async function checkProjectLayout(dir: string, policy: GoPolicy): Promise<{ module: string }> {
   const module = await checkGoMod(dir, policy);
   if (!(await hasMainPackage(dir))) {
-    throw notAProject("The project has no `package main` under cmd/. kubebuilder puts the manager's entry point in cmd/main.go; upload the whole project folder.");
+    throw notAProject(
+      "The project has no `package main` under cmd/. kubebuilder puts the manager's entry point in cmd/main.go; upload the whole project folder.",
+    );
   }
   return { module };
 }

@@ -17,7 +17,10 @@ export interface UploadOptions {
 /** Receives the multipart field `project` into a file of its own, within the size limit. */
 export function receiveArchive(options: UploadOptions) {
   const upload = multer({
-    storage: multer.diskStorage({ destination: options.uploadDir, filename: (_req, _file, cb) => cb(null, `upload-${randomUUID()}`) }),
+    storage: multer.diskStorage({
+      destination: options.uploadDir,
+      filename: (_req, _file, cb) => cb(null, `upload-${randomUUID()}`),
+    }),
     limits: { fileSize: options.maxUploadBytes, files: 1, fields: 10, parts: 12 },
   }).single("project");
   return (req: Request, res: Response) =>
@@ -25,10 +28,21 @@ export function receiveArchive(options: UploadOptions) {
       upload(req, res, (error: unknown) => {
         if (error instanceof multer.MulterError) {
           const tooBig = error.code === "LIMIT_FILE_SIZE";
-          return reject(new HttpError(tooBig ? 413 : 400, tooBig ? `the upload is larger than ${options.maxUploadBytes} bytes` : `bad upload: ${error.message} (send the archive as the multipart field "project")`));
+          return reject(
+            new HttpError(
+              tooBig ? 413 : 400,
+              tooBig
+                ? `the upload is larger than ${options.maxUploadBytes} bytes`
+                : `bad upload: ${error.message} (send the archive as the multipart field "project")`,
+            ),
+          );
         }
-        if (error) return reject(new HttpError(400, `bad upload: ${error instanceof Error ? error.message : String(error)}`));
-        if (!req.file) return reject(new HttpError(400, 'no file: send the project archive (.tar.gz or .zip) as the multipart field "project"'));
+        if (error)
+          return reject(new HttpError(400, `bad upload: ${error instanceof Error ? error.message : String(error)}`));
+        if (!req.file)
+          return reject(
+            new HttpError(400, 'no file: send the project archive (.tar.gz or .zip) as the multipart field "project"'),
+          );
         resolve(req.file);
       });
     });

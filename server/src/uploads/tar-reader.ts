@@ -8,10 +8,17 @@ const BLOCK = 512;
 // Pax and GNU long-name records only carry names and attributes; real ones are tiny.
 const MAX_META_BYTES = 64 * 1024;
 
-const corrupt = (why: string) => new ArchiveRejected("not_an_archive", `The .tar.gz archive is damaged or incomplete (${why}); create it again and upload it.`);
+const corrupt = (why: string) =>
+  new ArchiveRejected(
+    "not_an_archive",
+    `The .tar.gz archive is damaged or incomplete (${why}); create it again and upload it.`,
+  );
 
 const notTar = () =>
-  new ArchiveRejected("not_an_archive", "The file is gzip-compressed but does not contain a tar archive; upload a .tar.gz or .zip of your project folder.");
+  new ArchiveRejected(
+    "not_an_archive",
+    "The file is gzip-compressed but does not contain a tar archive; upload a .tar.gz or .zip of your project folder.",
+  );
 
 const KINDS: Partial<Record<string, EntryKind>> = {
   File: "file",
@@ -26,7 +33,14 @@ const DESCRIPTIONS: Partial<Record<string, string>> = {
   BlockDevice: "block device",
   FIFO: "named pipe (FIFO)",
 };
-const META_TYPES = new Set(["ExtendedHeader", "OldExtendedHeader", "GlobalExtendedHeader", "NextFileHasLongPath", "OldGnuLongPath", "NextFileHasLongLinkpath"]);
+const META_TYPES = new Set([
+  "ExtendedHeader",
+  "OldExtendedHeader",
+  "GlobalExtendedHeader",
+  "NextFileHasLongPath",
+  "OldGnuLongPath",
+  "NextFileHasLongLinkpath",
+]);
 
 /** Pulls exact byte counts out of a chunked stream, so entries are read at the pace they are written. */
 class ByteSource {
@@ -78,7 +92,11 @@ async function* inflate(archivePath: string, guard: RatioGuard): AsyncGenerator<
     }
   } catch (error) {
     if (error instanceof ArchiveRejected || (error as NodeJS.ErrnoException).syscall !== undefined) throw error;
-    throw new ArchiveRejected("not_an_archive", "The .tar.gz archive is damaged or incomplete (its gzip data does not decompress); create it again and upload it.", { cause: error });
+    throw new ArchiveRejected(
+      "not_an_archive",
+      "The .tar.gz archive is damaged or incomplete (its gzip data does not decompress); create it again and upload it.",
+      { cause: error },
+    );
   } finally {
     file.destroy();
     gunzip.destroy();

@@ -61,7 +61,8 @@ function refuseWorkspace(name: string, parts: string[]): void {
 
 /** Splits a stored name into components, refusing anything that could leave the tree. */
 export function safeParts(name: string, maxDepth: number): string[] {
-  const reject = (why: string) => new ArchiveRejected("unsafe_path", `The archive entry ${showName(name)} ${why}; it was refused.`);
+  const reject = (why: string) =>
+    new ArchiveRejected("unsafe_path", `The archive entry ${showName(name)} ${why}; it was refused.`);
   if (name.includes("\0")) throw reject("contains a NUL character");
   if (name.includes("\\")) throw reject("contains a backslash");
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw reject("is an absolute path");
@@ -100,7 +101,10 @@ export class TreeWriter {
     if (++this.#seen > this.#limits.maxEntries * 10) this.#tooManyEntries();
     const parts = safeParts(entry.name, this.#limits.maxDepth);
     if (entry.kind === "unsupported") {
-      throw new ArchiveRejected("unsupported_entry", `The archive entry ${showName(entry.name)} is a ${entry.description ?? "special file"}; only files, folders and links are accepted.`);
+      throw new ArchiveRejected(
+        "unsupported_entry",
+        `The archive entry ${showName(entry.name)} is a ${entry.description ?? "special file"}; only files, folders and links are accepted.`,
+      );
     }
     if (parts.length === 0 || isJunk(parts)) return;
     refuseWorkspace(entry.name, parts);
@@ -132,7 +136,10 @@ export class TreeWriter {
     }
     for (const link of this.#links) {
       if (ancestors.has(link.rel)) {
-        throw new ArchiveRejected("unsafe_link", `The archive has a symlink ${showName(link.rel)} and also entries inside it; it was refused.`);
+        throw new ArchiveRejected(
+          "unsafe_link",
+          `The archive has a symlink ${showName(link.rel)} and also entries inside it; it was refused.`,
+        );
       }
     }
     for (const link of this.#links) {
@@ -149,7 +156,8 @@ export class TreeWriter {
       // A link to nothing (an editor's lock file, a loop) is useless, and something created later
       // could make it resolve anywhere: it is dropped rather than kept or held against the learner.
       if (resolved === undefined) await unlink(this.#abs(link.rel));
-      else if (!(resolved === realRoot || resolved.startsWith(realRoot + sep))) throw this.#unsafeLink(link.rel, link.target, "outside the project");
+      else if (!(resolved === realRoot || resolved.startsWith(realRoot + sep)))
+        throw this.#unsafeLink(link.rel, link.target, "outside the project");
     }
     return { files: this.#files.size, bytes: this.#bytes, topNames: this.#topNames };
   }
@@ -169,10 +177,16 @@ export class TreeWriter {
 
   #checkSize(rel: string, fileBytes: number, extra: number): void {
     if (fileBytes > this.#limits.maxFileBytes) {
-      throw new ArchiveRejected("too_large", `The file ${showName(rel)} is larger than ${formatBytes(this.#limits.maxFileBytes)}; remove it (generated or binary files are not needed) and upload again.`);
+      throw new ArchiveRejected(
+        "too_large",
+        `The file ${showName(rel)} is larger than ${formatBytes(this.#limits.maxFileBytes)}; remove it (generated or binary files are not needed) and upload again.`,
+      );
     }
     if (this.#bytes + extra > this.#limits.maxTotalBytes) {
-      throw new ArchiveRejected("too_large", `The archive unpacks to more than ${formatBytes(this.#limits.maxTotalBytes)}; remove generated or binary files and upload again.`);
+      throw new ArchiveRejected(
+        "too_large",
+        `The archive unpacks to more than ${formatBytes(this.#limits.maxTotalBytes)}; remove generated or binary files and upload again.`,
+      );
     }
   }
 
@@ -189,7 +203,7 @@ export class TreeWriter {
         written += chunk.length;
         this.#checkSize(rel, written, chunk.length);
         this.#bytes += chunk.length;
-        for (let offset = 0; offset < chunk.length; ) {
+        for (let offset = 0; offset < chunk.length;) {
           offset += (await handle.write(chunk, offset)).bytesWritten;
         }
       }
@@ -234,17 +248,30 @@ export class TreeWriter {
   }
 
   #unsafeLink(rel: string, target: string, where: string, kind = "symlink"): ArchiveRejected {
-    return new ArchiveRejected("unsafe_link", `The archive entry ${showName(rel)} is a ${kind} to ${showName(target)}, ${where}; it was refused.`);
+    return new ArchiveRejected(
+      "unsafe_link",
+      `The archive entry ${showName(rel)} is a ${kind} to ${showName(target)}, ${where}; it was refused.`,
+    );
   }
 
   #tooManyEntries(): never {
-    throw new ArchiveRejected("too_many_entries", `The archive has more than ${this.#limits.maxEntries} entries; upload only the project's sources.`);
+    throw new ArchiveRejected(
+      "too_many_entries",
+      `The archive has more than ${this.#limits.maxEntries} entries; upload only the project's sources.`,
+    );
   }
 
   #asConflict(error: unknown, name: string): unknown {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === undefined || !CONFLICT_CODES.has(code)) return error;
-    const why = code === "ENAMETOOLONG" ? "has a name too long for the file system" : code === "ELOOP" ? "goes through a symlink" : "clashes with another entry of the same name (or a file where a folder should be)";
-    return new ArchiveRejected("unsafe_path", `The archive entry ${showName(name)} ${why}; it was refused.`, { cause: error });
+    const why =
+      code === "ENAMETOOLONG"
+        ? "has a name too long for the file system"
+        : code === "ELOOP"
+          ? "goes through a symlink"
+          : "clashes with another entry of the same name (or a file where a folder should be)";
+    return new ArchiveRejected("unsafe_path", `The archive entry ${showName(name)} ${why}; it was refused.`, {
+      cause: error,
+    });
   }
 }

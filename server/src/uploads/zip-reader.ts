@@ -10,21 +10,29 @@ const MAX_LINK_TARGET_BYTES = 4096;
 const UNSAFE_NAME = /^(absolute path|invalid relative path|invalid characters in fileName): /;
 
 const damaged = (cause: unknown) =>
-  new ArchiveRejected("not_an_archive", "The .zip archive is damaged or incomplete; create it again and upload it.", { cause });
+  new ArchiveRejected("not_an_archive", "The .zip archive is damaged or incomplete; create it again and upload it.", {
+    cause,
+  });
 
 function asRejection(error: unknown): unknown {
   if (error instanceof ArchiveRejected || (error as NodeJS.ErrnoException).syscall !== undefined) return error;
   const message = error instanceof Error ? error.message : String(error);
   const unsafe = UNSAFE_NAME.exec(message);
   if (unsafe) {
-    return new ArchiveRejected("unsafe_path", `The archive entry ${showName(message.slice(unsafe[0].length))} is not a safe relative path; it was refused.`, { cause: error });
+    return new ArchiveRejected(
+      "unsafe_path",
+      `The archive entry ${showName(message.slice(unsafe[0].length))} is not a safe relative path; it was refused.`,
+      { cause: error },
+    );
   }
   return damaged(error);
 }
 
 const openZip = (path: string) =>
   new Promise<ZipFile>((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (error, zip) => (error ? reject(error) : resolve(zip)));
+    yauzl.open(path, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (error, zip) =>
+      error ? reject(error) : resolve(zip),
+    );
   });
 
 const openStream = (zip: ZipFile, entry: Entry) =>
@@ -66,8 +74,12 @@ const UNIX_HOSTS = new Set([3, 19]);
 function classify(entry: Entry): { kind: EntryKind; description?: string; mode: number } {
   const unixMode = UNIX_HOSTS.has(entry.versionMadeBy >> 8) ? entry.externalFileAttributes >>> 16 : 0;
   const byName: EntryKind = entry.fileName.endsWith("/") ? "directory" : "file";
-  const type = (unixMode & S_IFMT) === 0 ? { kind: byName } : (TYPES[unixMode & S_IFMT] ?? { kind: "unsupported" as const, description: "special file" });
-  if (type.kind === "file" && entry.isEncrypted()) return { kind: "unsupported", description: "password-protected file", mode: 0 };
+  const type =
+    (unixMode & S_IFMT) === 0
+      ? { kind: byName }
+      : (TYPES[unixMode & S_IFMT] ?? { kind: "unsupported" as const, description: "special file" });
+  if (type.kind === "file" && entry.isEncrypted())
+    return { kind: "unsupported", description: "password-protected file", mode: 0 };
   if (type.kind !== "directory" && !entry.canDecodeFileData()) {
     return { kind: "unsupported", description: "file compressed with a method other than deflate", mode: 0 };
   }
@@ -93,26 +105,43 @@ async function readLinkTarget(zip: ZipFile, entry: Entry, guard: RatioGuard): Pr
   let length = 0;
   for await (const chunk of inflated(zip, entry, guard)) {
     length += chunk.length;
-    if (length > MAX_LINK_TARGET_BYTES) throw new ArchiveRejected("unsafe_link", `The archive entry ${showName(entry.fileName)} is a symlink with an implausibly long target; it was refused.`);
+    if (length > MAX_LINK_TARGET_BYTES)
+      throw new ArchiveRejected(
+        "unsafe_link",
+        `The archive entry ${showName(entry.fileName)} is a symlink with an implausibly long target; it was refused.`,
+      );
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Entries of a zip archive; a body is inflated only if the consumer reads it. */
-export async function* zipEntries(archivePath: string, limits: ArchiveLimits, guard: RatioGuard): AsyncGenerator<ArchiveEntry> {
+export async function* zipEntries(
+  archivePath: string,
+  limits: ArchiveLimits,
+  guard: RatioGuard,
+): AsyncGenerator<ArchiveEntry> {
   const zip = await openZip(archivePath).catch((error: unknown) => Promise.reject(asRejection(error)));
   try {
     // The central directory says how many entries follow: a flood is refused before reading one.
     if (zip.entryCount > limits.maxEntries * 10) {
-      throw new ArchiveRejected("too_many_entries", `The archive has more than ${limits.maxEntries} entries; upload only the project's sources.`);
+      throw new ArchiveRejected(
+        "too_many_entries",
+        `The archive has more than ${limits.maxEntries} entries; upload only the project's sources.`,
+      );
     }
     const next = entryReader(zip);
     for (;;) {
       const entry = await next().catch((error: unknown) => Promise.reject(asRejection(error)));
       if (entry === undefined) return;
       const { kind, description, mode } = classify(entry);
-      const base = { name: entry.fileName, kind, mode, size: entry.uncompressedSize, ...(description ? { description } : {}) };
+      const base = {
+        name: entry.fileName,
+        kind,
+        mode,
+        size: entry.uncompressedSize,
+        ...(description ? { description } : {}),
+      };
       if (kind === "symlink") {
         yield { ...base, linkTarget: await readLinkTarget(zip, entry, guard) };
       } else {

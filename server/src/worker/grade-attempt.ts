@@ -1,8 +1,22 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { GradeJobSchema, requiredPoints, type CheckResult, type GradeProgress, type GradeResult } from "../../../grader/src/contracts.ts";
-import { enterPhase, finishAttempt, noteLearnerBusy, recordCheck, startRun, type FinalResult, type LearnerBusy } from "../db/attempts.ts";
+import {
+  GradeJobSchema,
+  requiredPoints,
+  type CheckResult,
+  type GradeProgress,
+  type GradeResult,
+} from "../../../grader/src/contracts.ts";
+import {
+  enterPhase,
+  finishAttempt,
+  noteLearnerBusy,
+  recordCheck,
+  startRun,
+  type FinalResult,
+  type LearnerBusy,
+} from "../db/attempts.ts";
 import { capJson, capText, getBlob, putBlob } from "../db/blobs.ts";
 import type { Db } from "../db/connect.ts";
 import { appendEvent, type EventSink, type StoredEvent } from "../db/events.ts";
@@ -25,7 +39,8 @@ export interface GradeAttemptDeps {
   publish: EventSink;
   labs: Map<string, LoadedLab>;
   /** Provider, toolchain and environments every grade shares (see GradeOptions). */
-  grading: Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv"> & Partial<Pick<GradeOptions, "managerArgs" | "kubectl">>;
+  grading: Pick<GradeOptions, "provider" | "controllerGen" | "goEnv" | "managerEnv"> &
+    Partial<Pick<GradeOptions, "managerArgs" | "kubectl">>;
   /** Extra GradeOptions for learner builds (sandbox, limits). */
   gradeOptions?: Partial<GradeOptions>;
   /** Per-attempt workspaces live under it; each is removed when its run ends. */
@@ -48,12 +63,23 @@ async function publishAll(publish: EventSink, events: (StoredEvent | undefined)[
   for (const e of events ?? []) if (e) await publish(e);
 }
 
-async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: string): Promise<OperatorSource | { rejected: string }> {
+async function sourceFor(
+  deps: GradeAttemptDeps,
+  submissionId: string,
+  workDir: string,
+): Promise<OperatorSource | { rejected: string }> {
   const submission = await getSubmission(deps.db, submissionId);
   if (!submission) throw new UnrecoverableError(`submission ${submissionId} is not in the gradebook`);
   if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR };
-  if (submission.kind === "image") return { rejected: "An image alone carries neither the CRDs nor the generated role of its project, so it cannot be graded: submit the project archive; on kind labgrader builds its image as make docker-build would and deploys it as make deploy does." };
-  if (submission.archive_deleted_at) throw new UnrecoverableError(`the project archive of submission ${submissionId} was deleted on ${submission.archive_deleted_at.toISOString()}, some days after a newer submission replaced it; submit the project again to have it graded`);
+  if (submission.kind === "image")
+    return {
+      rejected:
+        "An image alone carries neither the CRDs nor the generated role of its project, so it cannot be graded: submit the project archive; on kind labgrader builds its image as make docker-build would and deploys it as make deploy does.",
+    };
+  if (submission.archive_deleted_at)
+    throw new UnrecoverableError(
+      `the project archive of submission ${submissionId} was deleted on ${submission.archive_deleted_at.toISOString()}, some days after a newer submission replaced it; submit the project again to have it graded`,
+    );
   const archive = submission.archive_sha256 && (await getBlob(deps.db, submission.archive_sha256));
   if (!archive) throw new UnrecoverableError(`the archive of submission ${submissionId} is missing from the gradebook`);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
@@ -73,10 +99,26 @@ async function sourceFor(deps: GradeAttemptDeps, submissionId: string, workDir: 
 /** A learner-fault result without grading: every check failed with the reason. */
 function rejectedResult(loaded: LoadedLab, reason: string): FinalResult {
   const checks = loaded.lab.checks.map((c) => ({
-    check: { id: c.id, task: c.task, title: c.title, required: c.severity === "required", points: c.points, status: "failed" as const, message: reason, hint: c.hint, decidedAtMs: 0 },
+    check: {
+      id: c.id,
+      task: c.task,
+      title: c.title,
+      required: c.severity === "required",
+      points: c.points,
+      status: "failed" as const,
+      message: reason,
+      hint: c.hint,
+      decidedAtMs: 0,
+    },
     evidenceSha256: null,
   }));
-  return { status: "graded", score: 0, maxScore: requiredPoints(checks.map((c) => c.check)), findings: [reason], checks };
+  return {
+    status: "graded",
+    score: 0,
+    maxScore: requiredPoints(checks.map((c) => c.check)),
+    findings: [reason],
+    checks,
+  };
 }
 
 /**
@@ -85,7 +127,10 @@ function rejectedResult(loaded: LoadedLab, reason: string): FinalResult {
  */
 export function createGradeAttempt(deps: GradeAttemptDeps) {
   const grade = deps.gradeOperator ?? gradeOperator;
-  return async (job: Job, token?: string): Promise<{ attemptId: string; status: string; score?: number } | { attemptId: string; skipped: string }> => {
+  return async (
+    job: Job,
+    token?: string,
+  ): Promise<{ attemptId: string; status: string; score?: number } | { attemptId: string; skipped: string }> => {
     const payload = GradeJobSchema.safeParse(job.data);
     if (!payload.success) throw new UnrecoverableError(`invalid grading job ${job.id}: ${payload.error.message}`);
     const { attemptId } = payload.data;
@@ -98,18 +143,34 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
     const workDir = join(deps.workRoot, attemptId, `run-${run.run}`);
     let writes = Promise.resolve();
     const enqueueWrite = (write: () => Promise<(StoredEvent | undefined)[] | undefined>) => {
-      writes = writes.then(async () => publishAll(deps.publish, await write())).catch((e: unknown) => deps.log(`attempt ${attemptId}: could not record progress: ${messageChain(e)}`));
+      writes = writes
+        .then(async () => publishAll(deps.publish, await write()))
+        .catch((e: unknown) => deps.log(`attempt ${attemptId}: could not record progress: ${messageChain(e)}`));
     };
     const onProgress = (p: GradeProgress) => {
-      if (p.type === "phase" && p.phase !== "building") enqueueWrite(async () => [await enterPhase(deps.db, attemptId, run.run, p.phase as Exclude<typeof p.phase, "building">)]);
+      if (p.type === "phase" && p.phase !== "building")
+        enqueueWrite(async () => [
+          await enterPhase(deps.db, attemptId, run.run, p.phase as Exclude<typeof p.phase, "building">),
+        ]);
       if (p.type === "build") deps.metrics?.buildFinished(run.attempt.lab_id, p);
-      if (p.type === "check") enqueueWrite(async () => [await recordCheck(deps.db, attemptId, run.run, p.result, await evidenceOf(p.result))]);
+      if (p.type === "check")
+        enqueueWrite(async () => [
+          await recordCheck(deps.db, attemptId, run.run, p.result, await evidenceOf(p.result)),
+        ]);
       if (p.type === "waiting") {
         deps.log(`attempt ${attemptId}: waiting for a ${p.slot} slot: ${p.ahead} ahead, ${p.held} of ${p.size} in use`);
-        enqueueWrite(async () => [await appendEvent(deps.db, attemptId, run.run, "waiting", { slot: p.slot, ahead: p.ahead, held: p.held, size: p.size })]);
+        enqueueWrite(async () => [
+          await appendEvent(deps.db, attemptId, run.run, "waiting", {
+            slot: p.slot,
+            ahead: p.ahead,
+            held: p.held,
+            size: p.size,
+          }),
+        ]);
       }
     };
-    const evidenceOf = async (c: CheckResult) => (c.evidence ? putBlob(deps.db, capJson(c.evidence, EVIDENCE_CAP_BYTES)) : null);
+    const evidenceOf = async (c: CheckResult) =>
+      c.evidence ? putBlob(deps.db, capJson(c.evidence, EVIDENCE_CAP_BYTES)) : null;
     try {
       const source = await sourceFor(deps, run.attempt.submission_id, workDir);
       let final: FinalResult;
@@ -131,7 +192,9 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
         if (result.status === "not_gradable") {
           const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
           if (attemptsLeft > 0) {
-            await publishAll(deps.publish, [await appendEvent(deps.db, attemptId, run.run, "retrying", { reason: result.reason ?? "not gradable" })]);
+            await publishAll(deps.publish, [
+              await appendEvent(deps.db, attemptId, run.run, "retrying", { reason: result.reason ?? "not gradable" }),
+            ]);
             throw new PlatformFault(result.reason ?? "the grade was not gradable");
           }
         }
@@ -157,11 +220,22 @@ export function createGradeAttempt(deps: GradeAttemptDeps) {
  * to the delayed set under this worker's lock token, and DelayedError tells the worker that the
  * job is neither completed nor failed.
  */
-async function waitForLearner(deps: GradeAttemptDeps, job: Job, token: string | undefined, attemptId: string, busy: LearnerBusy): Promise<never> {
-  if (!token) throw new Error(`attempt ${attemptId}: its learner is at the limit of running attempts, and without the job's lock token it cannot be postponed`);
+async function waitForLearner(
+  deps: GradeAttemptDeps,
+  job: Job,
+  token: string | undefined,
+  attemptId: string,
+  busy: LearnerBusy,
+): Promise<never> {
+  if (!token)
+    throw new Error(
+      `attempt ${attemptId}: its learner is at the limit of running attempts, and without the job's lock token it cannot be postponed`,
+    );
   await publishAll(deps.publish, [await noteLearnerBusy(deps.db, attemptId, busy)]);
   await job.moveToDelayed(Date.now() + (deps.perLearner?.retryMs ?? 0), token);
-  throw new DelayedError(`attempt ${attemptId} waits: its learner has ${busy.running} of ${busy.limit} attempts running`);
+  throw new DelayedError(
+    `attempt ${attemptId} waits: its learner has ${busy.running} of ${busy.limit} attempts running`,
+  );
 }
 
 async function logOf(workDir: string): Promise<string | undefined> {
@@ -169,7 +243,12 @@ async function logOf(workDir: string): Promise<string | undefined> {
 }
 
 async function finalOf(deps: GradeAttemptDeps, result: GradeResult, log: string | undefined): Promise<FinalResult> {
-  const checks = await Promise.all(result.checks.map(async (check) => ({ check, evidenceSha256: check.evidence ? await putBlob(deps.db, capJson(check.evidence, EVIDENCE_CAP_BYTES)) : null })));
+  const checks = await Promise.all(
+    result.checks.map(async (check) => ({
+      check,
+      evidenceSha256: check.evidence ? await putBlob(deps.db, capJson(check.evidence, EVIDENCE_CAP_BYTES)) : null,
+    })),
+  );
   return {
     status: result.status,
     score: result.score,
@@ -180,4 +259,3 @@ async function finalOf(deps: GradeAttemptDeps, result: GradeResult, log: string 
     ...(log ? { logSha256: await putBlob(deps.db, capText(log, LOG_CAP_BYTES)) } : {}),
   };
 }
-

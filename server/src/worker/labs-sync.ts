@@ -14,7 +14,8 @@ export interface LoadedLab {
 async function versionOf(labsDir: string, id: string): Promise<string> {
   const source = await readLabSource(labsDir, id);
   const hash = createHash("sha256");
-  for (const file of [source.lab, ...source.fixtures]) hash.update(`${file.file.slice(labsDir.length)}\0${file.text}\0`);
+  for (const file of [source.lab, ...source.fixtures])
+    hash.update(`${file.file.slice(labsDir.length)}\0${file.text}\0`);
   return hash.digest("hex");
 }
 
@@ -24,7 +25,13 @@ export async function syncLabs(db: Db, labsDir: string): Promise<Map<string, Loa
   for (const id of await listLabs(labsDir)) {
     const lab = await loadLab(id, labsDir);
     const versionHash = await versionOf(labsDir, id);
-    const checks = lab.checks.map((c) => ({ id: c.id, task: c.task, title: c.title, points: c.points, required: c.severity === "required" }));
+    const checks = lab.checks.map((c) => ({
+      id: c.id,
+      task: c.task,
+      title: c.title,
+      points: c.points,
+      required: c.severity === "required",
+    }));
     await upsertLab(db, {
       id,
       title: lab.title,

@@ -61,11 +61,16 @@ await mkdir(config.workDir, { recursive: true, mode: 0o700 });
 // (LABGRADER_SANDBOX=0, e.g. on a host without cgroup v1 or iptables): their code is not ours.
 const sandboxOff = grader.sandbox === false;
 // On kind the operator runs in a pod of its own (Pod Security, admission policies): there is no host process to confine.
-const confinement = sandboxOff ? undefined : sandboxSettings(grader, { protectedPaths: [config.workDir], seccomp: toolchain.binaries["labgrader-seccomp"] });
+const confinement = sandboxOff
+  ? undefined
+  : sandboxSettings(grader, { protectedPaths: [config.workDir], seccomp: toolchain.binaries["labgrader-seccomp"] });
 const sandbox = provider.operatorMode === "host" ? confinement : undefined;
 if (confinement) {
   const problems = await sandboxProblems(confinement);
-  if (problems.length > 0) throw new Error(`this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`);
+  if (problems.length > 0)
+    throw new Error(
+      `this host cannot sandbox learners' operators (set LABGRADER_SANDBOX=0 to grade without):\n${problems.join("\n")}`,
+    );
   const freed = await reapSandboxes(confinement);
   if (freed.length > 0) log(`reaped ${freed.length} sandbox(es) left by dead workers: uids ${freed.join(", ")}`);
   // Learners' builds read the shared Go build cache and write only their own scratch: it must hold the operators' dependencies.
@@ -82,15 +87,27 @@ const publish = createEventPublisher(publisher, log);
 const queue = new Queue(GRADE_QUEUE, { connection, prefix: config.queuePrefix });
 const capacity = hostCapacity(grader);
 const metrics = createWorkerMetrics(capacity);
-const metricsServer = config.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics.registry, config.metricsPort, log);
+const metricsServer =
+  config.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics.registry, config.metricsPort, log);
 if (metricsServer) log(`metrics on http://${WORKER_METRICS_HOST}:${config.metricsPort}/metrics`);
 
 const gradeAttempt = createGradeAttempt({
   db,
   publish,
   labs,
-  grading: { provider, controllerGen: toolchain.binaries["controller-gen"], goEnv: env, managerEnv: managerEnvironment(env), ...(kubectl ? { kubectl } : {}) },
-  gradeOptions: { buildTimeoutMs: config.buildTimeoutMs, capacity, ...(sandbox ? { sandbox } : {}), ...(confinement ? { buildSandbox: confinement } : {}) },
+  grading: {
+    provider,
+    controllerGen: toolchain.binaries["controller-gen"],
+    goEnv: env,
+    managerEnv: managerEnvironment(env),
+    ...(kubectl ? { kubectl } : {}),
+  },
+  gradeOptions: {
+    buildTimeoutMs: config.buildTimeoutMs,
+    capacity,
+    ...(sandbox ? { sandbox } : {}),
+    ...(confinement ? { buildSandbox: confinement } : {}),
+  },
   workRoot: config.workDir,
   perLearner: { running: config.runningPerLearner, retryMs: config.learnerBusyRetryMs },
   goVersion: env.LABGRADER_GO_VERSION || (await hostGoSetup(env)).goVersion,
@@ -110,7 +127,9 @@ const worker = new Worker(GRADE_QUEUE, gradeAttempt, {
 worker.on("failed", (job, error) => {
   if (!job) return;
   const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === "UnrecoverableError";
-  log(`attempt ${String(job.data.attemptId)} run failed (${job.attemptsMade}/${job.opts.attempts ?? 1}): ${messageChain(error)}`);
+  log(
+    `attempt ${String(job.data.attemptId)} run failed (${job.attemptsMade}/${job.opts.attempts ?? 1}): ${messageChain(error)}`,
+  );
   if (!final) return;
   markNotGradable(db, String(job.data.attemptId), error.message)
     .then(async (events) => {
@@ -120,8 +139,15 @@ worker.on("failed", (job, error) => {
 });
 worker.on("error", (error) => log(`queue error: ${messageChain(error)}`));
 const sweeper = startSweeper({ db, queue, graceMs: config.sweepGraceMs, intervalMs: config.sweepIntervalMs, log });
-const retention = startRetention({ db, archiveRetentionMs: config.archiveRetentionDays * 24 * 3_600_000, intervalMs: config.retentionIntervalMs, log });
-log(`ready: concurrency ${config.concurrency} (${config.runningPerLearner} per learner), provider ${provider.name}, sandbox ${sandbox ? "on" : confinement ? "builds only" : "off"}, host budget ${grader.gradeSlots} grades and ${grader.buildSlots} builds, pid ${process.pid}`);
+const retention = startRetention({
+  db,
+  archiveRetentionMs: config.archiveRetentionDays * 24 * 3_600_000,
+  intervalMs: config.retentionIntervalMs,
+  log,
+});
+log(
+  `ready: concurrency ${config.concurrency} (${config.runningPerLearner} per learner), provider ${provider.name}, sandbox ${sandbox ? "on" : confinement ? "builds only" : "off"}, host budget ${grader.gradeSlots} grades and ${grader.buildSlots} builds, pid ${process.pid}`,
+);
 
 let stopping = false;
 async function shutdown(signal: string) {

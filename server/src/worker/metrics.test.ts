@@ -19,7 +19,11 @@ describe("buildOutcome", () => {
 });
 
 describe("the worker's metrics endpoint", () => {
-  const capacity = hostCapacity({ cacheDir: mkdtempSync(join(tmpdir(), "worker-metrics-")), gradeSlots: 3, buildSlots: 1 });
+  const capacity = hostCapacity({
+    cacheDir: mkdtempSync(join(tmpdir(), "worker-metrics-")),
+    gradeSlots: 3,
+    buildSlots: 1,
+  });
   const metrics = createWorkerMetrics(capacity);
   let port = 0;
   let server: Server | undefined;
@@ -38,11 +42,14 @@ describe("the worker's metrics endpoint", () => {
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(res.status).toBe(200);
       const lines = (await res.text()).split("\n");
-      const built = 'labgrader_operator_build_duration_seconds_bucket{le="LE",lab="composing-operators",outcome="built"}';
+      const built =
+        'labgrader_operator_build_duration_seconds_bucket{le="LE",lab="composing-operators",outcome="built"}';
       expect(lines).toContain(`${built.replace("LE", "2")} 0`);
       expect(lines).toContain(`${built.replace("LE", "5")} 1`);
       expect(lines).toContain(`${built.replace("LE", "120")} 2`);
-      expect(lines).toContain('labgrader_operator_build_duration_seconds_count{lab="composing-operators",outcome="timed_out"} 1');
+      expect(lines).toContain(
+        'labgrader_operator_build_duration_seconds_count{lab="composing-operators",outcome="timed_out"} 1',
+      );
       expect(lines).toContain('labgrader_host_slots_held{pool="grades"} 1');
       expect(lines).toContain('labgrader_host_slots_held{pool="builds"} 0');
       expect(lines).toContain('labgrader_host_slots_size{pool="grades"} 3');
@@ -65,7 +72,9 @@ describe("the worker's metrics endpoint", () => {
       .filter((a) => a !== undefined && a.family === "IPv4" && !a.internal)
       .map((a) => a!.address);
     for (const address of others) {
-      await expect(fetch(`http://${address}:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+      await expect(
+        fetch(`http://${address}:${port}/metrics`, { signal: AbortSignal.timeout(5_000) }),
+      ).rejects.toThrow();
     }
   });
 });

@@ -23,7 +23,8 @@ export interface BuildEnd {
   durationMs: number;
 }
 
-export const buildOutcome = (build: Pick<BuildEnd, "ok" | "timedOut">): BuildOutcome => (build.ok ? "built" : build.timedOut ? "timed_out" : "failed");
+export const buildOutcome = (build: Pick<BuildEnd, "ok" | "timedOut">): BuildOutcome =>
+  build.ok ? "built" : build.timedOut ? "timed_out" : "failed";
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -35,7 +36,11 @@ export interface WorkerMetrics {
 function sharedSnapshots(pools: HostCapacity): () => Promise<[keyof HostCapacity, SlotSnapshot][]> {
   let pending: Promise<[keyof HostCapacity, SlotSnapshot][]> | undefined;
   return () => {
-    pending ??= Promise.all((Object.entries(pools) as [keyof HostCapacity, HostCapacity[keyof HostCapacity]][]).map(async ([key, pool]) => [key, await pool.snapshot()] as [keyof HostCapacity, SlotSnapshot])).finally(() => {
+    pending ??= Promise.all(
+      (Object.entries(pools) as [keyof HostCapacity, HostCapacity[keyof HostCapacity]][]).map(
+        async ([key, pool]) => [key, await pool.snapshot()] as [keyof HostCapacity, SlotSnapshot],
+      ),
+    ).finally(() => {
       pending = undefined;
     });
     return pending;
@@ -73,7 +78,12 @@ export function createWorkerMetrics(capacity: HostCapacity): WorkerMetrics {
       for (const [pool, s] of pools) this.set({ pool }, s.waiting.length);
     },
   });
-  const size = new Gauge({ name: "labgrader_host_slots_size", help: "Slots in each pool of this host's budget (LABGRADER_GRADE_SLOTS, LABGRADER_BUILD_SLOTS)", labelNames: ["pool"], registers: [registry] });
+  const size = new Gauge({
+    name: "labgrader_host_slots_size",
+    help: "Slots in each pool of this host's budget (LABGRADER_GRADE_SLOTS, LABGRADER_BUILD_SLOTS)",
+    labelNames: ["pool"],
+    registers: [registry],
+  });
   for (const [pool, slots] of Object.entries(capacity)) size.set({ pool }, slots.size);
 
   return {
@@ -85,7 +95,11 @@ export function createWorkerMetrics(capacity: HostCapacity): WorkerMetrics {
 }
 
 /** Serves GET /metrics on loopback; anything else is a 404. */
-export async function serveWorkerMetrics(registry: Registry, port: number, log: (line: string) => void): Promise<Server> {
+export async function serveWorkerMetrics(
+  registry: Registry,
+  port: number,
+  log: (line: string) => void,
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || new URL(req.url ?? "/", "http://metrics").pathname !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("this port serves GET /metrics only\n");
@@ -95,12 +109,16 @@ export async function serveWorkerMetrics(registry: Registry, port: number, log: 
       (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
       (e: unknown) => {
         log(`metrics: ${e instanceof Error ? e.message : String(e)}`);
-        res.writeHead(500, { "content-type": "text/plain" }).end("the metrics could not be read; see the worker's log\n");
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end("the metrics could not be read; see the worker's log\n");
       },
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (e) => reject(new Error(`while opening the worker's metrics port ${WORKER_METRICS_HOST}:${port}`, { cause: e })));
+    server.once("error", (e) =>
+      reject(new Error(`while opening the worker's metrics port ${WORKER_METRICS_HOST}:${port}`, { cause: e })),
+    );
     server.listen(port, WORKER_METRICS_HOST, () => resolve());
   });
   return server;

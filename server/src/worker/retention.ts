@@ -38,10 +38,17 @@ export async function retainOnce(options: Omit<RetentionOptions, "intervalMs">, 
   }
   deleted.rateLimitHits = await deleteExpiredHits(options.db);
   deleted.streamLeases = await deleteExpiredLeases(options.db);
-  if (deleted.archives > 0) options.log(`retention: deleted the archives of ${deleted.archives} submission(s) superseded over ${(options.archiveRetentionMs / DAY_MS).toFixed(1)} days ago (${deleted.blobs} blob(s) freed)`);
+  if (deleted.archives > 0)
+    options.log(
+      `retention: deleted the archives of ${deleted.archives} submission(s) superseded over ${(options.archiveRetentionMs / DAY_MS).toFixed(1)} days ago (${deleted.blobs} blob(s) freed)`,
+    );
   return deleted;
 }
 
 export function startRetention(options: RetentionOptions): { stop(): Promise<void> } {
-  return every(options.intervalMs, () => retainOnce(options), (e) => options.log(`retention failed: ${messageChain(e)}`));
+  return every(
+    options.intervalMs,
+    () => retainOnce(options),
+    (e) => options.log(`retention failed: ${messageChain(e)}`),
+  );
 }

@@ -28,10 +28,15 @@ export async function sweepOnce(options: Omit<SweeperOptions, "intervalMs">): Pr
     await options.queue.add(GRADE_JOB, { attemptId }, { ...GRADE_JOB_OPTIONS, jobId: gradeJobId(attemptId) });
     requeued.push(attemptId);
   }
-  if (requeued.length > 0) options.log(`re-enqueued ${requeued.length} attempt(s) that had no job: ${requeued.join(", ")}`);
+  if (requeued.length > 0)
+    options.log(`re-enqueued ${requeued.length} attempt(s) that had no job: ${requeued.join(", ")}`);
   return requeued;
 }
 
 export function startSweeper(options: SweeperOptions): { stop(): Promise<void> } {
-  return every(options.intervalMs, () => sweepOnce(options), (e) => options.log(`sweep failed: ${String(e)}`));
+  return every(
+    options.intervalMs,
+    () => sweepOnce(options),
+    (e) => options.log(`sweep failed: ${String(e)}`),
+  );
 }

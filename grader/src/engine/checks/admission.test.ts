@@ -10,7 +10,11 @@ const manifest = (spec: Record<string, unknown>) => ({
   spec,
 });
 
-const retentionZero = ParamsSchema.parse({ manifest: manifest({ databaseRef: { name: "db" }, retention: 0 }), outcome: "rejected", messagePattern: "retention" });
+const retentionZero = ParamsSchema.parse({
+  manifest: manifest({ databaseRef: { name: "db" }, retention: 0 }),
+  outcome: "rejected",
+  messagePattern: "retention",
+});
 const defaults = ParamsSchema.parse({
   manifest: manifest({ databaseRef: { name: "db" } }),
   outcome: "accepted",
@@ -19,7 +23,13 @@ const defaults = ParamsSchema.parse({
 });
 
 const rejected = (message: string): ProbeResult => ({ kind: "admission", at: 7, accepted: false, message });
-const accepted = (spec: Record<string, unknown>): ProbeResult => ({ kind: "admission", at: 7, accepted: true, message: "", object: manifest(spec) });
+const accepted = (spec: Record<string, unknown>): ProbeResult => ({
+  kind: "admission",
+  at: 7,
+  accepted: true,
+  message: "",
+  object: manifest(spec),
+});
 const RETENTION_MESSAGE =
   'Backup.database.example.com "probe" is invalid: spec.retention: Invalid value: 0: spec.retention in body should be greater than or equal to 1';
 
@@ -33,8 +43,19 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "passes when rejected for the expected reason", params: retentionZero, result: rejected(RETENTION_MESSAGE), status: "passed" },
-  { name: "fails when accepted", params: retentionZero, result: accepted({ retention: 0 }), status: "failed", actual: /^it was accepted$/ },
+  {
+    name: "passes when rejected for the expected reason",
+    params: retentionZero,
+    result: rejected(RETENTION_MESSAGE),
+    status: "passed",
+  },
+  {
+    name: "fails when accepted",
+    params: retentionZero,
+    result: accepted({ retention: 0 }),
+    status: "failed",
+    actual: /^it was accepted$/,
+  },
   {
     name: "fails when rejected for another reason",
     params: retentionZero,
@@ -42,7 +63,12 @@ const cases: Case[] = [
     status: "failed",
     actual: /no matches for kind/,
   },
-  { name: "passes when the defaulted object fits", params: defaults, result: accepted({ databaseRef: { name: "db" }, retention: 5 }), status: "passed" },
+  {
+    name: "passes when the defaulted object fits",
+    params: defaults,
+    result: accepted({ databaseRef: { name: "db" }, retention: 5 }),
+    status: "passed",
+  },
   {
     name: "fails when no default was applied, showing what was stored",
     params: defaults,
@@ -50,9 +76,21 @@ const cases: Case[] = [
     status: "failed",
     actual: /stored spec \{"databaseRef":\{"name":"db"\}\}/,
   },
-  { name: "fails when an acceptable manifest is rejected", params: defaults, result: rejected("denied"), status: "failed", actual: /rejected: denied/ },
+  {
+    name: "fails when an acceptable manifest is rejected",
+    params: defaults,
+    result: rejected("denied"),
+    status: "failed",
+    actual: /rejected: denied/,
+  },
   { name: "stays pending until the probe ran", params: defaults, status: "pending" },
-  { name: "fails at the deadline without a probe result", params: defaults, final: true, status: "failed", actual: /no result/ },
+  {
+    name: "fails at the deadline without a probe result",
+    params: defaults,
+    final: true,
+    status: "failed",
+    actual: /no result/,
+  },
 ];
 
 describe("admission check", () => {

@@ -26,7 +26,11 @@ export const ParamsSchema = z
   .superRefine((params, ctx) => {
     if (params.expr !== undefined) refineCel(ctx, params.expr, ["self"], "bool", ["expr"]);
     if (params.outcome === "rejected" && params.expr !== undefined) {
-      ctx.addIssue({ code: "custom", message: "`expr` reads the accepted object; a rejected manifest has none", path: ["expr"] });
+      ctx.addIssue({
+        code: "custom",
+        message: "`expr` reads the accepted object; a rejected manifest has none",
+        path: ["expr"],
+      });
     }
   });
 export type Params = z.infer<typeof ParamsSchema>;
@@ -67,7 +71,8 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     }
     return passed(`the API server rejected ${what}: ${result.message}`, result.at, evidenceOf(objects, []));
   }
-  if (!result.accepted) return fail(`the API server rejected ${what}`, `${what} is accepted`, `it was rejected: ${result.message}`);
+  if (!result.accepted)
+    return fail(`the API server rejected ${what}`, `${what} is accepted`, `it was rejected: ${result.message}`);
   if (params.expr !== undefined) {
     const wanted = params.expected ?? params.expr;
     if (!result.object) return fail(`the dry-run returned no object for ${what}`, wanted, "no object came back");
@@ -76,7 +81,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       return fail(`${what} was accepted, but not as the lab expects`, wanted, `the API server stored spec ${spec}`);
     }
   }
-  return passed(`the API server accepted ${what}${params.expected ? `; ${params.expected}` : ""}`, result.at, evidenceOf(objects, []));
+  return passed(
+    `the API server accepted ${what}${params.expected ? `; ${params.expected}` : ""}`,
+    result.at,
+    evidenceOf(objects, []),
+  );
 }
 
 export const admissionCheck = defineCheck({

@@ -25,7 +25,12 @@ const cases: Case[] = [
   {
     name: "passes when type, status and reason match",
     params: notFound,
-    build: (t) => t.at(5).add(backup()).at(9).modify(backup(condition("BackupReady", "False", "DatabaseNotFound"))),
+    build: (t) =>
+      t
+        .at(5)
+        .add(backup())
+        .at(9)
+        .modify(backup(condition("BackupReady", "False", "DatabaseNotFound"))),
     status: "passed",
     decidedAt: 9,
   },
@@ -55,7 +60,8 @@ const cases: Case[] = [
   {
     name: "matches the message pattern",
     params: withMessage,
-    build: (t) => t.at(5).add(backup(condition("BackupReady", "True", "BackupCompleted", "Backup completed successfully"))),
+    build: (t) =>
+      t.at(5).add(backup(condition("BackupReady", "True", "BackupCompleted", "Backup completed successfully"))),
     status: "passed",
   },
   {

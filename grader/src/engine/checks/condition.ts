@@ -48,7 +48,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   for (const entry of windowed(history, ctx.since)) {
     if (entry.type === "DELETED" || !conditionsOf(entry.object).some((c) => holds(params, c))) continue;
     const at = Math.max(entry.at, ctx.since);
-    return passed(`${what} has ${wanted(params)} after ${formatMs(at - ctx.since)}`, at, evidenceOf([entry.object], history));
+    return passed(
+      `${what} has ${wanted(params)} after ${formatMs(at - ctx.since)}`,
+      at,
+      evidenceOf([entry.object], history),
+    );
   }
   if (!ctx.final) return pending();
   const last = lastEntry(history);

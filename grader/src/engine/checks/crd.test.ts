@@ -50,7 +50,10 @@ function backupCrd(shape: Shape = {}): KubeObject {
                 status: {
                   type: "object",
                   properties: {
-                    phase: { type: "string", enum: shape.phaseEnum ?? ["Pending", "InProgress", "Completed", "Failed"] },
+                    phase: {
+                      type: "string",
+                      enum: shape.phaseEnum ?? ["Pending", "InProgress", "Completed", "Failed"],
+                    },
                     conditions: { type: "array", items: { type: "object", properties: { type: { type: "string" } } } },
                   },
                 },
@@ -63,9 +66,17 @@ function backupCrd(shape: Shape = {}): KubeObject {
   };
 }
 
-const params = (extra: Partial<Params>): Params => ParamsSchema.parse({ name: "backups.database.example.com", ...extra });
+const params = (extra: Partial<Params>): Params =>
+  ParamsSchema.parse({ name: "backups.database.example.com", ...extra });
 const lab = {
-  installed: params({ group: "database.example.com", kind: "Backup", scope: "Namespaced", version: "v1", served: true, storage: true }),
+  installed: params({
+    group: "database.example.com",
+    kind: "Backup",
+    scope: "Namespaced",
+    version: "v1",
+    served: true,
+    storage: true,
+  }),
   status: params({ statusSubresource: true }),
   columns: params({
     printerColumns: [
@@ -101,12 +112,24 @@ const cases: Case[] = [
   {
     name: "passes printer columns whatever the case of their headers (kubectl shows them in upper case)",
     params: lab.columns,
-    crd: backupCrd({ columns: [{ name: "PHASE", jsonPath: ".status.phase" }, { name: "database", jsonPath: ".spec.databaseRef.name" }, { name: "age", jsonPath: ".metadata.creationTimestamp" }] }),
+    crd: backupCrd({
+      columns: [
+        { name: "PHASE", jsonPath: ".status.phase" },
+        { name: "database", jsonPath: ".spec.databaseRef.name" },
+        { name: "age", jsonPath: ".metadata.creationTimestamp" },
+      ],
+    }),
     status: "passed",
   },
   { name: "passes the schema facts", params: lab.schema, crd: backupCrd(), status: "passed" },
   { name: "stays pending before the CRD is installed", params: lab.installed, status: "pending" },
-  { name: "fails when it never was", params: lab.installed, final: true, status: "failed", actual: /no such CustomResourceDefinition/ },
+  {
+    name: "fails when it never was",
+    params: lab.installed,
+    final: true,
+    status: "failed",
+    actual: /no such CustomResourceDefinition/,
+  },
   {
     name: "fails on a missing status subresource",
     params: lab.status,
@@ -162,7 +185,11 @@ describe("crd check", () => {
   });
 
   it("reads the latest version of the CRD", () => {
-    const t = createTraceBuilder().at(1).add(backupCrd({ statusSubresource: false })).at(2).modify(backupCrd());
+    const t = createTraceBuilder()
+      .at(1)
+      .add(backupCrd({ statusSubresource: false }))
+      .at(2)
+      .modify(backupCrd());
     expect(evaluate(lab.status, t.context()).status).toBe("passed");
   });
 

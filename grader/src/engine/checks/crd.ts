@@ -49,7 +49,9 @@ function field(object: unknown, ...path: string[]): unknown {
 function same(expected: unknown, actual: unknown, label: string): Finding {
   return {
     expected: `${label} ${String(expected)}`,
-    ...(isDeepStrictEqual(expected, actual) ? {} : { actual: `${label} ${actual === undefined ? "(not set)" : String(actual)}` }),
+    ...(isDeepStrictEqual(expected, actual)
+      ? {}
+      : { actual: `${label} ${actual === undefined ? "(not set)" : String(actual)}` }),
   };
 }
 
@@ -57,19 +59,29 @@ const normalPath = (path: string) => (path.startsWith(".") ? path : `.${path}`);
 
 function versionFindings(params: Params, version: Record<string, unknown>): Finding[] {
   const findings: Finding[] = [];
-  if (params.served !== undefined) findings.push(same(params.served, version.served, `version ${String(version.name)} served:`));
-  if (params.storage !== undefined) findings.push(same(params.storage, version.storage, `version ${String(version.name)} storage:`));
+  if (params.served !== undefined)
+    findings.push(same(params.served, version.served, `version ${String(version.name)} served:`));
+  if (params.storage !== undefined)
+    findings.push(same(params.storage, version.storage, `version ${String(version.name)} storage:`));
   if (params.statusSubresource !== undefined) {
     const has = isRecord(field(version, "subresources", "status"));
     const says = (yes: boolean) => (yes ? "has the status subresource" : "has no status subresource");
-    findings.push({ expected: says(params.statusSubresource), ...(has === params.statusSubresource ? {} : { actual: says(has) }) });
+    findings.push({
+      expected: says(params.statusSubresource),
+      ...(has === params.statusSubresource ? {} : { actual: says(has) }),
+    });
   }
-  const columns = (Array.isArray(version.additionalPrinterColumns) ? version.additionalPrinterColumns : []).filter(isRecord);
+  const columns = (Array.isArray(version.additionalPrinterColumns) ? version.additionalPrinterColumns : []).filter(
+    isRecord,
+  );
   const listed = columns.map((c) => `${String(c.name)} (${String(c.jsonPath)})`).join(", ") || "none";
   for (const column of params.printerColumns ?? []) {
     // kubectl shows headers in upper case whatever their spelling: "phase" and "Phase" read the same.
     const sameHeader = (name: unknown) => typeof name === "string" && name.toLowerCase() === column.name.toLowerCase();
-    const found = columns.some((c) => sameHeader(c.name) && typeof c.jsonPath === "string" && normalPath(c.jsonPath) === normalPath(column.jsonPath));
+    const found = columns.some(
+      (c) =>
+        sameHeader(c.name) && typeof c.jsonPath === "string" && normalPath(c.jsonPath) === normalPath(column.jsonPath),
+    );
     const expected = `printer column ${column.name} (${normalPath(column.jsonPath)})`;
     findings.push(found ? { expected } : { expected, actual: `printer columns: ${listed}` });
   }
@@ -84,7 +96,9 @@ function findingsFor(params: Params, crd: KubeObject): Finding[] {
   if (params.scope !== undefined) findings.push(same(params.scope, field(crd, "spec", "scope"), "scope"));
   const versions = field(crd, "spec", "versions");
   const list = (Array.isArray(versions) ? versions : []).filter(isRecord);
-  const version = params.version ? list.find((v) => v.name === params.version) : (list.find((v) => v.storage === true) ?? list[0]);
+  const version = params.version
+    ? list.find((v) => v.name === params.version)
+    : (list.find((v) => v.storage === true) ?? list[0]);
   if (!version) {
     const names = list.map((v) => String(v.name)).join(", ") || "none";
     return [...findings, { expected: `version ${params.version ?? "(storage)"}`, actual: `versions: ${names}` }];
@@ -100,7 +114,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const wrong = findings.filter((f) => f.actual !== undefined);
   if (crd && wrong.length === 0) {
     const facts = findings.length > 0 ? `: ${findings.map((f) => f.expected).join("; ")}` : "";
-    return passed(`CRD ${params.name} is installed${facts}`, Math.max(last?.at ?? 0, ctx.since), evidenceOf([crd], history));
+    return passed(
+      `CRD ${params.name} is installed${facts}`,
+      Math.max(last?.at ?? 0, ctx.since),
+      evidenceOf([crd], history),
+    );
   }
   if (!ctx.final) return pending();
   if (!crd) {

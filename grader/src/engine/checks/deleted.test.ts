@@ -24,7 +24,18 @@ type Case = VerdictCase;
 const cases: Case[] = [
   {
     name: "passes when every object is gone",
-    build: (t) => t.at(1).add(db()).add(sts).at(50).modify(db(true)).at(60).modify(db(true, [])).delete(db(true, [])).at(70).delete(sts),
+    build: (t) =>
+      t
+        .at(1)
+        .add(db())
+        .add(sts)
+        .at(50)
+        .modify(db(true))
+        .at(60)
+        .modify(db(true, []))
+        .delete(db(true, []))
+        .at(70)
+        .delete(sts),
     status: "passed",
     decidedAt: 70,
   },
@@ -62,14 +73,33 @@ describe("deleted check", () => {
 
 describe("deleted check following ownerReferences", () => {
   const owned = ParamsSchema.parse({ objects: [{ kind: "Database", name: "orders" }], owned: true });
-  const owner = (deleting = false) => kubeObject("Database", "orders", { metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) } });
-  const child = (kind: string, name: string, ownerUid = "db-uid") => kubeObject(kind, name, { metadata: { ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "orders", uid: ownerUid }] } });
+  const owner = (deleting = false) =>
+    kubeObject("Database", "orders", {
+      metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) },
+    });
+  const child = (kind: string, name: string, ownerUid = "db-uid") =>
+    kubeObject(kind, name, {
+      metadata: {
+        ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "orders", uid: ownerUid }],
+      },
+    });
   const claim = child("PersistentVolumeClaim", "data-orders-0");
 
   it.each([
     {
       name: "passes when the owner and every child it owned are gone, whatever their names (its claims may stay)",
-      build: (t: TraceBuilder) => t.at(1).add(owner()).add(child("Secret", "orders-secret")).add(child("StatefulSet", "pg-orders")).add(claim).at(50).delete(owner(true)).at(51).delete(child("Secret", "orders-secret")).delete(child("StatefulSet", "pg-orders")),
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("Secret", "orders-secret"))
+          .add(child("StatefulSet", "pg-orders"))
+          .add(claim)
+          .at(50)
+          .delete(owner(true))
+          .at(51)
+          .delete(child("Secret", "orders-secret"))
+          .delete(child("StatefulSet", "pg-orders")),
       status: "passed",
       decidedAt: 51,
     },
@@ -82,25 +112,58 @@ describe("deleted check following ownerReferences", () => {
     },
     {
       name: "does not count objects owned by something else",
-      build: (t: TraceBuilder) => t.at(1).add(owner()).add(child("Service", "other", "other-uid")).at(50).delete(owner(true)),
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("Service", "other", "other-uid"))
+          .at(50)
+          .delete(owner(true)),
       status: "passed",
     },
-  ])("$name", ({ build, ctx, status, decidedAt, actual }: { build: (t: TraceBuilder) => void; ctx?: Partial<CheckContext>; status: string; decidedAt?: number; actual?: RegExp }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(owned, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (decidedAt !== undefined && verdict.status === "passed") expect(verdict.decidedAt).toBe(decidedAt);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  ])(
+    "$name",
+    ({
+      build,
+      ctx,
+      status,
+      decidedAt,
+      actual,
+    }: {
+      build: (t: TraceBuilder) => void;
+      ctx?: Partial<CheckContext>;
+      status: string;
+      decidedAt?: number;
+      actual?: RegExp;
+    }) => {
+      const t = createTraceBuilder();
+      build(t);
+      const verdict = evaluate(owned, t.context(ctx));
+      expect(verdict.status).toBe(status);
+      if (decidedAt !== undefined && verdict.status === "passed") expect(verdict.decidedAt).toBe(decidedAt);
+      if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+    },
+  );
 });
 
 describe("deleted check over a namespace's children", () => {
-  const children = ParamsSchema.parse({ objects: [{ kind: "Database", name: "orders" }], owned: true, everyInNamespace: ["Secret", "StatefulSet", "Service"] });
-  const owner = (deleting = false) => kubeObject("Database", "orders", { metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) } });
+  const children = ParamsSchema.parse({
+    objects: [{ kind: "Database", name: "orders" }],
+    owned: true,
+    everyInNamespace: ["Secret", "StatefulSet", "Service"],
+  });
+  const owner = (deleting = false) =>
+    kubeObject("Database", "orders", {
+      metadata: { uid: "db-uid", ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) },
+    });
 
   it("fails on a child without an owner reference that stays behind", () => {
-    const t = createTraceBuilder().at(1).add(owner()).add(kubeObject("StatefulSet", "orders-pg", {}, "apps/v1")).at(50).delete(owner(true));
+    const t = createTraceBuilder()
+      .at(1)
+      .add(owner())
+      .add(kubeObject("StatefulSet", "orders-pg", {}, "apps/v1"))
+      .at(50)
+      .delete(owner(true));
     const verdict = evaluate(children, t.context({ final: true, now: 90_000 }));
     expect(verdict.status).toBe("failed");
     if (verdict.status === "failed") expect(verdict.actual).toMatch(/^StatefulSet orders-pg still exists/);
@@ -108,7 +171,15 @@ describe("deleted check over a namespace's children", () => {
 
   it("passes once every one of them is gone, and ignores other namespaces", () => {
     const elsewhere = kubeObject("Secret", "other", { namespace: "other-ns" }, "v1");
-    const t = createTraceBuilder().at(1).add(owner()).add(kubeObject("Secret", "orders-auth", {}, "v1")).add(elsewhere).at(50).delete(owner(true)).at(52).delete(kubeObject("Secret", "orders-auth", {}, "v1"));
+    const t = createTraceBuilder()
+      .at(1)
+      .add(owner())
+      .add(kubeObject("Secret", "orders-auth", {}, "v1"))
+      .add(elsewhere)
+      .at(50)
+      .delete(owner(true))
+      .at(52)
+      .delete(kubeObject("Secret", "orders-auth", {}, "v1"));
     expect(evaluate(children, t.context({})).status).toBe("passed");
   });
 });

@@ -51,12 +51,18 @@ function whyNotGone(fate: Fate): string {
 
 /** Objects recorded with an ownerReference to one of the owners' uids, in the owners' namespace. */
 function ownedBy(owners: Fate[], ctx: CheckContext): ObjectSelector[] {
-  const uids = new Set(owners.flatMap((f) => f.history.map((e) => e.object.metadata.uid).filter((uid): uid is string => uid !== undefined)));
+  const uids = new Set(
+    owners.flatMap((f) =>
+      f.history.map((e) => e.object.metadata.uid).filter((uid): uid is string => uid !== undefined),
+    ),
+  );
   const found = new Map<string, ObjectSelector>();
   for (const { object } of ctx.trace.entries) {
-    if (object.kind === "PersistentVolumeClaim" || (object.metadata.namespace ?? ctx.namespace) !== ctx.namespace) continue;
+    if (object.kind === "PersistentVolumeClaim" || (object.metadata.namespace ?? ctx.namespace) !== ctx.namespace)
+      continue;
     const owners = object.metadata.ownerReferences ?? [];
-    if (owners.some((o) => typeof o.uid === "string" && uids.has(o.uid))) found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
+    if (owners.some((o) => typeof o.uid === "string" && uids.has(o.uid)))
+      found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
   }
   return [...found.values()];
 }
@@ -65,7 +71,8 @@ function ownedBy(owners: Fate[], ctx: CheckContext): ObjectSelector[] {
 function inNamespace(kinds: string[], ctx: CheckContext): ObjectSelector[] {
   const found = new Map<string, ObjectSelector>();
   for (const { object } of ctx.trace.entries) {
-    if (kinds.includes(object.kind) && object.metadata.namespace === ctx.namespace) found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
+    if (kinds.includes(object.kind) && object.metadata.namespace === ctx.namespace)
+      found.set(`${object.kind}/${object.metadata.name}`, { kind: object.kind, name: object.metadata.name });
   }
   return [...found.values()];
 }
@@ -73,8 +80,12 @@ function inNamespace(kinds: string[], ctx: CheckContext): ObjectSelector[] {
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const owners = params.objects.map((selector) => fateOf(selector, ctx));
   const others = new Map<string, ObjectSelector>();
-  for (const selector of [...(params.owned ? ownedBy(owners, ctx) : []), ...inNamespace(params.everyInNamespace ?? [], ctx)]) {
-    if (!params.objects.some((o) => o.kind === selector.kind && o.name === selector.name)) others.set(`${selector.kind}/${selector.name}`, selector);
+  for (const selector of [
+    ...(params.owned ? ownedBy(owners, ctx) : []),
+    ...inNamespace(params.everyInNamespace ?? [], ctx),
+  ]) {
+    if (!params.objects.some((o) => o.kind === selector.kind && o.name === selector.name))
+      others.set(`${selector.kind}/${selector.name}`, selector);
   }
   const fates = [...owners, ...[...others.values()].map((selector) => fateOf(selector, ctx))];
   const story = fates.flatMap((f) => f.history);
@@ -91,7 +102,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     expected: `${names} deleted`,
     actual: remaining.map(whyNotGone).join("; "),
     decidedAt: ctx.now,
-    evidence: evidenceOf(remaining.map((f) => lastEntry(f.history)?.object), story),
+    evidence: evidenceOf(
+      remaining.map((f) => lastEntry(f.history)?.object),
+      story,
+    ),
   });
 }
 

@@ -24,9 +24,21 @@ type Case = VerdictCase;
 
 const cases: Case[] = [
   { name: "passes on a core/v1 Event", build: (t) => t.at(5).event(event()), status: "passed" },
-  { name: "passes on an events.k8s.io/v1 Event", build: (t) => t.at(5).event(event({ api: "events.k8s.io/v1" })), status: "passed" },
-  { name: "ignores Events about another object", build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "other", namespace: "ns" } })), status: "pending" },
-  { name: "ignores Events in another namespace", build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "nightly", namespace: "elsewhere" } })), status: "pending" },
+  {
+    name: "passes on an events.k8s.io/v1 Event",
+    build: (t) => t.at(5).event(event({ api: "events.k8s.io/v1" })),
+    status: "passed",
+  },
+  {
+    name: "ignores Events about another object",
+    build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "other", namespace: "ns" } })),
+    status: "pending",
+  },
+  {
+    name: "ignores Events in another namespace",
+    build: (t) => t.at(5).event(event({ regarding: { kind: "Backup", name: "nightly", namespace: "elsewhere" } })),
+    status: "pending",
+  },
   {
     name: "fails listing the Events that were recorded",
     build: (t) => t.at(5).event(event({ type: "Warning", reason: "BackupFailed", message: "boom" })),
@@ -34,7 +46,13 @@ const cases: Case[] = [
     status: "failed",
     actual: /Warning BackupFailed: boom/,
   },
-  { name: "fails when there were none", build: () => undefined, ctx: { final: true, now: 100 }, status: "failed", actual: /no Events about Backup nightly/ },
+  {
+    name: "fails when there were none",
+    build: () => undefined,
+    ctx: { final: true, now: 100 },
+    status: "failed",
+    actual: /no Events about Backup nightly/,
+  },
 ];
 
 describe("events check", () => {

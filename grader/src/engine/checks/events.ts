@@ -63,12 +63,18 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       (message === undefined || message.test(event.message)),
   );
   const what = describeSelector(params.object);
-  if (match) return passed(`${what} got the Event ${describeEvent(match)}`, Math.max(match.at, ctx.since), eventEvidence([match]));
+  if (match)
+    return passed(
+      `${what} got the Event ${describeEvent(match)}`,
+      Math.max(match.at, ctx.since),
+      eventEvidence([match]),
+    );
   if (!ctx.final) return pending();
   return failed({
     message: `no matching Event was recorded for ${what}`,
     expected: `${wanted(params)} about ${what}`,
-    actual: about.length === 0 ? `no Events about ${what}` : `Events about ${what}: ${about.map(describeEvent).join("; ")}`,
+    actual:
+      about.length === 0 ? `no Events about ${what}` : `Events about ${what}: ${about.map(describeEvent).join("; ")}`,
     decidedAt: ctx.now,
     evidence: eventEvidence(about),
   });

@@ -5,7 +5,10 @@ import { ParamsSchema, evaluate } from "./expect.ts";
 
 const db = (phase?: string) => kubeObject("Database", "orders", phase ? { status: { phase } } : {});
 const backup = (phase?: string) =>
-  kubeObject("Backup", "nightly", { spec: { databaseRef: { name: "orders" } }, ...(phase ? { status: { phase } } : {}) });
+  kubeObject("Backup", "nightly", {
+    spec: { databaseRef: { name: "orders" } },
+    ...(phase ? { status: { phase } } : {}),
+  });
 
 const ready = ParamsSchema.parse({
   object: { kind: "Database", name: "orders" },

@@ -55,10 +55,7 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     expected: `${what}: ${wanted}`,
     actual: currentState(subject, what),
     decidedAt: ctx.now,
-    evidence: evidenceOf(
-      [last?.type === "DELETED" ? null : last?.object, ...boundObjectsAt(bound, END)],
-      story,
-    ),
+    evidence: evidenceOf([last?.type === "DELETED" ? null : last?.object, ...boundObjectsAt(bound, END)], story),
   });
 }
 

@@ -55,7 +55,12 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     }
     return ctx.final ? passed(`no operator log line matched ${wanted}`, ctx.now, emptyEvidence) : pending();
   }
-  if (match) return passed(`the operator logged "${match.text}" at ${formatMs(match.at)}`, Math.max(match.at, ctx.since), logEvidence([match]));
+  if (match)
+    return passed(
+      `the operator logged "${match.text}" at ${formatMs(match.at)}`,
+      Math.max(match.at, ctx.since),
+      logEvidence([match]),
+    );
   if (!ctx.final) return pending();
   return failed({
     message: "the operator did not print the expected log line",

@@ -25,13 +25,31 @@ const cases: Case[] = [
   {
     name: "passes at the end of the window",
     build: (t) =>
-      t.at(1).add(backup("Pending")).at(2).add(db()).at(3).modify(db("Ready")).at(10_000).modify(backup("InProgress")).modify(backup("Completed")),
+      t
+        .at(1)
+        .add(backup("Pending"))
+        .at(2)
+        .add(db())
+        .at(3)
+        .modify(db("Ready"))
+        .at(10_000)
+        .modify(backup("InProgress"))
+        .modify(backup("Completed")),
     ctx: { final: true, now: 60_000 },
     status: "passed",
   },
   {
     name: "fails the moment the Backup completes before its Database is Ready",
-    build: (t) => t.at(1).add(backup("Pending")).at(2).add(db("Provisioning")).at(7).modify(backup("Completed")).at(9).modify(db("Ready")),
+    build: (t) =>
+      t
+        .at(1)
+        .add(backup("Pending"))
+        .at(2)
+        .add(db("Provisioning"))
+        .at(7)
+        .modify(backup("Completed"))
+        .at(9)
+        .modify(db("Ready")),
     status: "failed",
     decidedAt: 7,
     actual: /phase=Completed while Database orders was phase=Provisioning/,
@@ -55,7 +73,10 @@ const cases: Case[] = [
     build: (t) => {
       t.at(1).add(db("Deploying")).add(backup("Pending"));
       const ready = t.lastRv() + 1;
-      t.at(5).modify(backup("Completed"), { rv: ready + 1 }).at(6).modify(db("Ready"), { rv: ready });
+      t.at(5)
+        .modify(backup("Completed"), { rv: ready + 1 })
+        .at(6)
+        .modify(db("Ready"), { rv: ready });
     },
     ctx: { final: true, now: 100 },
     status: "passed",
@@ -65,7 +86,10 @@ const cases: Case[] = [
     build: (t) => {
       t.at(1).add(db("Deploying")).add(backup("Pending"));
       const completed = t.lastRv() + 1;
-      t.at(5).modify(db("Ready"), { rv: completed + 1 }).at(6).modify(backup("Completed"), { rv: completed });
+      t.at(5)
+        .modify(db("Ready"), { rv: completed + 1 })
+        .at(6)
+        .modify(backup("Completed"), { rv: completed });
     },
     status: "failed",
     decidedAt: 6,
@@ -108,7 +132,16 @@ describe("never check with until", () => {
   it.each([
     {
       name: "closes the window at the first legitimate hand-over, so later flips of the other object do not count",
-      build: (t: TraceBuilder) => t.at(1).add(backup("Completed")).at(2).add(db("Ready")).at(3).modify(backup("InProgress")).at(4).modify(db("Ready")),
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(backup("Completed"))
+          .at(2)
+          .add(db("Ready"))
+          .at(3)
+          .modify(backup("InProgress"))
+          .at(4)
+          .modify(db("Ready")),
       status: "passed",
       decidedAt: 2,
     },
@@ -134,7 +167,12 @@ describe("never check with until", () => {
 
 const proceedsBeforeBackupReady = ParamsSchema.parse({
   object: { kind: "Database", name: "orders" },
-  seen: { backupWasReady: { object: { kind: "Backup", name: "nightly" }, expr: 'self.?status.?phase.orValue("") == "Completed"' } },
+  seen: {
+    backupWasReady: {
+      object: { kind: "Backup", name: "nightly" },
+      expr: 'self.?status.?phase.orValue("") == "Completed"',
+    },
+  },
   expr: '!backupWasReady && self.?status.?phase.orValue("") == "Ready"',
 });
 
@@ -142,12 +180,14 @@ describe("never check with seen facts", () => {
   it.each([
     {
       name: "a fact once true stays true, whatever the other object does next",
-      build: (t: TraceBuilder) => t.at(1).add(backup("Completed")).at(2).modify(backup("InProgress")).at(3).add(db("Ready")),
+      build: (t: TraceBuilder) =>
+        t.at(1).add(backup("Completed")).at(2).modify(backup("InProgress")).at(3).add(db("Ready")),
       status: "passed",
     },
     {
       name: "fails when the fact was never true before the judged version",
-      build: (t: TraceBuilder) => t.at(1).add(backup("InProgress")).at(2).add(db("Ready")).at(3).modify(backup("Completed")),
+      build: (t: TraceBuilder) =>
+        t.at(1).add(backup("InProgress")).at(2).add(db("Ready")).at(3).modify(backup("Completed")),
       status: "failed",
     },
   ])("$name", ({ build, status }) => {
@@ -169,25 +209,45 @@ describe("never check with seen facts", () => {
 
 describe("a never check over a record with a gap", () => {
   const check = { type: "never", params: earlyCompletion };
-  const quiet = () => createTraceBuilder().at(1).add(backup("Pending")).at(2).add(db("Provisioning")).at(30).modify(db("Ready")).at(40).modify(backup("Completed"));
+  const quiet = () =>
+    createTraceBuilder()
+      .at(1)
+      .add(backup("Pending"))
+      .at(2)
+      .add(db("Provisioning"))
+      .at(30)
+      .modify(db("Ready"))
+      .at(40)
+      .modify(backup("Completed"));
 
   it("cannot pass when the watch of a kind it reads was re-listed during its window", () => {
     const t = quiet();
     const ctx = t.context({ final: true, now: 60 });
-    const verdict = evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] } });
-    expect(verdict).toMatchObject({ status: "undecidable", reason: expect.stringMatching(/record of Backup objects has a gap from 10 ms to 20 ms/) });
+    const verdict = evaluateCheck(check, {
+      ...ctx,
+      trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] },
+    });
+    expect(verdict).toMatchObject({
+      status: "undecidable",
+      reason: expect.stringMatching(/record of Backup objects has a gap from 10 ms to 20 ms/),
+    });
   });
 
   it("passes when the gap was before its window or in a kind it does not read", () => {
     const t = quiet();
     const ctx = t.context({ final: true, now: 60, since: 25 });
-    const gaps = [{ kind: "Backup", from: 5, to: 20 }, { kind: "Secret", from: 30, to: 31 }];
+    const gaps = [
+      { kind: "Backup", from: 5, to: 20 },
+      { kind: "Secret", from: 30, to: 31 },
+    ];
     expect(evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps } }).status).toBe("passed");
   });
 
   it("still fails on what it did see", () => {
     const t = createTraceBuilder().at(1).add(db("Provisioning")).at(4).add(backup("Completed"));
     const ctx = t.context({ final: true, now: 60 });
-    expect(evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] } }).status).toBe("failed");
+    expect(
+      evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps: [{ kind: "Backup", from: 10, to: 20 }] } }).status,
+    ).toBe("failed");
   });
 });

@@ -48,12 +48,14 @@ export const ParamsSchema = z
   })
   .superRefine((params, ctx) => {
     const clashes = Object.keys(params.seen ?? {}).filter((alias) => params.bind && alias in params.bind);
-    for (const alias of clashes) ctx.addIssue({ code: "custom", message: `alias ${alias} is both bound and seen`, path: ["seen", alias] });
+    for (const alias of clashes)
+      ctx.addIssue({ code: "custom", message: `alias ${alias} is both bound and seen`, path: ["seen", alias] });
     if (clashes.length > 0) return;
     const names = variableNames(params);
     refineCel(ctx, params.expr, names, "bool", ["expr"]);
     if (params.until) refineCel(ctx, params.until, names, "bool", ["until"]);
-    for (const [alias, fact] of Object.entries(params.seen ?? {})) refineCel(ctx, fact.expr, ["self"], "bool", ["seen", alias, "expr"]);
+    for (const [alias, fact] of Object.entries(params.seen ?? {}))
+      refineCel(ctx, fact.expr, ["self"], "bool", ["seen", alias, "expr"]);
   });
 export type Params = z.infer<typeof ParamsSchema>;
 
@@ -66,7 +68,9 @@ function firstSeen(params: Params, ctx: CheckContext): Record<string, Point | un
   return Object.fromEntries(
     Object.entries(params.seen ?? {}).map(([alias, fact]) => {
       const program = compileCel(fact.expr, ["self"]);
-      const hit = historyOf(ctx.trace, fact.object, ctx.namespace).find((e) => e.type !== "DELETED" && celHolds(program, { self: e.object }));
+      const hit = historyOf(ctx.trace, fact.object, ctx.namespace).find(
+        (e) => e.type !== "DELETED" && celHolds(program, { self: e.object }),
+      );
       return [alias, hit];
     }),
   );
@@ -79,7 +83,10 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const program = compileCel(params.expr, names);
   const closing = params.until ? compileCel(params.until, names) : undefined;
   const seenAt = firstSeen(params, ctx);
-  const seenAsOf = (point: Point) => Object.fromEntries(Object.entries(seenAt).map(([alias, first]) => [alias, first !== undefined && compareOrder(first, point) <= 0]));
+  const seenAsOf = (point: Point) =>
+    Object.fromEntries(
+      Object.entries(seenAt).map(([alias, first]) => [alias, first !== undefined && compareOrder(first, point) <= 0]),
+    );
   let closedAt: number | undefined;
   const what = describeSelector(params.object);
   const forbidden = params.forbidden ?? params.expr;
@@ -97,14 +104,19 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     }
     const others = boundObjectsAt(bound, entry);
     const context = others.map((o) => `${o.kind} ${o.metadata.name} was ${summarize(o)}`);
-    const missing = bound.filter((b) => !others.some((o) => o.kind === b.selector.kind && o.metadata.name === b.selector.name));
+    const missing = bound.filter(
+      (b) => !others.some((o) => o.kind === b.selector.kind && o.metadata.name === b.selector.name),
+    );
     context.push(...missing.map((b) => `${describeSelector(b.selector)} did not exist`));
     return failed({
       message: `${what} reached a forbidden state: ${forbidden}`,
       expected: `${what} never: ${forbidden}`,
       actual: `${what} was ${summarize(entry.object)}${context.length > 0 ? ` while ${context.join(" and ")}` : ""}`,
       decidedAt: Math.max(entry.at, ctx.since),
-      evidence: evidenceOf([entry.object, ...others], story.filter((e) => compareOrder(e, entry) <= 0)),
+      evidence: evidenceOf(
+        [entry.object, ...others],
+        story.filter((e) => compareOrder(e, entry) <= 0),
+      ),
     });
   }
   if (!ctx.final && closedAt === undefined) return pending();
@@ -119,7 +131,11 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
       evidence: evidenceOf([], story),
     });
   }
-  return passed(`${what} never reached: ${forbidden}`, closedAt ?? ctx.now, evidenceOf([current, ...boundObjectsAt(bound, END)], story));
+  return passed(
+    `${what} never reached: ${forbidden}`,
+    closedAt ?? ctx.now,
+    evidenceOf([current, ...boundObjectsAt(bound, END)], story),
+  );
 }
 
 export const neverCheck = defineCheck({

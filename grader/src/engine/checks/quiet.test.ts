@@ -42,19 +42,37 @@ const cases: Case[] = [
   {
     name: "fails the moment the updates exceed the limit",
     build: (t) =>
-      t.at(2000).add(backup("Completed")).at(12_000).modify(backup("Completed", "t1")).at(22_000).modify(backup("Completed", "t2")),
+      t
+        .at(2000)
+        .add(backup("Completed"))
+        .at(12_000)
+        .modify(backup("Completed", "t1"))
+        .at(22_000)
+        .modify(backup("Completed", "t2")),
     status: "failed",
     decidedAt: 22_000,
     actual: /2 updates within 20\.0 s/,
   },
   {
     name: "does not count updates after the window",
-    build: (t) => t.at(2000).add(backup("Completed")).at(40_000).modify(backup("Completed", "t1")).modify(backup("Completed", "t2")),
+    build: (t) =>
+      t
+        .at(2000)
+        .add(backup("Completed"))
+        .at(40_000)
+        .modify(backup("Completed", "t1"))
+        .modify(backup("Completed", "t2")),
     status: "passed",
   },
   {
     name: "does not count a deletion",
-    build: (t) => t.at(2000).add(backup("Completed")).at(3000).modify(backup("Completed", "t0", true)).modify(backup("Completed", "t0", true)),
+    build: (t) =>
+      t
+        .at(2000)
+        .add(backup("Completed"))
+        .at(3000)
+        .modify(backup("Completed", "t0", true))
+        .modify(backup("Completed", "t0", true)),
     ctx: { final: true, now: 4000 },
     status: "passed",
   },
@@ -78,7 +96,8 @@ describe("quiet check counting only some updates", () => {
     state: "phase Completed",
     maxUpdates: 0,
     window: "12s",
-    counts: 'self.?status.?phase.orValue("") != "Completed" || self.?status.?backupTime.orValue("") != before.?status.?backupTime.orValue("")',
+    counts:
+      'self.?status.?phase.orValue("") != "Completed" || self.?status.?backupTime.orValue("") != before.?status.?backupTime.orValue("")',
     counted: "new backups",
   });
 
@@ -91,7 +110,13 @@ describe("quiet check counting only some updates", () => {
     },
     {
       name: "fails on a backup taken again (the Backup left Completed, or its backupTime moved)",
-      build: (t: TraceBuilder) => t.at(1000).add(backup("Completed")).at(5000).modify(backup("InProgress", "t0")).modify(backup("Completed", "t1")),
+      build: (t: TraceBuilder) =>
+        t
+          .at(1000)
+          .add(backup("Completed"))
+          .at(5000)
+          .modify(backup("InProgress", "t0"))
+          .modify(backup("Completed", "t1")),
       status: "failed",
       actual: /^2 new backups within 4\.0 s/,
     },
@@ -100,11 +125,24 @@ describe("quiet check counting only some updates", () => {
       build: (t: TraceBuilder) => t.at(1000).add(backup("Completed")).at(9000).modify(backup("Completed", "t9")),
       status: "failed",
     },
-  ])("$name", ({ build, ctx, status, actual }: { build: (t: TraceBuilder) => void; ctx?: Partial<CheckContext>; status: string; actual?: RegExp }) => {
-    const t = createTraceBuilder();
-    build(t);
-    const verdict = evaluate(newBackups, t.context(ctx));
-    expect(verdict.status).toBe(status);
-    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
-  });
+  ])(
+    "$name",
+    ({
+      build,
+      ctx,
+      status,
+      actual,
+    }: {
+      build: (t: TraceBuilder) => void;
+      ctx?: Partial<CheckContext>;
+      status: string;
+      actual?: RegExp;
+    }) => {
+      const t = createTraceBuilder();
+      build(t);
+      const verdict = evaluate(newBackups, t.context(ctx));
+      expect(verdict.status).toBe(status);
+      if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+    },
+  );
 });

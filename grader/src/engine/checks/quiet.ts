@@ -53,7 +53,9 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     return failed({
       message: `${what} never reached ${state}, so whether it is then left alone could not be judged`,
       expected: `${what} reaches ${state} and is then left alone`,
-      actual: last ? `${what} is ${last.type === "DELETED" ? "deleted" : summarize(last.object)}` : `${what} was never created`,
+      actual: last
+        ? `${what} is ${last.type === "DELETED" ? "deleted" : summarize(last.object)}`
+        : `${what} was never created`,
       decidedAt: ctx.now,
       evidence: evidenceOf([last?.object], history),
     });

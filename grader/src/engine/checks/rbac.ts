@@ -53,7 +53,9 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const reason = result.reason ? ` (${result.reason})` : "";
   if (result.allowed === params.allowed) return passed(`${says(result.allowed)}${reason}`, result.at, emptyEvidence);
   return failed({
-    message: params.allowed ? `the operator is not allowed to ${what}: check its +kubebuilder:rbac markers` : `the operator is allowed more than it should: ${what}`,
+    message: params.allowed
+      ? `the operator is not allowed to ${what}: check its +kubebuilder:rbac markers`
+      : `the operator is allowed more than it should: ${what}`,
     expected: says(params.allowed),
     actual: `${says(result.allowed)}${reason}`,
     decidedAt: result.at,

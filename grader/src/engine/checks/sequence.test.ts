@@ -22,7 +22,12 @@ const phases = (t: TraceBuilder, ...list: (string | undefined)[]) => {
 type Case = VerdictCase;
 
 const cases: Case[] = [
-  { name: "passes on the exact order", build: (t) => phases(t, undefined, "Pending", "Completed"), status: "passed", decidedAt: 30 },
+  {
+    name: "passes on the exact order",
+    build: (t) => phases(t, undefined, "Pending", "Completed"),
+    status: "passed",
+    decidedAt: 30,
+  },
   {
     name: "allows other values in between and repeats",
     build: (t) => phases(t, "Pending", "Pending", "InProgress", "Completed"),

@@ -63,14 +63,23 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const last = lastEntry(history);
   const current = last && last.type !== "DELETED" ? last.object : undefined;
   if (done) {
-    return passed(`${what}'s ${params.label} went ${wanted}`, Math.max(done.at, ctx.since), evidenceOf([current], history));
+    return passed(
+      `${what}'s ${params.label} went ${wanted}`,
+      Math.max(done.at, ctx.since),
+      evidenceOf([current], history),
+    );
   }
   if (!ctx.final) return pending();
   const seen = steps.map((s) => s.value).join(" → ");
   return failed({
     message: `${what}'s ${params.label} did not go ${wanted}`,
     expected: `${what}'s ${params.label} goes ${wanted} (other values may come between)`,
-    actual: history.length === 0 ? `${what} was never created` : seen ? `it went ${seen}` : `its ${params.label} was never set`,
+    actual:
+      history.length === 0
+        ? `${what} was never created`
+        : seen
+          ? `it went ${seen}`
+          : `its ${params.label} was never set`,
     decidedAt: ctx.now,
     evidence: evidenceOf([current], history),
   });

@@ -22,7 +22,10 @@ export interface VerdictCase<P = never> {
 }
 
 /** Runs each row as its own test: builds the trace, judges it with `judge`, compares what the row names. */
-export function verdictCases<P, C extends VerdictCase<P>>(cases: C[], judge: (row: C, ctx: CheckContext) => Verdict): void {
+export function verdictCases<P, C extends VerdictCase<P>>(
+  cases: C[],
+  judge: (row: C, ctx: CheckContext) => Verdict,
+): void {
   it.each(cases)("$name", (row) => {
     const t = createTraceBuilder();
     row.build?.(t);

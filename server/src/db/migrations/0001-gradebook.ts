@@ -50,7 +50,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("user_id", "integer", (c) => c.notNull().references("users.id"))
     .addColumn("lab_id", "text", (c) => c.notNull().references("labs.id"))
     .addColumn("lab_version", "text", (c) => c.notNull())
-    .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('queued', 'running', 'graded', 'not_gradable', 'superseded')`))
+    .addColumn("status", "text", (c) =>
+      c.notNull().check(sql`status in ('queued', 'running', 'graded', 'not_gradable', 'superseded')`),
+    )
     .addColumn("phase", "text", (c) => c.notNull())
     .addColumn("score", "integer")
     .addColumn("max_score", "integer")
@@ -100,7 +102,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ["attempt_events", "check_results", "attempts", "submissions", "labs", "blobs", "api_tokens", "users"]) {
+  for (const table of [
+    "attempt_events",
+    "check_results",
+    "attempts",
+    "submissions",
+    "labs",
+    "blobs",
+    "api_tokens",
+    "users",
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

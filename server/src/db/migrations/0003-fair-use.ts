@@ -12,7 +12,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("bucket", "text", (c) => c.notNull())
     .addColumn("expires_at", "timestamptz", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("rate_limit_hits_bucket").on("rate_limit_hits").columns(["bucket", "expires_at"]).execute();
+  await db.schema
+    .createIndex("rate_limit_hits_bucket")
+    .on("rate_limit_hits")
+    .columns(["bucket", "expires_at"])
+    .execute();
   await db.schema.createIndex("rate_limit_hits_expires").on("rate_limit_hits").column("expires_at").execute();
   await db.schema
     .createTable("stream_leases")
@@ -23,7 +27,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex("stream_leases_user").on("stream_leases").columns(["user_id", "expires_at"]).execute();
   await db.schema.alterTable("submissions").addColumn("archive_deleted_at", "timestamptz").execute();
   await db.schema.createIndex("submissions_archive").on("submissions").column("archive_sha256").execute();
-  await db.schema.alterTable("blobs").addColumn("stored_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`)).execute();
+  await db.schema
+    .alterTable("blobs")
+    .addColumn("stored_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -7,7 +7,9 @@ export const AttemptListQuerySchema = z.object({ user: z.coerce.number().int().o
 export const AttemptStatusSchema = z.enum(["queued", "running", "graded", "not_gradable", "superseded"]);
 
 /** A check as the API shows it: the grader's result, with a link to its evidence instead of the evidence. */
-export const AttemptCheckSchema = CheckResultSchema.omit({ evidence: true }).extend({ evidenceUrl: z.string().optional() });
+export const AttemptCheckSchema = CheckResultSchema.omit({ evidence: true }).extend({
+  evidenceUrl: z.string().optional(),
+});
 
 export const AttemptSchema = z.object({
   id: z.uuid(),

@@ -4,7 +4,14 @@ import { checkResultsOf } from "../../db/attempts.ts";
 import type { StreamGate } from "../../limits/streams.ts";
 import { streamAttemptEvents } from "../../live/events-stream.ts";
 import type { LiveHub } from "../../live/hub.ts";
-import { attemptLog, checkEvidence, labAttempts, readableAttempt, regradeAttempt, regradeLab } from "../../services/attempts.ts";
+import {
+  attemptLog,
+  checkEvidence,
+  labAttempts,
+  readableAttempt,
+  regradeAttempt,
+  regradeLab,
+} from "../../services/attempts.ts";
 import { requireLab } from "../../services/labs.ts";
 import type { GradeQueueDeps } from "../../services/submissions.ts";
 import { attemptSummary, attemptView } from "./attempt-view.ts";

@@ -11,7 +11,12 @@ export function gradebookRouter(db: Db): Router {
   router.get("/gradebook", async (req, res) => {
     requireRole(req, "instructor");
     const query = GradebookQuerySchema.safeParse(req.query);
-    if (!query.success) throw new HttpError(400, "gradebook needs ?lab=<id> (and optionally format=csv|json, pick=best|latest)", query.error.issues);
+    if (!query.success)
+      throw new HttpError(
+        400,
+        "gradebook needs ?lab=<id> (and optionally format=csv|json, pick=best|latest)",
+        query.error.issues,
+      );
     const lab = await requireLab(db, query.data.lab);
     const rows = await gradebookRows(db, lab, query.data.pick);
     if (query.data.format === "csv") {

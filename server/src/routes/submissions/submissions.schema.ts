@@ -8,4 +8,3 @@ export const JsonSubmissionSchema = z.union([
 ]);
 
 export const AcceptedSchema = z.object({ submissionId: z.uuid(), attemptId: z.uuid(), superseded: z.array(z.uuid()) });
-

@@ -34,12 +34,14 @@ export function submissionsRouter(deps: SubmissionsDeps): Router {
       submission = { ...base, kind: "archive", archiveSha256: await putBlob(deps.db, archive) };
     } else if (req.is("application/json")) {
       const body = JsonSubmissionSchema.safeParse(req.body);
-      if (!body.success) throw new HttpError(400, 'send {"reference": true}, {"image": "…"} or a multipart upload', body.error.issues);
+      if (!body.success)
+        throw new HttpError(400, 'send {"reference": true}, {"image": "…"} or a multipart upload', body.error.issues);
       if ("reference" in body.data) {
         requireRole(req, "instructor", "ci");
         submission = { ...base, kind: "reference" };
       } else {
-        if (!deps.acceptsImages) throw new HttpError(422, "image submissions need the kind provider; upload your project archive instead");
+        if (!deps.acceptsImages)
+          throw new HttpError(422, "image submissions need the kind provider; upload your project archive instead");
         submission = { ...base, kind: "image", image: body.data.image };
       }
     } else {
