@@ -21,14 +21,12 @@ export async function upsertLab(db: Db, lab: LabRecord): Promise<void> {
     .insertInto("labs")
     .values(values)
     .onConflict((c) =>
-      c
-        .column("id")
-        .doUpdateSet({
-          title: values.title,
-          version_hash: values.version_hash,
-          summary: values.summary,
-          updated_at: values.updated_at,
-        }),
+      c.column("id").doUpdateSet({
+        title: values.title,
+        version_hash: values.version_hash,
+        summary: values.summary,
+        updated_at: values.updated_at,
+      }),
     )
     .execute();
 }
