@@ -12,42 +12,43 @@ import { goEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from 
 
 const LAB = "composing-operators";
 
+// kwokctl names each component's pid file after its binary.
+const componentPid = (cluster: Cluster, component: string) =>
+  Number(readFileSync(join(dirname(cluster.kubeconfigPath), "pids", `${component}.pid`), "utf8").trim());
+
+/** Grades the reference on kwok; `atChecking` gets its cluster when checking starts (and the grade clock then), to break it. */
+async function gradeReferenceBreaking(operatorName: string, atChecking: (cluster: Cluster, at: number) => void) {
+  const toolchain = await testToolchain();
+  const config = testConfig();
+  const prepared = await prepareProvider("kwok", { config, toolchain, env: process.env, log: () => undefined }, false);
+  let cluster: Cluster | undefined;
+  const result = await gradeOperator({
+    lab: await loadLab(LAB),
+    source: { kind: "project", dir: referenceOperatorDir },
+    operatorName,
+    provider: { ...prepared.provider, create: async (options) => (cluster = await prepared.provider.create(options)) },
+    workDir: tempDir(operatorName.replace(/\W+/g, "-")),
+    controllerGen: toolchain.binaries["controller-gen"],
+    goEnv: goEnv(),
+    managerEnv: managerEnvironment(process.env),
+    capacity: hostCapacity(config),
+    managerArgs: ["--phase-delay=1s"],
+    onProgress: (p) => {
+      if (p.type === "phase" && p.phase === "checking" && cluster) atChecking(cluster, p.at);
+    },
+  });
+  return { result, cluster: cluster! };
+}
+
 // A busy host can take a control-plane component down mid-grade (a kube-controller-manager that
 // cannot renew its lease in time exits for good). Checks judged after that say nothing about the
 // operator: the grade must end as not gradable, at once, with the cause, and charge no one.
 describe("a cluster that breaks during a grade", () => {
   it("ends the grade as not gradable, naming the component, with no check failed", async () => {
-    const toolchain = await testToolchain();
-    const config = testConfig();
-    const prepared = await prepareProvider(
-      "kwok",
-      { config, toolchain, env: process.env, log: () => undefined },
-      false,
-    );
-    let cluster: Cluster | undefined;
     let killed: number | undefined;
-    const result = await gradeOperator({
-      lab: await loadLab(LAB),
-      source: { kind: "project", dir: referenceOperatorDir },
-      operatorName: "reference, its cluster broken",
-      provider: {
-        ...prepared.provider,
-        create: async (options) => (cluster = await prepared.provider.create(options)),
-      },
-      workDir: tempDir("broken-cluster"),
-      controllerGen: toolchain.binaries["controller-gen"],
-      goEnv: goEnv(),
-      managerEnv: managerEnvironment(process.env),
-      capacity: hostCapacity(config),
-      managerArgs: ["--phase-delay=1s"],
-      onProgress: (p) => {
-        if (p.type !== "phase" || p.phase !== "checking" || !cluster) return;
-        // kwokctl names each component's pid file after its binary.
-        killed = Number(
-          readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-controller-manager.pid"), "utf8").trim(),
-        );
-        process.kill(killed, "SIGKILL");
-      },
+    const { result, cluster } = await gradeReferenceBreaking("reference, its cluster broken", (cluster) => {
+      killed = componentPid(cluster, "kube-controller-manager");
+      process.kill(killed, "SIGKILL");
     });
     expect(killed).toBeGreaterThan(0);
     expect(result.status).toBe("not_gradable");
@@ -62,7 +63,7 @@ describe("a cluster that breaks during a grade", () => {
     });
     // The rest of the cluster was still torn down.
     expect(isAlive(killed!)).toBe(false);
-    expect(existsSync(dirname(cluster!.kubeconfigPath))).toBe(false);
+    expect(existsSync(dirname(cluster.kubeconfigPath))).toBe(false);
   });
 
   // A host too busy to schedule pods for a while: nothing in a scenario's namespace changes (no
@@ -70,52 +71,23 @@ describe("a cluster that breaks during a grade", () => {
   // platform has yet to start must keep the checks waiting: the slowness is no fault of the operator.
   it("waits out a scheduler that stalls longer than stuckAfter, and gives the reference full marks", async () => {
     const STALL_MS = 45_000;
-    const toolchain = await testToolchain();
-    const config = testConfig();
-    const prepared = await prepareProvider(
-      "kwok",
-      { config, toolchain, env: process.env, log: () => undefined },
-      false,
-    );
-    let cluster: Cluster | undefined;
-    let stalled: { pid: number; at: number; resumed?: Promise<number> } | undefined;
+    let stalled: { pid: number; resumed: Promise<number> } | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await gradeOperator({
-        lab: await loadLab(LAB),
-        source: { kind: "project", dir: referenceOperatorDir },
-        operatorName: "reference, its scheduler stalled",
-        provider: {
-          ...prepared.provider,
-          create: async (options) => (cluster = await prepared.provider.create(options)),
-        },
-        workDir: tempDir("stalled-scheduler"),
-        controllerGen: toolchain.binaries["controller-gen"],
-        goEnv: goEnv(),
-        managerEnv: managerEnvironment(process.env),
-        capacity: hostCapacity(config),
-        managerArgs: ["--phase-delay=1s"],
-        onProgress: (p) => {
-          if (p.type !== "phase" || p.phase !== "checking" || !cluster) return;
-          const pid = Number(
-            readFileSync(join(dirname(cluster.kubeconfigPath), "pids", "kube-scheduler.pid"), "utf8").trim(),
-          );
-          process.kill(pid, "SIGSTOP");
-          const wallStart = Date.now();
-          stalled = {
-            pid,
-            at: p.at,
-            resumed: new Promise((resolve) => {
-              timer = setTimeout(() => {
-                process.kill(pid, "SIGCONT");
-                resolve(p.at + Date.now() - wallStart);
-              }, STALL_MS);
-            }),
-          };
-        },
+      const { result } = await gradeReferenceBreaking("reference, its scheduler stalled", (cluster, at) => {
+        const pid = componentPid(cluster, "kube-scheduler");
+        process.kill(pid, "SIGSTOP");
+        const wallStart = Date.now();
+        const resumed = new Promise<number>((resolve) => {
+          timer = setTimeout(() => {
+            process.kill(pid, "SIGCONT");
+            resolve(at + Date.now() - wallStart);
+          }, STALL_MS);
+        });
+        stalled = { pid, resumed };
       });
       expect(stalled).toBeDefined();
-      const resumedAt = await stalled!.resumed!;
+      const resumedAt = await stalled!.resumed;
       expect(result.status).toBe("graded");
       expect(result.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}: ${c.message}`)).toEqual([]);
       expect(result.score).toBe(result.maxScore);
