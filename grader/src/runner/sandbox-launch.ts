@@ -78,6 +78,9 @@ function relayCommands(relay: NetworkRelay, net: NonNullable<LaunchOptions["netw
 /** The exit code of a sandboxed command whose confinement (cgroups, mounts, relay) could not be set up: the host's fault, never the command's. */
 export const SANDBOX_SETUP_FAILED = 125;
 
+/** unshare's options for the manager's own mount (private), pid (with its /proc) and IPC namespaces. */
+export const UNSHARE_NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc"];
+
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
@@ -137,13 +140,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
       `${join}; ${limits}; exec "$@"`,
       "sh",
       options.unshare,
-      "--mount",
-      "--propagation",
-      "private",
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--ipc",
+      ...UNSHARE_NAMESPACES,
       ...(net ? ["--net"] : []),
       "--",
       "/bin/sh",

@@ -30,7 +30,7 @@ import {
   type CgroupLimits,
 } from "./sandbox-cgroup.ts";
 import { INSTALL_DIR } from "./reference.ts";
-import { launchCommand } from "./sandbox-launch.ts";
+import { launchCommand, UNSHARE_NAMESPACES } from "./sandbox-launch.ts";
 import { startRelays } from "./sandbox-relay.ts";
 import {
   addFirewallRules,
@@ -160,13 +160,7 @@ const run = (file: string, args: string[]) =>
 
 async function namespaceProblem(unshare: string): Promise<string | undefined> {
   const args = [
-    "--mount",
-    "--propagation",
-    "private",
-    "--pid",
-    "--fork",
-    "--mount-proc",
-    "--ipc",
+    ...UNSHARE_NAMESPACES,
     "--net",
     "--",
     "/bin/sh",

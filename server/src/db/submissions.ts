@@ -1,6 +1,6 @@
 import { deleteUnreferencedBlobs } from "./blobs.ts";
 import type { Db } from "./connect.ts";
-import type { AttemptPhase, SubmissionKind } from "./schema.ts";
+import type { NewAttempt, SubmissionKind } from "./schema.ts";
 import { appendEvent, type EventSink } from "./events.ts";
 
 export interface NewSubmission {
@@ -39,20 +39,7 @@ export async function acceptSubmission(db: Db, s: NewSubmission, notify: EventSi
       .executeTakeFirstOrThrow();
     const attempt = await tx
       .insertInto("attempts")
-      .values({
-        submission_id: submission.id,
-        user_id: s.userId,
-        lab_id: s.labId,
-        lab_version: s.labVersion,
-        status: "queued",
-        phase: "queued",
-        score: null,
-        max_score: null,
-        reason: null,
-        findings: null,
-        superseded_by: null,
-        log_sha256: null,
-      })
+      .values(queuedAttempt(submission.id, s.userId, s.labId, s.labVersion))
       .returning("id")
       .executeTakeFirstOrThrow();
     const superseded = await tx
@@ -81,6 +68,24 @@ export async function acceptSubmission(db: Db, s: NewSubmission, notify: EventSi
   return accepted;
 }
 
+/** A new attempt's row: queued, nothing about it decided yet. */
+function queuedAttempt(submissionId: string, userId: number, labId: string, labVersion: string): NewAttempt {
+  return {
+    submission_id: submissionId,
+    user_id: userId,
+    lab_id: labId,
+    lab_version: labVersion,
+    status: "queued",
+    phase: "queued",
+    score: null,
+    max_score: null,
+    reason: null,
+    findings: null,
+    superseded_by: null,
+    log_sha256: null,
+  };
+}
+
 /** A new attempt of an existing submission (an instructor's regrade). */
 export async function addAttempt(db: Db, submissionId: string, labVersion: string, notify: EventSink): Promise<string> {
   const { id, event } = await db.transaction().execute(async (tx) => {
@@ -91,20 +96,7 @@ export async function addAttempt(db: Db, submissionId: string, labVersion: strin
       .executeTakeFirstOrThrow();
     const attempt = await tx
       .insertInto("attempts")
-      .values({
-        submission_id: submission.id,
-        user_id: submission.user_id,
-        lab_id: submission.lab_id,
-        lab_version: labVersion,
-        status: "queued",
-        phase: "queued" as AttemptPhase,
-        score: null,
-        max_score: null,
-        reason: null,
-        findings: null,
-        superseded_by: null,
-        log_sha256: null,
-      })
+      .values(queuedAttempt(submission.id, submission.user_id, submission.lab_id, labVersion))
       .returning("id")
       .executeTakeFirstOrThrow();
     return { id: attempt.id, event: await appendEvent(tx, attempt.id, 0, "phase", { phase: "queued" }) };
