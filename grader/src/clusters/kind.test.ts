@@ -9,6 +9,24 @@ import { kindNetwork, kindNetworkCommands, kindNetworkRules } from "./kind-netwo
 import { createKindProvider, kindCommands, kindFailure, parseKindClusters } from "./kind.ts";
 
 /** A fake `kind` + `docker`: remembers clusters, records every call. */
+/** A kind provider whose commands, hardening and host rules are the fake's. */
+function providerOver(
+  fake: Pick<ReturnType<typeof fakeCommands>, "run" | "harden" | "firewall">,
+  extra: { maxParallelCreates?: number } = {},
+) {
+  return createKindProvider({
+    kind: "kind",
+    nodeImage: "img",
+    cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")),
+    env: {},
+    log: () => undefined,
+    run: fake.run,
+    harden: fake.harden,
+    firewall: fake.firewall,
+    ...extra,
+  });
+}
+
 function fakeCommands(options: { failCreate?: boolean; leftover?: string; nodeState?: string } = {}) {
   const calls: string[][] = [];
   const clusters = new Set<string>();
@@ -150,16 +168,7 @@ describe("kind provider", () => {
 
   it("refuses to call a cluster deleted while a container of it is left", async () => {
     const fake = fakeCommands({ leftover: "lg-y-control-plane\n" });
-    const provider = createKindProvider({
-      kind: "kind",
-      nodeImage: "img",
-      cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")),
-      env: {},
-      log: () => undefined,
-      run: fake.run,
-      harden: fake.harden,
-      firewall: fake.firewall,
-    });
+    const provider = providerOver(fake);
     const cluster = await provider.create({ name: "lg-y" });
     await expect(cluster.dispose()).rejects.toThrow(/left containers \[lg-y-control-plane\]/);
   });
@@ -170,16 +179,7 @@ describe("kind provider", () => {
     ["gone", ["its node container lg-w-control-plane is gone"]],
   ])("names a node container that is %s as the cluster's problem", async (nodeState, problems) => {
     const fake = fakeCommands({ nodeState });
-    const provider = createKindProvider({
-      kind: "kind",
-      nodeImage: "img",
-      cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")),
-      env: {},
-      log: () => undefined,
-      run: fake.run,
-      harden: fake.harden,
-      firewall: fake.firewall,
-    });
+    const provider = providerOver(fake);
     const cluster = await provider.create({ name: "lg-w" });
     expect(await cluster.problems!()).toEqual(problems);
   });
@@ -196,17 +196,7 @@ describe("kind provider", () => {
       running -= 1;
       return fake.run(cmd, args);
     };
-    const provider = createKindProvider({
-      kind: "kind",
-      nodeImage: "img",
-      cacheDir: mkdtempSync(join(tmpdir(), "kind-test-")),
-      env: {},
-      log: () => undefined,
-      run,
-      harden: fake.harden,
-      firewall: fake.firewall,
-      maxParallelCreates: 2,
-    });
+    const provider = providerOver({ ...fake, run }, { maxParallelCreates: 2 });
     await Promise.all(["lg-1", "lg-2", "lg-3", "lg-4", "lg-5"].map((name) => provider.create({ name })));
     expect(peak).toBe(2);
     expect(fake.clusters.size).toBe(5);
