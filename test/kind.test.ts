@@ -122,8 +122,14 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       };
       const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
       const result = (name: string) => report.results.find((r) => r.operator === name)!;
+      // A failure names each check that did not pass, with its message, before the run's last output.
+      const why = (name: string) =>
+        result(name)
+          .checks.filter((c) => c.status !== "passed")
+          .map((c) => `${c.id} (${c.status}): ${c.message}`)
+          .join("\n");
       expect(report.results.map((r) => r.provider)).toEqual(["kind", "kind"]);
-      expect(outcome("reference"), run.stderr.slice(-3000)).toMatchObject({
+      expect(outcome("reference"), `${why("reference")}\n${run.stderr.slice(-3000)}`).toMatchObject({
         ok: true,
         missed: [],
         unexpected: [],
@@ -131,7 +137,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       });
       expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("50/50");
       expect(result("reference").findings).toEqual([]);
-      expect(outcome(MUTANT), run.stderr.slice(-3000)).toMatchObject({
+      expect(outcome(MUTANT), `${why(MUTANT)}\n${run.stderr.slice(-3000)}`).toMatchObject({
         ok: true,
         missed: [],
         unexpected: [],

@@ -166,32 +166,66 @@ interface ContainerStatus {
   state?: { waiting?: { reason?: string }; running?: unknown; terminated?: unknown };
 }
 
+/** What the platform is still doing for a pod, in a learner's words. */
+export type PodStage =
+  | "being stopped"
+  | "waiting for a node or a volume"
+  | "having its containers created"
+  | "running its init containers"
+  | "running, not yet ready";
+
+/** Stages in which the pod's own containers have not run yet: how long they last is the host's doing. */
+const BEFORE_ITS_CONTAINERS_RUN = new Set<PodStage>([
+  "being stopped",
+  "waiting for a node or a volume",
+  "having its containers created",
+]);
+
 /**
- * Whether the platform is still at work on this pod: it waits for a node or a volume, its
- * containers are being created, started or probed, or it is being stopped. A pod that cannot go
- * on without a change to what it asks for (unschedulable, an image that cannot be pulled, a
- * container crashing or misconfigured) or that has finished is not.
+ * What the platform is still doing for this pod: it waits for a node or a volume, its containers
+ * are being created, started or probed, or it is being stopped. Undefined for a pod that is ready,
+ * has finished, or cannot go on without a change to what it asks for (unschedulable, an image that
+ * cannot be pulled, a container crashing or misconfigured).
  */
-export function podStarting(pod: KubeObject): boolean {
-  if (pod.metadata.deletionTimestamp !== undefined) return true;
+export function podStage(pod: KubeObject): PodStage | undefined {
+  if (pod.metadata.deletionTimestamp !== undefined) return "being stopped";
   const status = (pod as { status?: PodStatus }).status ?? {};
-  if (status.phase === "Succeeded" || status.phase === "Failed") return false;
+  if (status.phase === "Succeeded" || status.phase === "Failed") return undefined;
   const scheduled = status.conditions?.find((c) => c.type === "PodScheduled");
-  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") return false;
+  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") return undefined;
   const containers = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
   if (containers.some((c) => c.state?.waiting?.reason !== undefined && !SETTING_UP.has(c.state.waiting.reason)))
-    return false;
-  if (status.phase !== "Running") return true;
-  return (status.containerStatuses ?? []).some((c) => !c.ready && c.state?.running !== undefined);
+    return undefined;
+  if (status.phase !== "Running") {
+    if (scheduled?.status !== "True") return "waiting for a node or a volume";
+    const initRunning = (status.initContainerStatuses ?? []).some((c) => c.state?.running !== undefined);
+    return initRunning ? "running its init containers" : "having its containers created";
+  }
+  const starting = (status.containerStatuses ?? []).some((c) => !c.ready && c.state?.running !== undefined);
+  return starting ? "running, not yet ready" : undefined;
 }
 
-/** Whether, at the end of the trace, the platform is still starting (or stopping) a pod in the namespace. */
-export function platformAtWorkIn(trace: Trace, namespace: string): boolean {
+/** The pods of a namespace the platform is still at work on, at the end of the trace, with their stage. */
+export function podsAtWorkIn(trace: Trace, namespace: string): { name: string; stage: PodStage }[] {
   const latest = new Map<string, TraceEntry>();
   for (const entry of trace.entries) {
     const { kind, metadata } = entry.object;
     if (kind === "Pod" && metadata.namespace === namespace) latest.set(metadata.name, entry);
   }
-  for (const entry of latest.values()) if (entry.type !== "DELETED" && podStarting(entry.object)) return true;
-  return false;
+  const pods: { name: string; stage: PodStage }[] = [];
+  for (const [name, entry] of latest) {
+    const stage = entry.type === "DELETED" ? undefined : podStage(entry.object);
+    if (stage) pods.push({ name, stage });
+  }
+  return pods;
+}
+
+/** Whether the platform is still starting (or stopping) a pod in the namespace. */
+export function platformAtWorkIn(trace: Trace, namespace: string): boolean {
+  return podsAtWorkIn(trace, namespace).length > 0;
+}
+
+/** Pods of the namespace whose containers the host has not even started yet (see BEFORE_ITS_CONTAINERS_RUN). */
+export function podsNotYetRunIn(trace: Trace, namespace: string): { name: string; stage: PodStage }[] {
+  return podsAtWorkIn(trace, namespace).filter((p) => BEFORE_ITS_CONTAINERS_RUN.has(p.stage));
 }

@@ -12,7 +12,7 @@ import { quietCheck } from "./checks/quiet.ts";
 import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
 import { formatMs } from "./evidence.ts";
-import { lastActivityIn, lastChangeOf, platformAtWorkIn } from "./objects.ts";
+import { lastActivityIn, lastChangeOf, platformAtWorkIn, podsNotYetRunIn } from "./objects.ts";
 import type { ObjectSelector } from "./params.ts";
 import type { Trace, TraceGap } from "./trace.ts";
 
@@ -116,6 +116,8 @@ export function probeFor(check: CheckCall): ProbeRequest | undefined {
 export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
   const type = checkTypeOf(check.type);
   const verdict = type.evaluate(check.params, ctx);
+  if (ctx.final && verdict.status === "failed" && check.stuckAfterMs !== undefined)
+    return hostStillStarting(verdict, ctx) ?? verdict;
   if (verdict.status !== "pending" || check.stuckAfterMs === undefined || ctx.final) return verdict;
   // Nothing it reads, and nothing in its namespace, has moved for a while: waiting out the rest of
   // the timeout would not change the outcome. A pod the platform is still scheduling, giving a
@@ -136,5 +138,22 @@ export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
   return {
     ...final,
     message: `${final.message} (nothing it depends on, nor anything in its namespace, changed for ${formatMs(check.stuckAfterMs)}, so it stopped waiting)`,
+  };
+}
+
+/**
+ * A liveness check that ran out of time while pods of its namespace had not even started their
+ * containers (no node or volume yet, containers still being created): the host was too slow to
+ * judge the operator, so the record cannot tell. Not gradable, and graded again; never the
+ * learner's loss. A pod whose containers run but never become ready is the operator's to answer for.
+ */
+function hostStillStarting(failed: Verdict & { status: "failed" }, ctx: CheckContext): Verdict | undefined {
+  const pods = podsNotYetRunIn(ctx.trace, ctx.namespace);
+  if (pods.length === 0) return undefined;
+  const which = pods.map((p) => `${p.name} (${p.stage})`).join(", ");
+  return {
+    status: "undecidable",
+    reason: `time ran out while the cluster was still starting pods in ${ctx.namespace}: ${which}; a busy host can cause this, so it is graded again (it would have failed: ${failed.message})`,
+    decidedAt: ctx.now,
   };
 }

@@ -126,6 +126,60 @@ describe("a check that stops waiting on a record standing still", () => {
     });
   });
 
+  describe("at the deadline", () => {
+    const pod = (status: Record<string, unknown>) => kubeObject("Pod", "orders-0", { namespace: "ns", status }, "v1");
+    const endingWith = (status?: Record<string, unknown>) => {
+      const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
+      if (status) t.at(5_000).add(pod(status));
+      return evaluateCheck(completes, t.context({ now: 150_000, final: true }));
+    };
+    const scheduled = [{ type: "PodScheduled", status: "True" }];
+
+    it.each([
+      ["waits for a node or a volume", { phase: "Pending" }, "orders-0 (waiting for a node or a volume)"],
+      [
+        "has its containers created",
+        { phase: "Pending", conditions: scheduled },
+        "orders-0 (having its containers created)",
+      ],
+    ])(
+      "a pod that still %s makes the check not gradable, not failed: the host was too slow to judge",
+      (_, status, named) => {
+        const verdict = endingWith(status);
+        expect(verdict.status).toBe("undecidable");
+        if (verdict.status === "undecidable") {
+          expect(verdict.reason).toContain(`still starting pods in ns: ${named}`);
+          expect(verdict.reason).toContain("did not");
+        }
+      },
+    );
+
+    it.each([
+      [
+        "whose containers run but never became ready (the operator's probe, or its database)",
+        { phase: "Running", conditions: scheduled, containerStatuses: [{ ready: false, state: { running: {} } }] },
+      ],
+      [
+        "that cannot pull its image",
+        {
+          phase: "Pending",
+          conditions: scheduled,
+          containerStatuses: [{ ready: false, state: { waiting: { reason: "ErrImagePull" } } }],
+        },
+      ],
+      [
+        "that is ready",
+        { phase: "Running", conditions: scheduled, containerStatuses: [{ ready: true, state: { running: {} } }] },
+      ],
+    ])("a pod %s leaves the failure the operator's", (_, status) => {
+      expect(endingWith(status).status).toBe("failed");
+    });
+
+    it("and so does a namespace without pods", () => {
+      expect(endingWith().status).toBe("failed");
+    });
+  });
+
   it("still passes the moment it holds", () => {
     const t = createTraceBuilder().at(0).add(db("Ready")).at(50_000).add(backup("Completed"));
     expect(evaluateCheck(completes, t.context({ now: 90_000 })).status).toBe("passed");
