@@ -12,7 +12,8 @@ import { quietCheck } from "./checks/quiet.ts";
 import { rbacCheck } from "./checks/rbac.ts";
 import { sequenceCheck } from "./checks/sequence.ts";
 import { formatMs } from "./evidence.ts";
-import { lastActivityIn, lastChangeOf, platformAtWorkIn, podsNotYetRunIn } from "./objects.ts";
+import { cpuContention } from "./host.ts";
+import { lastActivityIn, lastChangeOf, platformAtWorkIn, podsAtWorkIn, podsNotYetRunIn } from "./objects.ts";
 import type { ObjectSelector } from "./params.ts";
 import type { Trace, TraceGap } from "./trace.ts";
 
@@ -142,18 +143,35 @@ export function evaluateCheck(check: CheckCall, ctx: CheckContext): Verdict {
 }
 
 /**
- * A liveness check that ran out of time while pods of its namespace had not even started their
- * containers (no node or volume yet, containers still being created): the host was too slow to
- * judge the operator, so the record cannot tell. Not gradable, and graded again; never the
- * learner's loss. A pod whose containers run but never become ready is the operator's to answer for.
+ * Above this share of a check's window with some task waiting for a CPU, the host is too busy for
+ * a pod that is still starting at the deadline to count against the operator.
+ */
+export const BUSY_HOST_SHARE = 0.5;
+
+/**
+ * A liveness check that ran out of time while pods of its namespace were still being started
+ * cannot tell a slow host from a broken operator: not gradable, and graded again; never the
+ * learner's loss. That holds for pods whose containers have not even started (no node or volume
+ * yet, containers still being created), always; and for pods whose containers run but are not
+ * ready yet (a database initialising) when the host's CPU was contended for most of the window.
+ * On a host with CPU to spare, a pod that never became ready is the operator's to answer for.
  */
 function hostStillStarting(failed: Verdict & { status: "failed" }, ctx: CheckContext): Verdict | undefined {
-  const pods = podsNotYetRunIn(ctx.trace, ctx.namespace);
-  if (pods.length === 0) return undefined;
-  const which = pods.map((p) => `${p.name} (${p.stage})`).join(", ");
+  const named = (pods: { name: string; stage: string }[]) => pods.map((p) => `${p.name} (${p.stage})`).join(", ");
+  const wouldHave = `so it is graded again (it would have failed: ${failed.message})`;
+  const notRun = podsNotYetRunIn(ctx.trace, ctx.namespace);
+  if (notRun.length > 0)
+    return {
+      status: "undecidable",
+      reason: `time ran out while the cluster was still starting pods in ${ctx.namespace}: ${named(notRun)}; a busy host can cause this, ${wouldHave}`,
+      decidedAt: ctx.now,
+    };
+  const starting = podsAtWorkIn(ctx.trace, ctx.namespace);
+  const contention = cpuContention(ctx.trace, ctx.since, ctx.now);
+  if (starting.length === 0 || contention === undefined || contention < BUSY_HOST_SHARE) return undefined;
   return {
     status: "undecidable",
-    reason: `time ran out while the cluster was still starting pods in ${ctx.namespace}: ${which}; a busy host can cause this, so it is graded again (it would have failed: ${failed.message})`,
+    reason: `time ran out while pods in ${ctx.namespace} were still starting: ${named(starting)}, on a busy host (some task waited for a CPU ${Math.round(contention * 100)}% of the check's ${formatMs(ctx.now - ctx.since)}); ${wouldHave}`,
     decidedAt: ctx.now,
   };
 }

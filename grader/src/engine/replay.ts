@@ -21,6 +21,7 @@ export function traceUntil(trace: Trace, t: number): Trace {
     events: trace.events.filter((event) => event.at <= t),
     logs: trace.logs.filter((line) => line.at <= t),
     gaps: (trace.gaps ?? []).filter((gap) => gap.to <= t),
+    ...(trace.host ? { host: trace.host.filter((sample) => sample.at <= t) } : {}),
   };
 }
 

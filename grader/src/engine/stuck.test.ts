@@ -178,6 +178,50 @@ describe("a check that stops waiting on a record standing still", () => {
     it("and so does a namespace without pods", () => {
       expect(endingWith().status).toBe("failed");
     });
+
+    describe("a pod whose containers run but are not yet ready, on a host whose CPU was contended", () => {
+      const notReady = {
+        phase: "Running",
+        conditions: scheduled,
+        containerStatuses: [{ ready: false, state: { running: {} } }],
+      };
+      /** PSI readings every 5 s over the check's 150 s, some task waiting for a CPU `share` of the time. */
+      const readings = (share: number) =>
+        Array.from({ length: 31 }, (_, i) => ({ at: i * 5_000, cpuWaitedMs: 1_000_000 + i * 5_000 * share }));
+      const endingOn = (share: number | undefined, status?: Record<string, unknown>) => {
+        const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
+        if (status) t.at(5_000).add(pod(status));
+        const trace = { ...t.trace(), ...(share === undefined ? {} : { host: readings(share) }) };
+        return evaluateCheck(completes, t.context({ now: 150_000, final: true, trace }));
+      };
+
+      it("makes the check not gradable when some task waited for a CPU most of the window", () => {
+        const verdict = endingOn(0.7, notReady);
+        expect(verdict.status).toBe("undecidable");
+        if (verdict.status === "undecidable") {
+          expect(verdict.reason).toContain("pods in ns were still starting: orders-0 (running, not yet ready)");
+          expect(verdict.reason).toContain("a CPU 70% of the check's 150 s");
+          expect(verdict.reason).toContain("did not");
+        }
+      });
+
+      it.each([
+        ["the host had CPU to spare", 0.2, notReady],
+        ["the host's pressure was not read (no PSI)", undefined, notReady],
+        [
+          "the pod cannot go on (crash-looping)",
+          0.9,
+          {
+            phase: "Running",
+            conditions: scheduled,
+            containerStatuses: [{ ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }],
+          },
+        ],
+        ["there is no pod", 0.9, undefined],
+      ])("leaves the failure the operator's when %s", (_, share, status) => {
+        expect(endingOn(share, status).status).toBe("failed");
+      });
+    });
   });
 
   it("still passes the moment it holds", () => {

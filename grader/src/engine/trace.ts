@@ -79,6 +79,17 @@ export interface TraceGap {
   to: number;
 }
 
+/**
+ * A reading of the host's CPU pressure (Linux PSI, /proc/pressure/cpu): between two readings,
+ * the growth of `cpuWaitedMs` over the time between them is the share of that time in which some
+ * runnable task had to wait for a CPU.
+ */
+export interface HostSample {
+  at: number;
+  /** Cumulative ms in which at least one runnable task waited for a CPU (PSI's "some" total). */
+  cpuWaitedMs: number;
+}
+
 /** What the recorder saw: the engine judges only this. */
 export interface Trace {
   entries: TraceEntry[];
@@ -86,4 +97,6 @@ export interface Trace {
   logs: LogLine[];
   /** Where the record of a kind may be incomplete; none in a healthy grade. */
   gaps?: TraceGap[];
+  /** The host's CPU pressure, read every few seconds; absent where the kernel does not tell. */
+  host?: HostSample[];
 }

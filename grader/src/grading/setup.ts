@@ -8,6 +8,7 @@ import type { KubeObject } from "../engine/trace.ts";
 import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
 import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
+import { readCpuWaitedMs } from "../process/cpu-pressure.ts";
 import { reviewCrds } from "../runner/crd-review.ts";
 import { deployInCluster } from "../runner/deploy.ts";
 import { DeployManifestError } from "../runner/deploy-error.ts";
@@ -185,7 +186,7 @@ export async function provision(
         options.lab.permissions,
       );
   findings.push(...(hostIdentity?.roleFindings ?? []));
-  const recorder = createRecorder(admin, kindsToRecord(options.lab), grade.clock);
+  const recorder = createRecorder(admin, kindsToRecord(options.lab), grade.clock, readCpuWaitedMs);
   created.recorder = recorder;
   await recorder.ready.catch((e: unknown) =>
     findings.push(`Some kinds could not be watched: ${e instanceof Error ? e.message : String(e)}`),

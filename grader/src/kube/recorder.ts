@@ -62,9 +62,27 @@ export function normaliseEvent(object: KubeObject, at: number): EventRecord {
   };
 }
 
-/** Records every version of the given kinds, in all namespaces, and every Event, from the moment it starts. */
-export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock: () => number): Recorder {
+/** How often the host's CPU pressure is read into the trace. */
+export const HOST_SAMPLE_INTERVAL_MS = 5_000;
+
+/**
+ * Records every version of the given kinds, in all namespaces, and every Event, from the moment it
+ * starts; and, when `readCpuWaitedMs` is given and answers, the host's CPU pressure every few seconds.
+ */
+export function createRecorder(
+  client: KubeClient,
+  kinds: RecordedKind[],
+  clock: () => number,
+  readCpuWaitedMs?: () => number | undefined,
+): Recorder {
   const trace: Trace = { entries: [], events: [], logs: [], gaps: [] };
+  const sampleHost = () => {
+    const cpuWaitedMs = readCpuWaitedMs?.();
+    if (cpuWaitedMs !== undefined) (trace.host ??= []).push({ at: clock(), cpuWaitedMs });
+  };
+  sampleHost();
+  const sampler = readCpuWaitedMs ? setInterval(sampleHost, HOST_SAMPLE_INTERVAL_MS) : undefined;
+  sampler?.unref();
   const lastHeard = new Map<string, number>();
   const listeners = new Set<() => void>();
   let failed: Error | undefined;
@@ -169,6 +187,7 @@ export function createRecorder(client: KubeClient, kinds: RecordedKind[], clock:
     ready: Promise.all(handles.map((h) => h.ready)).then(() => undefined),
     failure: () => failed,
     stop() {
+      clearInterval(sampler);
       for (const h of handles) h.stop();
       listeners.clear();
     },
