@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { formatProblem } from "../engine/yaml-location.ts";
 import { loadControls, loadMutants } from "../grading/validate.ts";
 import type { Lab } from "../engine/lab.ts";
+import { lintCourseFile } from "../labs/course.ts";
 import { listLabs, lintLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import { materializeEdits } from "../runner/source.ts";
@@ -13,12 +14,13 @@ import { CONTROLS_DIR, MUTANTS_DIR } from "./validate.ts";
 
 export const lintHelp = `labgrader lint
   Checks every lab in labs/ (schema, references between checks, tasks, fixtures, deadlock-free
-  fixtures), every mutant in test/mutants (its edits apply, the checks it names exist) and every
+  fixtures), the course in labs/course.yaml (its labs exist and are listed once, weights above 0,
+  prerequisites earlier in the course and without a cycle), every mutant in test/mutants (its edits apply, the checks it names exist) and every
   control in test/controls (its edits apply, the tasks it names exist).`;
 
 export async function lintCommand(args: string[], ctx: CliContext): Promise<number> {
   parseArgs({ args, options: {} });
-  const problems = (await lintLabs()).map(formatProblem);
+  const problems = [...(await lintLabs()), ...(await lintCourseFile())].map(formatProblem);
   const labs = new Map<string, Promise<Lab | undefined>>();
   const labOf = (id: string) => {
     // A lab that does not load is reported once, above; its mutants are checked against nothing.
@@ -66,7 +68,9 @@ export async function lintCommand(args: string[], ctx: CliContext): Promise<numb
   }
   for (const p of problems) ctx.out(p);
   ctx.log(
-    problems.length === 0 ? "lint: every lab, mutant and control is valid" : `lint: ${problems.length} problem(s)`,
+    problems.length === 0
+      ? "lint: every lab, the course, every mutant and control is valid"
+      : `lint: ${problems.length} problem(s)`,
   );
   return problems.length === 0 ? 0 : 1;
 }

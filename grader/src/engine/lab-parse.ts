@@ -44,7 +44,8 @@ function fixtureName(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
 }
 
-function schemaProblems(yaml: LocatedYaml, issues: Issue[]): LabProblem[] {
+/** Zod's issues as problems at their YAML lines; the course file is checked the same way. */
+export function schemaProblems(yaml: LocatedYaml, issues: Issue[]): LabProblem[] {
   return issues.flatMap((issue) =>
     flatten(issue, []).map(({ path, message }) => ({
       file: yaml.file,
