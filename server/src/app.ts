@@ -9,6 +9,7 @@ import type { FairUse } from "./limits/fair-use.ts";
 import type { LiveHub } from "./live/hub.ts";
 import type { ServiceMetrics } from "./metrics/service-metrics.ts";
 import { attemptsRouter } from "./routes/attempts/attempts.ts";
+import { coursesRouter } from "./routes/courses/courses.ts";
 import { gradebookRouter } from "./routes/gradebook/gradebook.ts";
 import { labsRouter } from "./routes/labs/labs.ts";
 import { createPages, type PagesOptions } from "./pages/pages.ts";
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
     res.json({ id: user.id, name: user.name, role: user.role });
   });
   api.use(labsRouter(deps.db));
+  api.use(coursesRouter(deps.db));
   api.use(
     submissionsRouter({
       db: deps.db,

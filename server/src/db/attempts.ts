@@ -58,9 +58,9 @@ export async function finishedSubmissionsOfLab(db: Db, labId: string): Promise<s
   return rows.map((r) => r.submission_id);
 }
 
-/** Every attempt on the lab by a learner account, with the learner's name, by name. */
-export async function learnersAttemptsOfLab(db: Db, labId: string) {
-  return db
+/** Every attempt on the lab by a learner account (or by the one account `userId`), with its name, by name. */
+export async function learnersAttemptsOfLab(db: Db, labId: string, userId?: number) {
+  const query = db
     .selectFrom("attempts")
     .innerJoin("users", "users.id", "attempts.user_id")
     .select([
@@ -72,8 +72,11 @@ export async function learnersAttemptsOfLab(db: Db, labId: string) {
       "attempts.done_at",
       "attempts.queued_at",
     ])
-    .where("attempts.lab_id", "=", labId)
-    .where("users.role", "=", "learner")
+    .where("attempts.lab_id", "=", labId);
+  // One account's own attempts count whatever its role; the cohort is its learners.
+  return (
+    userId === undefined ? query.where("users.role", "=", "learner") : query.where("attempts.user_id", "=", userId)
+  )
     .orderBy("users.name")
     .execute();
 }

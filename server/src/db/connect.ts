@@ -3,13 +3,20 @@ import pg from "pg";
 import * as gradebook from "./migrations/0001-gradebook.ts";
 import * as pages from "./migrations/0002-pages.ts";
 import * as fairUse from "./migrations/0003-fair-use.ts";
+import * as courses from "./migrations/0004-courses.ts";
 import type { Database } from "./schema.ts";
 
 export type Db = Kysely<Database>;
 
 /** Migrations in order; Kysely's migrator records which ran in its own table. */
 const migrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ "0001-gradebook": gradebook, "0002-pages": pages, "0003-fair-use": fairUse }),
+  getMigrations: () =>
+    Promise.resolve({
+      "0001-gradebook": gradebook,
+      "0002-pages": pages,
+      "0003-fair-use": fairUse,
+      "0004-courses": courses,
+    }),
 };
 
 // bigint identity columns are ids, well inside a JS number's range for the gradebook's lifetime; keep them strings.

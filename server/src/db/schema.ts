@@ -56,6 +56,22 @@ export interface LabSummary {
   maxScore: number;
 }
 
+/** The course as labs/course.yaml declares it (migration 0004); one row per course file. */
+export interface CoursesTable {
+  id: string;
+  title: string;
+  /** Modules in course order, each with its labs in order. */
+  modules: Json<CourseModuleRecord[]>;
+  updated_at: Timestamp;
+}
+
+export interface CourseModuleRecord {
+  number: number;
+  title: string;
+  /** A lab's id, its share of the course score, and the labs to finish with full marks first. */
+  labs: { lab: string; weight: number; requires: string[] }[];
+}
+
 export interface SubmissionsTable {
   id: Generated<string>;
   user_id: number;
@@ -144,6 +160,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   blobs: BlobsTable;
   labs: LabsTable;
+  courses: CoursesTable;
   submissions: SubmissionsTable;
   attempts: AttemptsTable;
   check_results: CheckResultsTable;

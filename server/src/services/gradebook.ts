@@ -26,9 +26,17 @@ function taskPoints(lab: LabRecord, passed: { task: string; points: number }[]):
   return tasks;
 }
 
-/** One row per learner who submitted to the lab, from their best (or latest) finished attempt. */
-export async function gradebookRows(db: Db, lab: LabRecord, pick: "best" | "latest"): Promise<GradebookRow[]> {
-  const attempts = await learnersAttemptsOfLab(db, lab.id);
+/**
+ * One row per learner who submitted to the lab, from their best (or latest) finished attempt;
+ * with `userId`, that account's row alone (none when it has not submitted).
+ */
+export async function gradebookRows(
+  db: Db,
+  lab: LabRecord,
+  pick: "best" | "latest",
+  userId?: number,
+): Promise<GradebookRow[]> {
+  const attempts = await learnersAttemptsOfLab(db, lab.id, userId);
   const byUser = new Map<number, typeof attempts>();
   for (const a of attempts) byUser.set(a.user_id, [...(byUser.get(a.user_id) ?? []), a]);
   const chosen = [...byUser.values()].map((list) => {
@@ -60,7 +68,8 @@ export async function gradebookRows(db: Db, lab: LabRecord, pick: "best" | "late
   }));
 }
 
-const csvField = (v: unknown) => {
+/** One CSV field, quoted when it must be and defused when a spreadsheet would read a formula. */
+export const csvField = (v: unknown) => {
   const text = v === null || v === undefined ? "" : String(v);
   // A leading =, +, - or @ would be a formula in a spreadsheet.
   const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;

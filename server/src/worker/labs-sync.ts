@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/connect.ts";
+import { replaceCourse } from "../db/courses.ts";
 import { upsertLab } from "../db/labs.ts";
 import { requiredPoints } from "../../../grader/src/contracts.ts";
 import type { Lab } from "../../../grader/src/engine/lab.ts";
+import { loadCourse } from "../../../grader/src/labs/course.ts";
 import { listLabs, loadLab, readLabSource } from "../../../grader/src/labs/load.ts";
 
 export interface LoadedLab {
@@ -19,7 +21,10 @@ async function versionOf(labsDir: string, id: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Loads every lab from labs/ and records it in the gradebook, where the service reads labs from. */
+/**
+ * Loads every lab from labs/, then the course of labs/course.yaml (which names them), and records
+ * both in the gradebook, where the service reads labs and courses from.
+ */
 export async function syncLabs(db: Db, labsDir: string): Promise<Map<string, LoadedLab>> {
   const labs = new Map<string, LoadedLab>();
   for (const id of await listLabs(labsDir)) {
@@ -44,5 +49,12 @@ export async function syncLabs(db: Db, labsDir: string): Promise<Map<string, Loa
     });
     labs.set(id, { lab, versionHash });
   }
+  const course = await loadCourse(labsDir);
+  if (course)
+    await replaceCourse(db, {
+      id: course.id,
+      title: course.title,
+      modules: course.modules.map((m) => ({ ...m, labs: m.labs.map((l) => ({ ...l, requires: l.requires ?? [] })) })),
+    });
   return labs;
 }

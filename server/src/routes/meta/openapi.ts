@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AttemptSchema } from "../attempts/attempts.schema.ts";
+import { CourseProgressSchema, CourseSchema } from "../courses/courses.schema.ts";
 import { GradebookRowSchema } from "../gradebook/gradebook.schema.ts";
 import { LabSchema } from "../labs/labs.schema.ts";
 import { AcceptedSchema, JsonSubmissionSchema } from "../submissions/submissions.schema.ts";
@@ -151,6 +152,23 @@ export function openApiDocument() {
           responses: {
             "200": json(z.object({ lab: z.string(), rows: z.array(GradebookRowSchema) }), "one row per learner"),
             "403": { description: "not an instructor" },
+            ...errors,
+          },
+        },
+      },
+      "/courses": {
+        get: {
+          summary: "Courses: their modules and labs in order, with each lab's weight and prerequisites",
+          responses: { "200": json(z.object({ courses: z.array(CourseSchema) }), "every course"), ...errors },
+        },
+      },
+      "/courses/{courseId}": {
+        get: {
+          summary: "A course with the caller's progress (instructors: any learner's, with ?learner=<user id>)",
+          parameters: [id("courseId"), { name: "learner", in: "query", schema: { type: "string" } }],
+          responses: {
+            "200": json(CourseProgressSchema, "best score and status per lab, prerequisites met, and the next lab"),
+            "403": { description: "a learner asking for someone else's progress" },
             ...errors,
           },
         },
