@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { finishAttempt, startRun } from "../server/src/db/attempts.ts";
+import { createDb } from "../server/src/db/connect.ts";
+import { getLabRecord } from "../server/src/db/labs.ts";
+import { acceptSubmission } from "../server/src/db/submissions.ts";
+import { api, startStack, type Stack } from "./support/service-stack.ts";
+
+// Needs Postgres and Redis only: attempts are recorded as a worker would record them, no grade runs.
+const COURSE = "k8s-operators";
+const LAB = "composing-operators";
+
+interface LabProgress {
+  id: string;
+  status: string;
+  bestScore: number | null;
+  prerequisitesMet: boolean;
+}
+interface Progress {
+  id: string;
+  learner: { id: number; name: string };
+  score: number;
+  next: { id: string } | null;
+  modules: { number: number; labs: LabProgress[] }[];
+}
+
+let stack: Stack;
+const accounts = {} as Record<"ada" | "bob" | "instructor", { id: number; token: string }>;
+
+/** A graded attempt of `userId` on the lab with `score`, recorded straight into the gradebook. */
+async function recordGradedAttempt(userId: number, score: (maxScore: number) => number): Promise<void> {
+  const db = createDb(stack.db.url, { log: () => undefined, maxConnections: 1 });
+  try {
+    const lab = (await getLabRecord(db, LAB))!;
+    const notify = async () => undefined;
+    const { attemptId } = await acceptSubmission(
+      db,
+      { userId, labId: LAB, labVersion: lab.versionHash, kind: "reference" },
+      notify,
+    );
+    const run = await startRun(db, attemptId);
+    const maxScore = lab.summary.maxScore;
+    await finishAttempt(db, attemptId, run!.run, {
+      status: "graded",
+      score: score(maxScore),
+      maxScore,
+      findings: [],
+      checks: [],
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+const progress = (token: string, query = "") => api<Progress>(stack, token, "GET", `/api/v1/courses/${COURSE}${query}`);
+const labOf = (p: Progress) => p.modules.flatMap((m) => m.labs).find((l) => l.id === LAB)!;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const [ada, bob, instructor] = await Promise.all([
+    stack.user("ada", "learner"),
+    stack.user("bob", "learner"),
+    stack.user("instructor", "instructor"),
+  ]);
+  Object.assign(accounts, { ada, bob, instructor });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("the course API", () => {
+  test("lists the course of labs/course.yaml with its modules and labs", async () => {
+    const res = await api<{ courses: { id: string; modules: { labs: { id: string; weight: number }[] }[] }[] }>(
+      stack,
+      accounts.ada.token,
+      "GET",
+      "/api/v1/courses",
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.courses.map((c) => c.id)).toEqual([COURSE]);
+    expect(res.body.courses[0]!.modules.flatMap((m) => m.labs.map((l) => l.id))).toContain(LAB);
+  });
+
+  test("before any attempt the lab is not started and it is what to do next", async () => {
+    const res = await progress(accounts.bob.token);
+    expect(res.status).toBe(200);
+    expect(res.body.learner.name).toBe("bob");
+    expect(labOf(res.body)).toMatchObject({ status: "not_started", bestScore: null, prerequisitesMet: true });
+    expect(res.body.next?.id).toBe(LAB);
+    expect(res.body.score).toBe(0);
+  });
+
+  test("a partly scored attempt is attempted, and the lab stays next", async () => {
+    await recordGradedAttempt(accounts.ada.id, (max) => max - 1);
+    const res = await progress(accounts.ada.token);
+    expect(labOf(res.body)).toMatchObject({ status: "attempted" });
+    expect(res.body.next?.id).toBe(LAB);
+  });
+
+  test("a full-marks attempt counts as the best, and next moves on", async () => {
+    await recordGradedAttempt(accounts.ada.id, (max) => max);
+    const res = await progress(accounts.ada.token);
+    const lab = labOf(res.body);
+    expect(lab.status).toBe("full_marks");
+    expect(lab.bestScore).toBeGreaterThan(0);
+    // The course has one lab today: with it done, nothing is left to do next.
+    expect(res.body.next).toBeNull();
+    expect(res.body.score).toBe(100);
+  });
+
+  test("an instructor sees a learner's progress with ?learner=", async () => {
+    const res = await progress(accounts.instructor.token, `?learner=${accounts.ada.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.learner).toEqual({ id: accounts.ada.id, name: "ada" });
+    expect(labOf(res.body).status).toBe("full_marks");
+  });
+
+  test("a learner asking for another learner's progress is refused", async () => {
+    const res = await progress(accounts.bob.token, `?learner=${accounts.ada.id}`);
+    expect(res.status).toBe(403);
+  });
+
+  test("an unknown course is a 404 naming the courses there are", async () => {
+    const res = await api<{ error: string }>(stack, accounts.ada.token, "GET", "/api/v1/courses/no-such-course");
+    expect(res.status).toBe(404);
+    expect(res.body.error).toContain(`known courses: ${COURSE}`);
+  });
+});
