@@ -6,6 +6,7 @@ import type { AppDeps } from "../app.ts";
 import { isDatabaseUnavailable } from "../db/connect.ts";
 import { HttpError, TooManyRequests } from "../errors.ts";
 import { authPages } from "./auth.ts";
+import { coursePages } from "./course.ts";
 import { instructorPages } from "./instructor.ts";
 import { learnerPages, UPLOAD_PAGE_PATH } from "./learner.ts";
 import { queueBoard } from "./queue-board.ts";
@@ -56,6 +57,7 @@ export function createPages(deps: AppDeps, options: PagesOptions): Router {
   router.use(csrf.middleware);
   router.use(authPages(deps.db, view, deps.limits.signIn));
   router.use(learnerPages(deps, view, csrf.validate));
+  router.use(coursePages(deps, view));
   router.use(instructorPages(deps, view));
   router.use((_req, _res, next) => next(new HttpError(404, "There is no such page.")));
 

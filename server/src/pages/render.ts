@@ -21,7 +21,7 @@ export interface PageChrome {
   csrfToken?: string;
   notice?: string;
   /** The nav item to mark as the current page. */
-  section?: "labs" | "attempts" | "dashboard" | "queue";
+  section?: "course" | "labs" | "attempts" | "dashboard" | "queue";
 }
 
 export type Renderer = ReturnType<typeof createRenderer>;
