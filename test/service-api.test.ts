@@ -10,6 +10,7 @@ import { gzipBomb, randomName, rawTarGz, writeTemp } from "./support/hostile-arc
 import { api, archiveForm, readEvents, startStack, tarProject, type Stack } from "./support/service-stack.ts";
 
 const LAB = "composing-operators";
+const COURSE = "k8s-operators";
 type Who = "anonymous" | "learnerA" | "learnerB" | "instructor" | "ci";
 const WHO: Who[] = ["anonymous", "learnerA", "learnerB", "instructor", "ci"];
 
@@ -149,6 +150,15 @@ const table: Row[] = [
   row("POST", "/attempts/{id}/regrade", () => `/api/v1/attempts/${ids.attemptA}/regrade`, [401, 403, 403, 202, 403]),
   row("GET", "/gradebook", () => `/api/v1/gradebook?lab=${LAB}`, [401, 403, 403, 200, 403]),
   row("GET", "/gradebook", () => `/api/v1/gradebook?lab=${LAB}&format=csv`, [401, 403, 403, 200, 403]),
+  row("GET", "/courses", () => "/api/v1/courses", [401, 200, 200, 200, 200]),
+  row("GET", "/courses/{courseId}", () => `/api/v1/courses/${COURSE}`, [401, 200, 200, 200, 200]),
+  row(
+    "GET",
+    "/courses/{courseId}",
+    () => `/api/v1/courses/${COURSE}?learner=${ids.learnerA}`,
+    [401, 200, 403, 200, 403],
+  ),
+  row("GET", "/courses/{courseId}", () => "/api/v1/courses/no-such-course", [401, 404, 404, 404, 404]),
 ];
 
 describe("authorization", () => {
