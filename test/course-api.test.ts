@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { finishAttempt, startRun } from "../server/src/db/attempts.ts";
 import { createDb } from "../server/src/db/connect.ts";
 import { getLabRecord } from "../server/src/db/labs.ts";
+import { setPassword } from "../server/src/db/passwords.ts";
 import { acceptSubmission } from "../server/src/db/submissions.ts";
-import { api, startStack, type Stack } from "./support/service-stack.ts";
+import { api, signInCookies, startStack, type Stack } from "./support/service-stack.ts";
 
 // Needs Postgres and Redis only: attempts are recorded as a worker would record them, no grade runs.
 const COURSE = "k8s-operators";
@@ -124,5 +125,51 @@ describe("the course API", () => {
     const res = await api<{ error: string }>(stack, accounts.ada.token, "GET", "/api/v1/courses/no-such-course");
     expect(res.status).toBe(404);
     expect(res.body.error).toContain(`known courses: ${COURSE}`);
+  });
+});
+
+describe("the course pages", () => {
+  const PASSWORD = "a course test password";
+  const cookies = {} as Record<"bob" | "instructor", string>;
+  const page = (who: "bob" | "instructor", path: string) =>
+    fetch(`${stack.baseUrl}${path}`, { headers: { cookie: cookies[who] }, redirect: "manual" });
+
+  beforeAll(async () => {
+    const db = createDb(stack.db.url, { log: () => undefined, maxConnections: 1 });
+    try {
+      await setPassword(db, "bob", PASSWORD);
+      await setPassword(db, "instructor", PASSWORD);
+    } finally {
+      await db.destroy();
+    }
+    cookies.bob = await signInCookies(stack.baseUrl, "bob", PASSWORD);
+    cookies.instructor = await signInCookies(stack.baseUrl, "instructor", PASSWORD);
+  });
+
+  test("a learner's course page names the next lab and links to its upload page", async () => {
+    const res = await page("bob", "/course");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(new RegExp(`Next: <a href="/labs/${LAB}">`));
+  });
+
+  test("the instructor's matrix shows ada's full marks, linking to her page on the lab", async () => {
+    const res = await page("instructor", "/instructor/course");
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(`href="/instructor/labs/${LAB}/learners/${accounts.ada.id}"`);
+    expect(html).toMatch(/<tr data-learner="ada">\s*<th scope="row">ada<\/th>\s*<td>100%<\/td>/);
+  });
+
+  test("the matrix as CSV has a line per learner with the course score", async () => {
+    const res = await page("instructor", "/instructor/course.csv");
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).split("\r\n");
+    expect(lines[0]).toMatch(new RegExp(`^user,course_score,${LAB} \\(of \\d+\\)$`));
+    expect(lines).toContainEqual(expect.stringMatching(/^ada,100,\d+$/));
+  });
+
+  test("a learner may not open the matrix", async () => {
+    expect((await page("bob", "/instructor/course")).status).toBe(403);
+    expect((await page("bob", "/instructor/course.csv")).status).toBe(403);
   });
 });

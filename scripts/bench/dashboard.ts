@@ -6,7 +6,7 @@ import { sql } from "kysely";
 import { createDb } from "../../server/src/db/connect.ts";
 import { upsertLab } from "../../server/src/db/labs.ts";
 import { setPassword } from "../../server/src/db/passwords.ts";
-import { startStack } from "../../test/support/service-stack.ts";
+import { signInCookies, startStack } from "../../test/support/service-stack.ts";
 import { median } from "./support.ts";
 
 const LEARNERS = 1000;
@@ -60,28 +60,6 @@ async function seed(databaseUrl: string): Promise<void> {
   await db.destroy();
 }
 
-/** A signed-in instructor's cookies, through the sign-in form. */
-async function signIn(baseUrl: string, name: string, password: string): Promise<string> {
-  const form = await fetch(`${baseUrl}/sign-in`);
-  let cookies = form.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "";
-  const signedIn = await fetch(`${baseUrl}/sign-in`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: cookies, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ _csrf: token, name, password }),
-  });
-  if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}`);
-  cookies = signedIn.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  return cookies;
-}
-
 const stack = await startStack();
 try {
   const seeding = performance.now();
@@ -93,7 +71,7 @@ try {
   console.error(
     `seeded ${LEARNERS} learners × ${TASKS} tasks (${ATTEMPTS_EACH * LEARNERS} attempts, ${ATTEMPTS_EACH * LEARNERS * checks.length} check results) in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
   );
-  const cookie = await signIn(stack.baseUrl, "bench-instructor", "benchmark password");
+  const cookie = await signInCookies(stack.baseUrl, "bench-instructor", "benchmark password");
 
   type Stage = "gradebook" | "matrix" | "render" | "total";
   const results: Record<string, { stages: Record<Stage, number[]>; client: number[]; bytes: number; rows: number }> =

@@ -120,6 +120,25 @@ export async function api<T = unknown>(
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
+/** A signed-in account's session cookies, through the sign-in form as a browser would post it. */
+export async function signInCookies(baseUrl: string, name: string, password: string): Promise<string> {
+  const cookiesOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+  const form = await fetch(`${baseUrl}/sign-in`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "";
+  const signedIn = await fetch(`${baseUrl}/sign-in`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: cookiesOf(form), "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ _csrf: token, name, password }),
+  });
+  if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}`);
+  return cookiesOf(signedIn);
+}
+
 /** A multipart body with the archive as the field `project`, as a browser or curl -F sends it. */
 export async function archiveForm(file: string, name = "project.tar.gz"): Promise<FormData> {
   const form = new FormData();
