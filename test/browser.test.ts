@@ -139,6 +139,15 @@ describe("the pages, in Chromium", () => {
       expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
       await screenshot(ada, "05-attempt-done");
 
+      // The course page follows: the lab has full marks, the course score counts it, nothing is next.
+      await ada.goto(`${stack.baseUrl}/course`);
+      const card = ada.locator(`[data-lab="${LAB}"]`);
+      expect(await card.locator(".best-score").textContent()).toMatch(/50\/50/);
+      expect(await card.locator(".status").textContent()).toMatch(/full marks/i);
+      expect(await ada.locator(".course-score").textContent()).toBe("100%");
+      expect(await ada.locator(".next-lab").textContent()).toMatch(/Nothing left to do next/);
+      await screenshot(ada, "05b-course");
+
       await waitForPhase(stack, attempts.bob, "provisioning", TURN_MS);
       await waitOnAttempt(bob, "[data-score]", attempts.bob);
       const failedId = uploads.mutantFails[0]!;
@@ -218,6 +227,14 @@ describe("the pages, in Chromium", () => {
         .count(),
     ).toBeGreaterThan(0);
     await screenshot(ines, "07-dashboard");
+
+    // The course matrix: both learners, ada's full marks, bob's partial score, each cell drilling into the lab.
+    await ines.goto(`${stack.baseUrl}/instructor/course`);
+    const courseRow = (who: string) => ines.locator(`#course-matrix tr[data-learner="${who}"]`);
+    expect(await courseRow("ada").locator("td.cell-pass").count()).toBe(1);
+    expect(await courseRow("bob").locator("td.cell-partial, td.cell-fail").count()).toBe(1);
+    await screenshot(ines, "07b-course-matrix");
+    await ines.goto(`${stack.baseUrl}/instructor/labs/${LAB}`);
 
     await ines.getByRole("link", { name: "Score" }).click();
     await ines.getByRole("link", { name: "Score" }).click();
