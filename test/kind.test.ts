@@ -110,7 +110,19 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
     async () => {
       const file = join(tempDir("kind-validate"), "validate.json");
       const run = await labgrader(
-        ["validate", "--provider", "kind", "--only", `reference,${MUTANT}`, "--concurrency", "2", "--json", file],
+        [
+          "validate",
+          "--lab",
+          "composing-operators",
+          "--provider",
+          "kind",
+          "--only",
+          `reference,${MUTANT}`,
+          "--concurrency",
+          "2",
+          "--json",
+          file,
+        ],
         1_500_000,
       );
       made.push(...clustersMade(run.stderr));
@@ -120,7 +132,8 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
         outcomes: ValidationOutcome[];
         results: GradeResult[];
       };
-      const outcome = (name: string) => report.outcomes.find((o) => o.operator === name)!;
+      // validate names each operator by lab: labs' mutants may share a name.
+      const outcome = (name: string) => report.outcomes.find((o) => o.operator === `composing-operators/${name}`)!;
       const result = (name: string) => report.results.find((r) => r.operator === name)!;
       // A failure names each check that did not pass, with its message, before the run's last output.
       const why = (name: string) =>

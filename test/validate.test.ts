@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import type { GradeResult } from "../grader/src/contracts.ts";
 import type { ValidationOutcome } from "../grader/src/grading/validate.ts";
 import { labgrader } from "./support/cli.ts";
@@ -10,8 +11,13 @@ const folders = (dir: string) =>
   readdirSync(join(repoRoot, dir), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name);
-const mutants = folders("test/mutants");
-const controls = folders("test/controls").map((name) => `control/${name}`);
+/** The lab a mutant or control belongs to: validate keys operators by `<lab>/<name>`, since labs' mutants may share a name. */
+const labOf = (file: string) => (parse(readFileSync(join(repoRoot, file), "utf8")) as { lab: string }).lab;
+const labs = folders("labs");
+const mutants = folders("test/mutants").map((name) => `${labOf(`test/mutants/${name}/mutant.yaml`)}/${name}`);
+const controls = folders("test/controls").map(
+  (name) => `${labOf(`test/controls/${name}/control.yaml`)}/control/${name}`,
+);
 
 // `labgrader validate` is the proof that the checks work: the reference operator gets full marks,
 // every mutant fails exactly the checks it lists, and every control (a correct operator written
@@ -34,7 +40,7 @@ describe("labgrader validate", () => {
       console.log(line);
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     for (const o of report.outcomes) outcomes.set(o.operator, o);
-    for (const r of report.results) results.set(r.operator, r);
+    for (const r of report.results) results.set(`${r.lab}/${r.operator}`, r);
   }, 1_800_000);
 
   it("exits 0 with every required check covered by a mutant", () => {
@@ -46,7 +52,7 @@ describe("labgrader validate", () => {
     expect(controls.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(["reference", ...mutants, ...controls])("%s is graded as expected", (name) => {
+  it.each([...labs.map((lab) => `${lab}/reference`), ...mutants, ...controls])("%s is graded as expected", (name) => {
     const outcome = outcomes.get(name);
     expect(outcome, `no outcome for ${name}`).toBeDefined();
     // On a failure, say what each unexpected check saw, and when: the cause is in the message.

@@ -84,19 +84,20 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       {
         name: "reference",
         source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR },
-        judge: (r: GradeResult) => compare({ operator: "reference", fails: [] }, r),
+        judge: (r: GradeResult) => compare({ operator: `${labId}/reference`, fails: [] }, r),
       },
       ...labMutants.map((m) => ({
         name: m.name,
         source: variant(m.mutant),
-        judge: (r: GradeResult) => compare({ operator: m.name, fails: m.mutant.fails, mayFail: m.mutant.mayFail }, r),
+        judge: (r: GradeResult) =>
+          compare({ operator: `${labId}/${m.name}`, fails: m.mutant.fails, mayFail: m.mutant.mayFail }, r),
       })),
       ...controls
         .filter((c) => c.control.lab === labId)
         .map((c) => ({
           name: `control/${c.name}`,
           source: variant(c.control),
-          judge: (r: GradeResult) => compareControl(`control/${c.name}`, c.control, r),
+          judge: (r: GradeResult) => compareControl(`${labId}/control/${c.name}`, c.control, r),
         })),
     ].filter((j) => !only || only.includes(j.name));
     const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {

@@ -25,6 +25,11 @@ export const FieldFactSchema = z.strictObject({
     .array(z.union([z.string(), z.number()]))
     .min(1)
     .optional(),
+  /** The field is an enum that allows at least these values (others may be allowed too). */
+  enumIncludes: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .optional(),
 });
 export type FieldFact = z.infer<typeof FieldFactSchema>;
 
@@ -72,6 +77,16 @@ function sameSet(expected: (string | number)[], actual: unknown): boolean {
   return expected.every((value) => actual.includes(value));
 }
 
+function includesFinding(at: string, wanted: (string | number)[], node: Record<string, unknown> | undefined): Finding {
+  const expected = `${at} is an enum allowing at least ${wanted.join(", ")}`;
+  if (!node) return { expected, actual: `${at} is missing` };
+  const actual = node.enum;
+  if (!Array.isArray(actual)) return { expected, actual: `${at} allows any value` };
+  const lacking = wanted.filter((value) => !actual.includes(value));
+  if (lacking.length === 0) return { expected };
+  return { expected, actual: `${at} allows ${actual.map(String).join(", ")} (not ${lacking.join(", ")})` };
+}
+
 function factFindings(fact: FieldFact, found: Located): Finding[] {
   const at = fact.path;
   const { node, parent } = found;
@@ -114,6 +129,7 @@ function factFindings(fact: FieldFact, found: Located): Finding[] {
         : missing;
     findings.push(sameSet(fact.enum, actual) ? { expected } : { expected, actual: found });
   }
+  if (fact.enumIncludes !== undefined) findings.push(includesFinding(at, fact.enumIncludes, node));
   return findings;
 }
 

@@ -43,7 +43,7 @@ export async function loadControls(controlsDir: string): Promise<ControlEntry[]>
 }
 
 export interface Expectation {
-  /** "reference" or the mutant's name. */
+  /** `<lab>/reference` or `<lab>/<mutant>`: labs' mutants may share a name. */
   operator: string;
   /** Check ids that must fail; every other check must pass. */
   fails: string[];
@@ -52,6 +52,7 @@ export interface Expectation {
 }
 
 export interface ValidationOutcome {
+  /** `<lab>/<operator>`, as in the Expectation (controls: `<lab>/control/<name>`). */
   operator: string;
   ok: boolean;
   score: string;

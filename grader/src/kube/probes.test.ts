@@ -74,6 +74,27 @@ describe("probes settle before they answer", () => {
     expect(client.calls).toBe(1);
   });
 
+  it("takes a field the schema does not declare (server-side apply's 500) as a refusal, at once", async () => {
+    const undeclared = () => {
+      throw new KubeApiError(
+        500,
+        "InternalError",
+        "failed to create typed patch object (ns/b; database.example.com/v1, Kind=Backup): .spec.extra: field not declared in schema",
+      );
+    };
+    const client = scripted([undeclared]);
+    await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({
+      accepted: false,
+      message: /\.spec\.extra: field not declared in schema/,
+    });
+    expect(client.calls).toBe(1);
+  });
+
+  it("still rides out any other 500", async () => {
+    const client = scripted([fail(500), () => backup]);
+    await expect(runProbe(client, admission, subject, clock, patient)).resolves.toMatchObject({ accepted: true });
+  });
+
   it("takes a kind that stays unserved for the project's doing, not the platform's", async () => {
     const client = scripted([fail(404)]);
     await expect(runProbe(client, admission, subject, clock, timing)).resolves.toMatchObject({

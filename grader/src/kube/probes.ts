@@ -17,6 +17,15 @@ export interface ProbeTiming {
 
 const TIMING: ProbeTiming = { settleMs: 10_000, firstPauseMs: 100 };
 
+/**
+ * Server-side apply answers 500 for a field the kind's schema does not declare ("failed to create
+ * typed patch object (…): .spec.resources: field not declared in schema"): a verdict on the object
+ * that asking again cannot change, like a 422.
+ */
+function refusedBySchema(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 500 && /failed to create typed patch object/.test(e.message);
+}
+
 /** A 400/422 is the API server's verdict on the object; a 404 (a CRD not served yet), 429, 5xx or a dropped connection is a moment's trouble. */
 function transient(e: unknown): boolean {
   if (!(e instanceof KubeApiError)) return true;
@@ -84,7 +93,7 @@ async function askOnce(
       const object = await client.apply(request.manifest, { dryRun: true });
       return { kind: "admission", at: clock(), accepted: true, message: "accepted", object };
     } catch (e) {
-      if (e instanceof KubeApiError && (e.status === 422 || e.status === 400))
+      if (e instanceof KubeApiError && (e.status === 422 || e.status === 400 || refusedBySchema(e)))
         return { kind: "admission", at: clock(), accepted: false, message: e.message };
       throw e;
     }

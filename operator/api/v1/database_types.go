@@ -63,12 +63,12 @@ type DatabaseSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 
 	// databaseName is the database created on first start (POSTGRES_DB).
-	// +optional
-	DatabaseName string `json:"databaseName,omitempty"`
+	// +kubebuilder:validation:Required
+	DatabaseName string `json:"databaseName"`
 
 	// username is the superuser created on first start (POSTGRES_USER).
-	// +optional
-	Username string `json:"username,omitempty"`
+	// +kubebuilder:validation:Required
+	Username string `json:"username"`
 
 	// storage configures the data volume of each replica.
 	// +kubebuilder:validation:Required

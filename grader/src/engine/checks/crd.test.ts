@@ -52,7 +52,9 @@ function backupCrd(shape: Shape = {}): KubeObject {
                   properties: {
                     phase: {
                       type: "string",
-                      enum: shape.phaseEnum ?? ["Pending", "InProgress", "Completed", "Failed"],
+                      ...(shape.phaseEnum?.length === 0
+                        ? {}
+                        : { enum: shape.phaseEnum ?? ["Pending", "InProgress", "Completed", "Failed"] }),
                     },
                     conditions: { type: "array", items: { type: "object", properties: { type: { type: "string" } } } },
                   },
@@ -164,6 +166,29 @@ const cases: Case[] = [
     status: "failed",
     expected: /status\.phase allows exactly Pending, InProgress, Completed, Failed/,
     actual: /status\.phase allows Pending, Done/,
+  },
+  {
+    name: "passes an enum that allows the listed values among others",
+    params: params({ fields: [{ path: "status.phase", enumIncludes: ["Pending", "Completed"] }] }),
+    crd: backupCrd(),
+    status: "passed",
+  },
+  {
+    name: "fails an enum that lacks one of the listed values, naming it",
+    params: params({ fields: [{ path: "status.phase", enumIncludes: ["Pending", "Ready"] }] }),
+    crd: backupCrd(),
+    final: true,
+    status: "failed",
+    expected: /status\.phase is an enum allowing at least Pending, Ready/,
+    actual: /status\.phase allows Pending, InProgress, Completed, Failed \(not Ready\)/,
+  },
+  {
+    name: "fails a free string where an enum including values is asked for",
+    params: params({ fields: [{ path: "status.phase", enumIncludes: ["Pending"] }] }),
+    crd: backupCrd({ phaseEnum: [] }),
+    final: true,
+    status: "failed",
+    actual: /status\.phase allows any value/,
   },
   {
     name: "stays pending while the CRD is wrong but the window is open",
