@@ -8,7 +8,9 @@ import { api, signInCookies, startStack, type Stack } from "./support/service-st
 
 // Needs Postgres and Redis only: attempts are recorded as a worker would record them, no grade runs.
 const COURSE = "k8s-operators";
-const LAB = "composing-operators";
+/** The course's labs in order: attempts are recorded for the first, so what is next moves on to the second. */
+const LAB = "designing-the-api";
+const LATER_LAB = "composing-operators";
 
 interface LabProgress {
   id: string;
@@ -79,7 +81,7 @@ describe("the course API", () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.courses.map((c) => c.id)).toEqual([COURSE]);
-    expect(res.body.courses[0]!.modules.flatMap((m) => m.labs.map((l) => l.id))).toContain(LAB);
+    expect(res.body.courses[0]!.modules.flatMap((m) => m.labs.map((l) => l.id))).toEqual([LAB, LATER_LAB]);
   });
 
   test("before any attempt the lab is not started and it is what to do next", async () => {
@@ -104,9 +106,9 @@ describe("the course API", () => {
     const lab = labOf(res.body);
     expect(lab.status).toBe("full_marks");
     expect(lab.bestScore).toBeGreaterThan(0);
-    // The course has one lab today: with it done, nothing is left to do next.
-    expect(res.body.next).toBeNull();
-    expect(res.body.score).toBe(100);
+    // With the first lab done, the next one in course order is what to do next; the two weigh the same.
+    expect(res.body.next?.id).toBe(LATER_LAB);
+    expect(res.body.score).toBe(50);
   });
 
   test("an instructor sees a learner's progress with ?learner=", async () => {
@@ -157,15 +159,16 @@ describe("the course pages", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain(`href="/instructor/labs/${LAB}/learners/${accounts.ada.id}"`);
-    expect(html).toMatch(/<tr data-learner="ada">\s*<th scope="row">ada<\/th>\s*<td>100%<\/td>/);
+    expect(html).toMatch(/<tr data-learner="ada">\s*<th scope="row">ada<\/th>\s*<td>50%<\/td>/);
   });
 
   test("the matrix as CSV has a line per learner with the course score", async () => {
     const res = await page("instructor", "/instructor/course.csv");
     expect(res.status).toBe(200);
     const lines = (await res.text()).split("\r\n");
-    expect(lines[0]).toMatch(new RegExp(`^user,course_score,${LAB} \\(of \\d+\\)$`));
-    expect(lines).toContainEqual(expect.stringMatching(/^ada,100,\d+$/));
+    expect(lines[0]).toMatch(new RegExp(`^user,course_score,${LAB} \\(of \\d+\\),${LATER_LAB} \\(of \\d+\\)$`));
+    // Her best score on the first lab; none graded on the second.
+    expect(lines).toContainEqual(expect.stringMatching(/^ada,50,\d+,$/));
   });
 
   test("a learner may not open the matrix", async () => {
