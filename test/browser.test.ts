@@ -213,7 +213,12 @@ describe("the pages, in Chromium", () => {
     await ines.keyboard.type("ines");
     await ines.keyboard.press("Tab");
     await ines.keyboard.type(PASSWORD);
-    await Promise.all([ines.waitForURL(`**/instructor/labs/${LAB}`), ines.keyboard.press("Enter")]);
+    // With more than one lab, an instructor lands on the list of labs and opens this one's cohort.
+    await Promise.all([ines.waitForURL("**/instructor"), ines.keyboard.press("Enter")]);
+    await Promise.all([
+      ines.waitForURL(`**/instructor/labs/${LAB}`),
+      ines.getByRole("link", { name: "Lab 8.2: Composing Operators" }).click(),
+    ]);
 
     const rows = ines.locator("#matrix tbody tr");
     const learners = async () =>
