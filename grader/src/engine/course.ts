@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KEBAB_CASE_ID } from "./lab.ts";
 import { findReferenceCycles, type ReferenceEdge } from "./reference-cycles.ts";
 import type { LabProblem, YamlPath } from "./yaml-location.ts";
 
@@ -6,7 +7,7 @@ import type { LabProblem, YamlPath } from "./yaml-location.ts";
 export const COURSE_FILE = "course.yaml";
 export const COURSE_JSON_SCHEMA_FILE = "course.schema.json";
 
-const LabIdSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "a lab id is its folder's name, kebab-case");
+const LabIdSchema = z.string().regex(KEBAB_CASE_ID, "a lab id is its folder's name, kebab-case");
 
 export const CourseLabSchema = z.strictObject({
   /** The lab's id: the name of its folder under labs/. */

@@ -3,7 +3,9 @@ import { WaitsForSchema } from "./causes.ts";
 import { DurationSchema } from "./params.ts";
 import { CHECK_TYPES } from "./registry.ts";
 
-const IdSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "an id is kebab-case, e.g. backup-crd-installed");
+/** Ids of labs, checks, tasks and courses: kebab-case, as folder names and URLs carry them. */
+export const KEBAB_CASE_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const IdSchema = z.string().regex(KEBAB_CASE_ID, "an id is kebab-case, e.g. backup-crd-installed");
 
 /** A field of one kind that names another object in the same namespace. */
 export const ReferenceSchema = z.strictObject({
