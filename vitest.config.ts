@@ -48,7 +48,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/kind.test.ts"],
+          exclude: ["test/kind.test.ts", "test/compose.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // expect.poll waits for a condition, not for a deadline: a page or API answers in seconds
@@ -70,6 +70,17 @@ export default defineConfig({
           hookTimeout: 300_000,
           expect: { poll: { timeout: 60_000, interval: 100 } },
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          // The whole service in containers (docker compose): its worker grades on kwok inside its
+          // own container, so it too runs on its own, after kind.
+          name: "compose",
+          include: ["test/compose.test.ts"],
+          testTimeout: 660_000,
+          hookTimeout: 660_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

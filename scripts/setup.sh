@@ -36,3 +36,7 @@ fi
 # node image built offline, or reloaded from its cached archive, or found already in Docker.
 bash scripts/kind-host.sh
 npm run --silent toolchain -- kind
+
+# docker compose: the plugin when Docker lacks it, and every image docker-compose.yml names, made
+# locally (nothing is pulled); the compose test starts them.
+bash scripts/compose-images.sh

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "../../grader/src/process/ports.ts";
 import {
@@ -8,11 +9,10 @@ import {
   canConnect,
   serviceCommand,
   startPostgres,
-  startRedis,
   type OwnedProcess,
   type ServiceScript,
 } from "../../scripts/local-services.ts";
-import { tempDir } from "./env.ts";
+import { repoRoot, tempDir } from "./env.ts";
 
 export { freePort };
 
@@ -77,24 +77,56 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-/** A redis-server of the test's own, for tests that kill it; nothing on disk, like the machine's. */
+/**
+ * The Redis image of docker-compose.yml: LABGRADER_REDIS_IMAGE from the environment or from the
+ * .env that scripts/compose-images.sh writes (the local image where nothing can be pulled), else
+ * the public image the compose file defaults to.
+ */
+export function composeRedisImage(): string {
+  if (process.env.LABGRADER_REDIS_IMAGE) return process.env.LABGRADER_REDIS_IMAGE;
+  const dotEnv = join(repoRoot, ".env");
+  const line = existsSync(dotEnv)
+    ? readFileSync(dotEnv, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("LABGRADER_REDIS_IMAGE="))
+    : undefined;
+  return line?.slice("LABGRADER_REDIS_IMAGE=".length).trim() || "redis:7-bookworm";
+}
+
+/**
+ * A Redis of the test's own, for tests that kill it: a container of the compose file's Redis image
+ * started through testcontainers, on a fixed host port so that a restart keeps its address, and
+ * with nothing on disk (a restart empties it, as a crash of the machine's Redis would). Ryuk,
+ * testcontainers' reaper, is an image of its own that cannot be pulled everywhere: it is off, and
+ * each test stops what it started.
+ */
 export async function startRedisServer(): Promise<RedisServer> {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+  const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
-  let redis: OwnedProcess | undefined;
-  const start = () => startRedis({ log: () => undefined, own: (p) => (redis = p), detached: false, port });
-  const stop = async () => {
-    if (!redis?.running()) return;
-    redis.child.kill("SIGKILL");
-    await redis.exited;
+  const container = await new GenericContainer(composeRedisImage())
+    .withExposedPorts({ container: 6379, host: port })
+    .withCommand(["redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"])
+    .withLabels({ "io.labgrader.test": "redis" })
+    .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+    .start();
+  let running = true;
+  const url = `redis://127.0.0.1:${port}`;
+  const ready = async () => {
+    for (let i = 0; i < 100 && !(await answersPing(url)); i++) await new Promise((r) => setTimeout(r, 100));
   };
-  const url = await start();
+  await ready();
   return {
     url,
     port,
-    stop,
+    stop: async () => {
+      if (!running) return;
+      running = false;
+      await container.stop({ timeout: 0 });
+    },
     restart: async () => {
-      await stop();
-      await start();
+      await container.restart({ timeout: 0 });
+      await ready();
     },
   };
 }

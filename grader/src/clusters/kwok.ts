@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PROVIDERS } from "../contracts.ts";
 import { MANAGED_BY_LABELS } from "../labels.ts";
@@ -115,8 +115,14 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
   const clusterDir = (name: string) => join(workDir, "clusters", name);
   const configFile = (name: string) => join(workDir, "configs", `${name}.yaml`);
   const portsDir = join(workDir, "ports");
-  const env = { ...deps.env, KWOK_WORKDIR: workDir };
   const bin = deps.toolchain.binaries;
+  // kwokctl runs `kubectl` from its PATH (to wait for the cluster) and downloads one when there is none:
+  // the toolchain's, pinned to the control plane's version, comes first.
+  const env = {
+    ...deps.env,
+    KWOK_WORKDIR: workDir,
+    PATH: [dirname(bin.kubectl), deps.env.PATH].filter(Boolean).join(delimiter),
+  };
 
   /** Each component's process, from kwokctl's pid files (named after the component's binary). */
   async function componentPids(name: string): Promise<ComponentProcess[]> {

@@ -8,6 +8,7 @@ export type BinaryName =
   | "kube-apiserver"
   | "kube-controller-manager"
   | "kube-scheduler"
+  | "kubectl"
   | "etcd"
   | "kwok"
   | "kwokctl"
@@ -72,6 +73,9 @@ export function binarySpecs(v: Versions): BinarySpec[] {
     kube("kube-apiserver"),
     kube("kube-controller-manager"),
     kube("kube-scheduler"),
+    // kwokctl waits for a new cluster with `kubectl get --raw /healthz`, and downloads kubectl when none is on
+    // its PATH; the pinned one is put first there. A group of its own: adding it rebuilds nothing else.
+    { ...kube("kubectl"), group: "kubectl" },
     {
       name: "etcd",
       version: v.etcd,
