@@ -8,9 +8,11 @@ import { api, signInCookies, startStack, type Stack } from "./support/service-st
 
 // Needs Postgres and Redis only: attempts are recorded as a worker would record them, no grade runs.
 const COURSE = "k8s-operators";
-/** The course's labs in order: attempts are recorded for the first, so what is next moves on to the second. */
-const LAB = "designing-the-api";
-const LATER_LAB = "composing-operators";
+/** The course's labs in order (all of weight 1): attempts are recorded for the first, so what is next moves on to the second. */
+const COURSE_LABS = ["designing-the-api", "reconciliation-logic", "watching-and-indexing", "composing-operators"];
+const [LAB, LATER_LAB] = COURSE_LABS as [string, string];
+/** The course score of full marks on the first lab alone. */
+const FIRST_LAB_SHARE = 100 / COURSE_LABS.length;
 
 interface LabProgress {
   id: string;
@@ -81,7 +83,7 @@ describe("the course API", () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.courses.map((c) => c.id)).toEqual([COURSE]);
-    expect(res.body.courses[0]!.modules.flatMap((m) => m.labs.map((l) => l.id))).toEqual([LAB, LATER_LAB]);
+    expect(res.body.courses[0]!.modules.flatMap((m) => m.labs.map((l) => l.id))).toEqual(COURSE_LABS);
   });
 
   test("before any attempt the lab is not started and it is what to do next", async () => {
@@ -106,9 +108,9 @@ describe("the course API", () => {
     const lab = labOf(res.body);
     expect(lab.status).toBe("full_marks");
     expect(lab.bestScore).toBeGreaterThan(0);
-    // With the first lab done, the next one in course order is what to do next; the two weigh the same.
+    // With the first lab done, the next one in course order is what to do next; the labs weigh the same.
     expect(res.body.next?.id).toBe(LATER_LAB);
-    expect(res.body.score).toBe(50);
+    expect(res.body.score).toBe(FIRST_LAB_SHARE);
   });
 
   test("an instructor sees a learner's progress with ?learner=", async () => {
@@ -159,16 +161,21 @@ describe("the course pages", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain(`href="/instructor/labs/${LAB}/learners/${accounts.ada.id}"`);
-    expect(html).toMatch(/<tr data-learner="ada">\s*<th scope="row">ada<\/th>\s*<td>50%<\/td>/);
+    expect(html).toMatch(
+      new RegExp(`<tr data-learner="ada">\\s*<th scope="row">ada</th>\\s*<td>${FIRST_LAB_SHARE}%</td>`),
+    );
   });
 
   test("the matrix as CSV has a line per learner with the course score", async () => {
     const res = await page("instructor", "/instructor/course.csv");
     expect(res.status).toBe(200);
     const lines = (await res.text()).split("\r\n");
-    expect(lines[0]).toMatch(new RegExp(`^user,course_score,${LAB} \\(of \\d+\\),${LATER_LAB} \\(of \\d+\\)$`));
-    // Her best score on the first lab; none graded on the second.
-    expect(lines).toContainEqual(expect.stringMatching(/^ada,50,\d+,$/));
+    const labColumns = COURSE_LABS.map((lab) => `${lab} \\(of \\d+\\)`).join(",");
+    expect(lines[0]).toMatch(new RegExp(`^user,course_score,${labColumns}$`));
+    // Her best score on the first lab; none graded on the others.
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^ada,${FIRST_LAB_SHARE},\\d+${",".repeat(COURSE_LABS.length - 1)}$`)),
+    );
   });
 
   test("a learner may not open the matrix", async () => {
