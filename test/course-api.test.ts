@@ -4,12 +4,13 @@ import { createDb } from "../server/src/db/connect.ts";
 import { getLabRecord } from "../server/src/db/labs.ts";
 import { setPassword } from "../server/src/db/passwords.ts";
 import { acceptSubmission } from "../server/src/db/submissions.ts";
+import { loadCourse } from "../grader/src/labs/course.ts";
 import { api, signInCookies, startStack, type Stack } from "./support/service-stack.ts";
 
 // Needs Postgres and Redis only: attempts are recorded as a worker would record them, no grade runs.
 const COURSE = "k8s-operators";
-/** The course's labs in order (all of weight 1): attempts are recorded for the first, so what is next moves on to the second. */
-const COURSE_LABS = ["designing-the-api", "reconciliation-logic", "watching-and-indexing", "composing-operators"];
+/** The course's labs in order, from labs/course.yaml (all of weight 1): attempts are recorded for the first, so what is next moves on to the second. */
+const COURSE_LABS = (await loadCourse())!.modules.flatMap((m) => m.labs.map((l) => l.lab));
 const [LAB, LATER_LAB] = COURSE_LABS as [string, string];
 /** The course score of full marks on the first lab alone. */
 const FIRST_LAB_SHARE = 100 / COURSE_LABS.length;

@@ -51,6 +51,7 @@ const (
 	ReasonStatefulSetFailed      = "StatefulSetCreationFailed"
 	ReasonServiceFailed          = "ServiceCreationFailed"
 	ReasonVerificationFailed     = "VerificationFailed"
+	ReasonCleanupFailed          = "CleanupFailed"
 )
 
 // Reasons a Backup's BackupReady condition carries, all named by Lab 8.2.

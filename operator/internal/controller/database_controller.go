@@ -150,7 +150,7 @@ func (r *DatabaseReconciler) finalize(ctx context.Context, db *databasev1.Databa
 		return nil
 	}
 	if err := r.deleteChildren(ctx, db); err != nil {
-		return err
+		return r.cleanupFailed(ctx, db, err)
 	}
 	controllerutil.RemoveFinalizer(db, databaseFinalizer)
 	if err := r.Update(ctx, db); err != nil {
@@ -158,6 +158,18 @@ func (r *DatabaseReconciler) finalize(ctx context.Context, db *databasev1.Databa
 	}
 	recordEvent(r.Recorder, db, nil, eventNormal, "Deleted", "Finalize", "Deleted the children of Database %s", db.Name)
 	return nil
+}
+
+// cleanupFailed keeps the finalizer, says why on the Ready condition (Lab 4.2,
+// Exercise 4: the Database stays, and its conditions tell what blocks it) and
+// returns cause so the controller retries with backoff.
+func (r *DatabaseReconciler) cleanupFailed(ctx context.Context, db *databasev1.Database, cause error) error {
+	if setNotReady(db, ReasonCleanupFailed, cause.Error()) {
+		if err := r.writeStatus(ctx, db); err != nil {
+			logf.FromContext(ctx).Error(err, "Could not report the failed cleanup")
+		}
+	}
+	return fmt.Errorf("while cleaning up Database %s: %w", db.Name, cause)
 }
 
 // phaseDelay is the RequeueAfter of a phase transition.

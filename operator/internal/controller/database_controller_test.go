@@ -17,6 +17,8 @@ limitations under the License.
 package controller
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -196,7 +198,41 @@ var _ = Describe("Database Controller", func() {
 		err := k8sClient.Get(ctx, keyOf(name), &databasev1.Database{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the finalizer must be removed; got %v", err)
 	})
+
+	It("keeps the Database and reports Ready=False while its cleanup fails (Lab 4.2)", func() {
+		createDatabase(name, nil)
+		for range 3 {
+			reconcileDatabase(r, name)
+		}
+		Expect(k8sClient.Delete(ctx, getDatabase(name))).To(Succeed())
+
+		refused := errors.New("refused by the test")
+		failing := *r
+		failing.Client = refusingClient{Client: k8sClient, err: refused}
+		_, err := failing.Reconcile(ctx, reconcile.Request{NamespacedName: keyOf(name)})
+		Expect(err).To(MatchError(refused))
+		db := getDatabase(name)
+		Expect(db.Finalizers).To(ContainElement(databaseFinalizer))
+		expectCondition(db.Status.Conditions, ConditionReady, metav1.ConditionFalse, ReasonCleanupFailed)
+
+		reconcileDatabase(r, name)
+		err = k8sClient.Get(ctx, keyOf(name), &databasev1.Database{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the finalizer must be removed once cleanup succeeds; got %v", err)
+	})
 })
+
+// refusingClient refuses to delete StatefulSets, as an admission policy would.
+type refusingClient struct {
+	client.Client
+	err error
+}
+
+func (c refusingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	if _, ok := obj.(*appsv1.StatefulSet); ok {
+		return c.err
+	}
+	return c.Client.Delete(ctx, obj, opts...)
+}
 
 var _ = Describe("Database Controller backupRef gate (Lab 8.2)", func() {
 	var (

@@ -183,3 +183,152 @@ describe("deleted check over a namespace's children", () => {
     expect(evaluate(children, t.context({})).status).toBe("passed");
   });
 });
+
+describe("deleted check with cleanup first", () => {
+  const cleanup = ParamsSchema.parse({
+    objects: [{ kind: "Database", name: "orders" }],
+    owned: true,
+    everyInNamespace: ["Secret", "StatefulSet", "Service"],
+    cleanupFirst: true,
+  });
+  const owner = (deleting = false, finalizers = [FINALIZER]) =>
+    kubeObject("Database", "orders", {
+      metadata: { uid: "db-uid", finalizers, ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) },
+    });
+  const child = (kind: string, name: string, deleting = false) =>
+    kubeObject(
+      kind,
+      name,
+      {
+        metadata: {
+          ownerReferences: [{ apiVersion: "database.example.com/v1", kind: "Database", name: "orders", uid: "db-uid" }],
+          ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z", finalizers: ["foregroundDeletion"] } : {}),
+        },
+      },
+      kind === "StatefulSet" ? "apps/v1" : "v1",
+    );
+
+  it.each([
+    {
+      name: "passes when the children are deleted before the finalizer lets the owner go",
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("Secret", "orders-credentials"))
+          .add(child("StatefulSet", "orders"))
+          .at(50)
+          .modify(owner(true))
+          .at(51)
+          .delete(child("StatefulSet", "orders"))
+          .delete(child("Secret", "orders-credentials"))
+          .at(52)
+          .delete(owner(true, [])),
+      ctx: {},
+      status: "passed",
+    },
+    {
+      name: "passes when a child was only being deleted (foreground) as the owner went",
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("StatefulSet", "orders"))
+          .at(50)
+          .modify(owner(true))
+          .at(51)
+          .modify(child("StatefulSet", "orders", true))
+          .at(52)
+          .delete(owner(true, []))
+          .at(60)
+          .delete(child("StatefulSet", "orders", true)),
+      ctx: {},
+      status: "passed",
+    },
+    {
+      name: "fails once all are gone if the owner went while its children stood untouched (a garbage collector cleaned up)",
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("Secret", "orders-credentials"))
+          .add(child("StatefulSet", "orders"))
+          .at(50)
+          .modify(owner(true))
+          .at(52)
+          .delete(owner(true, []))
+          .at(53)
+          .delete(child("Secret", "orders-credentials"))
+          .at(54)
+          .delete(child("StatefulSet", "orders")),
+      ctx: {},
+      status: "failed",
+      decidedAt: 54,
+      actual:
+        /^Database orders was gone while Secret orders-credentials, StatefulSet orders still existed without a deletionTimestamp$/,
+    },
+    {
+      name: "fails at the end when the owner went and a child still stands untouched",
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("StatefulSet", "orders"))
+          .at(50)
+          .modify(owner(true))
+          .at(52)
+          .delete(owner(true, [])),
+      ctx: { final: true, now: 90_000 },
+      status: "failed",
+      decidedAt: 90_000,
+      actual: /^Database orders was gone while StatefulSet orders still existed without a deletionTimestamp$/,
+    },
+    {
+      name: "waits while a child's deletion may still be on its way (the owner's arrived first)",
+      build: (t: TraceBuilder) =>
+        t
+          .at(1)
+          .add(owner())
+          .add(child("StatefulSet", "orders"))
+          .at(50)
+          .modify(owner(true))
+          .at(52)
+          .delete(owner(true, [])),
+      ctx: {},
+      status: "pending",
+    },
+    {
+      name: "judges by revision, not by arrival: a child deletion delivered late still came first",
+      build: (t: TraceBuilder) => {
+        t.at(1).add(owner()).add(child("StatefulSet", "orders")).at(50).modify(owner(true));
+        const before = t.lastRv() + 1;
+        t.at(52)
+          .delete(owner(true, []), { rv: before + 1 })
+          .at(53)
+          .delete(child("StatefulSet", "orders"), { rv: before });
+      },
+      ctx: {},
+      status: "passed",
+    },
+  ])("$name", ({ build, ctx, status, decidedAt, actual }) => {
+    const t = createTraceBuilder();
+    build(t);
+    const verdict = evaluate(cleanup, t.context(ctx as Partial<CheckContext>));
+    expect(verdict.status).toBe(status);
+    if (decidedAt !== undefined && verdict.status !== "pending") expect(verdict.decidedAt).toBe(decidedAt);
+    if (verdict.status === "failed" && actual) expect(verdict.actual).toMatch(actual);
+  });
+
+  it("is off by default: a child removed after its owner passes", () => {
+    const plain = ParamsSchema.parse({ objects: [{ kind: "Database", name: "orders" }], owned: true });
+    const t = createTraceBuilder()
+      .at(1)
+      .add(owner())
+      .add(child("StatefulSet", "orders"))
+      .at(52)
+      .delete(owner(true, []))
+      .at(53)
+      .delete(child("StatefulSet", "orders"));
+    expect(evaluate(plain, t.context({})).status).toBe("passed");
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCheck, type CheckContext, type Verdict } from "../check.ts";
 import { evidenceOf, failed, passed, pending, summarize } from "../evidence.ts";
-import { describeSelector, historyOf, lastEntry } from "../objects.ts";
+import { describeSelector, historyOf, lastEntry, stateAt } from "../objects.ts";
 import { ObjectSelectorSchema, type ObjectSelector } from "../params.ts";
 import type { TraceEntry } from "../trace.ts";
 
@@ -23,6 +23,11 @@ export const ParamsSchema = z.strictObject({
    * deleted objects made (a child without an owner reference is left behind by a garbage collector).
    */
   everyInNamespace: z.array(z.string().min(1)).optional(),
+  /**
+   * What they made (owned, everyInNamespace) must be gone, or being deleted, by the time each listed
+   * object is gone: cleanup that a finalizer waits for, not a garbage collector that follows it.
+   */
+  cleanupFirst: z.boolean().default(false),
 });
 export type Params = z.infer<typeof ParamsSchema>;
 
@@ -77,6 +82,24 @@ function inNamespace(kinds: string[], ctx: CheckContext): ObjectSelector[] {
   return [...found.values()];
 }
 
+/** A listed object that went away while things it made still stood, not even being deleted. */
+interface EarlyRelease {
+  owner: Fate;
+  left: TraceEntry[];
+}
+
+function earlyRelease(owners: Fate[], others: Fate[]): EarlyRelease | undefined {
+  for (const owner of owners) {
+    const gone = lastEntry(owner.history);
+    if (owner.deletedAt === undefined || !gone) continue;
+    const left = others
+      .map((other) => stateAt(other.history, gone))
+      .filter((entry): entry is TraceEntry => entry !== null && !entry.object.metadata.deletionTimestamp);
+    if (left.length > 0) return { owner, left };
+  }
+  return undefined;
+}
+
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
   const owners = params.objects.map((selector) => fateOf(selector, ctx));
   const others = new Map<string, ObjectSelector>();
@@ -87,14 +110,32 @@ export function evaluate(params: Params, ctx: CheckContext): Verdict {
     if (!params.objects.some((o) => o.kind === selector.kind && o.name === selector.name))
       others.set(`${selector.kind}/${selector.name}`, selector);
   }
-  const fates = [...owners, ...[...others.values()].map((selector) => fateOf(selector, ctx))];
+  const made = [...others.values()].map((selector) => fateOf(selector, ctx));
+  const fates = [...owners, ...made];
   const story = fates.flatMap((f) => f.history);
   const extra = params.owned || params.everyInNamespace ? ["everything they made"] : [];
   const names = [params.objects.map(describeSelector).join(", "), ...extra].join(" and ");
   const remaining = fates.filter((f) => f.deletedAt === undefined);
+  const goneAt = Math.max(ctx.since, ...fates.map((f) => f.deletedAt ?? 0));
+  // Judged once everything is gone (or at the end): each kind is watched on its own stream, so a
+  // child's deletion may arrive after its owner's although it was written first.
+  const early = params.cleanupFirst && (remaining.length === 0 || ctx.final) ? earlyRelease(owners, made) : undefined;
+  if (early) {
+    const owner = describeSelector(early.owner.selector);
+    const left = early.left.map((e) => `${e.object.kind} ${e.object.metadata.name}`).join(", ");
+    return failed({
+      message: `${owner} went away before its cleanup: ${left} still stood, and nothing had asked to delete it`,
+      expected: `${owner} kept (by its finalizer) until what it made is deleted`,
+      actual: `${owner} was gone while ${left} still existed without a deletionTimestamp`,
+      decidedAt: remaining.length === 0 ? goneAt : ctx.now,
+      evidence: evidenceOf(
+        early.left.map((e) => e.object),
+        story,
+      ),
+    });
+  }
   if (remaining.length === 0) {
-    const at = Math.max(ctx.since, ...fates.map((f) => f.deletedAt ?? 0));
-    return passed(`${names} ${fates.length === 1 ? "is" : "are all"} gone`, at, evidenceOf([], story));
+    return passed(`${names} ${fates.length === 1 ? "is" : "are all"} gone`, goneAt, evidenceOf([], story));
   }
   if (!ctx.final) return pending();
   return failed({
