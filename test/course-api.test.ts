@@ -12,8 +12,8 @@ const COURSE = "k8s-operators";
 /** The course's labs in order, from labs/course.yaml (all of weight 1): attempts are recorded for the first, so what is next moves on to the second. */
 const COURSE_LABS = (await loadCourse())!.modules.flatMap((m) => m.labs.map((l) => l.lab));
 const [LAB, LATER_LAB] = COURSE_LABS as [string, string];
-/** The course score of full marks on the first lab alone. */
-const FIRST_LAB_SHARE = 100 / COURSE_LABS.length;
+/** The course score of full marks on the first lab alone, in percent to one decimal as the service gives it. */
+const FIRST_LAB_SHARE = Math.round((1 / COURSE_LABS.length) * 1000) / 10;
 
 interface LabProgress {
   id: string;
