@@ -183,4 +183,27 @@ describe("the course pages", () => {
     expect((await page("bob", "/instructor/course")).status).toBe(403);
     expect((await page("bob", "/instructor/course.csv")).status).toBe(403);
   });
+
+  test("the matrix regrades a lab's submissions and comes back to the matrix with how many were queued", async () => {
+    const matrix = await page("instructor", "/instructor/course");
+    const html = await matrix.text();
+    expect(html).toContain(`action="/instructor/labs/${LAB}/regrade"`);
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    // The form's token goes with the cookie the page set (double submit).
+    const csrfCookie = matrix.headers.getSetCookie().map((c) => c.split(";")[0]);
+    const res = await fetch(`${stack.baseUrl}/instructor/labs/${LAB}/regrade`, {
+      method: "POST",
+      headers: {
+        cookie: [cookies.instructor, ...csrfCookie].join("; "),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ _csrf, from: "course" }),
+      redirect: "manual",
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/instructor/course");
+    // ada's two graded submissions of the first lab (the partial one and the full marks) are queued again.
+    const after = await (await page("instructor", "/instructor/course")).text();
+    expect(after).toContain("2 submissions are queued to be graded again.");
+  });
 });

@@ -94,10 +94,12 @@ export function instructorPages(deps: InstructorDeps, view: Renderer): Router {
     instructor(req);
     const lab = await requireLab(db, req.params.labId);
     const regraded = (await regradeLab(deps, lab)).length;
+    // The course matrix regrades a lab too, and is where its instructor comes back to.
+    const fromCourse = (req.body as { from?: unknown } | undefined)?.from === "course";
     await redirectWithNotice(
       req,
       res,
-      `/instructor/labs/${lab.id}`,
+      fromCourse ? "/instructor/course" : `/instructor/labs/${lab.id}`,
       `${regraded} submission${regraded === 1 ? " is" : "s are"} queued to be graded again.`,
     );
   });
