@@ -1,12 +1,17 @@
 import { readFile } from "node:fs/promises";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { loadCourse } from "../grader/src/labs/course.ts";
 import { referenceOperatorDir } from "./support/env.ts";
 import { cspViolations, launchChromium, screenshot, setPassword, signIn } from "./support/browser.ts";
 import { mutantArchive } from "./support/mutants.ts";
 import { explainAttempt, startStack, tarProject, waitForPhase, type Stack } from "./support/service-stack.ts";
 
 const LAB = "composing-operators";
+/** The course's labs in order (labs/course.yaml); every lab weighs the same. */
+const COURSE_LABS = (await loadCourse())!.modules.flatMap((m) => m.labs.map((l) => l.lab));
+/** The course score, as the course page writes it, of full marks on `labs` labs. */
+const courseShare = (labs: number) => `${Math.round((labs / COURSE_LABS.length) * 1000) / 10}%`;
 const PASSWORD = "a long enough password";
 /**
  * An attempt waits its turn in the host's budget of grades (shared with every other test file
@@ -49,9 +54,9 @@ async function waitOnAttempt(page: Page, selector: string, attemptId: string, ti
   }
 }
 
-/** Picks the archive in the lab page's form and submits it; resolves on the attempt page. */
-async function upload(page: Page, archive: string): Promise<string> {
-  await page.goto(`${stack.baseUrl}/labs/${LAB}`);
+/** Picks the archive in a lab page's form and submits it; resolves on the attempt page. */
+async function upload(page: Page, archive: string, lab = LAB): Promise<string> {
+  await page.goto(`${stack.baseUrl}/labs/${lab}`);
   await page.getByLabel(/Project archive/).setInputFiles(archive);
   await Promise.all([
     page.waitForURL(/\/attempts\/[0-9a-f-]{36}$/),
@@ -139,15 +144,30 @@ describe("the pages, in Chromium", () => {
       expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
       await screenshot(ada, "05-attempt-done");
 
-      // The course page follows: this lab has full marks and counts for half the course (two labs of
-      // equal weight); the one she has not started, earlier in the course, is what to do next.
+      // The course page follows: this lab has full marks and counts for its share of the course (labs
+      // of equal weight); the first lab of the course, not started, is what to do next.
       await ada.goto(`${stack.baseUrl}/course`);
       const card = ada.locator(`[data-lab="${LAB}"]`);
       expect(await card.locator(".best-score").textContent()).toMatch(/50\/50/);
       expect(await card.locator(".status").textContent()).toMatch(/full marks/i);
-      expect(await ada.locator(".course-score").textContent()).toBe("50%");
-      expect(await ada.locator(".next-lab a").getAttribute("href")).toBe("/labs/designing-the-api");
+      expect(await ada.locator(".course-score").textContent()).toBe(courseShare(1));
+      expect(await ada.locator(".next-lab a").getAttribute("href")).toBe(`/labs/${COURSE_LABS[0]}`);
       await screenshot(ada, "05b-course");
+
+      // She follows "Next" to the course's first lab, submits the same project there, and it too gets
+      // full marks: two labs done, and what is next moves on to the course's second lab.
+      await ada.locator(".next-lab a").click();
+      await ada.waitForURL(`**/labs/${COURSE_LABS[0]}`);
+      const second = await upload(ada, uploads.reference, COURSE_LABS[0]);
+      await waitOnAttempt(ada, "[data-score]", second);
+      const [earned, max] = (await ada.locator("[data-score]").textContent())!.split("/");
+      expect(earned).toBe(max);
+      expect(await ada.locator('[data-check-id][data-status="failed"]').count()).toBe(0);
+      await ada.goto(`${stack.baseUrl}/course`);
+      expect(await ada.locator(`[data-lab="${COURSE_LABS[0]}"] .status`).textContent()).toMatch(/full marks/i);
+      expect(await ada.locator(".course-score").textContent()).toBe(courseShare(2));
+      expect(await ada.locator(".next-lab a").getAttribute("href")).toBe(`/labs/${COURSE_LABS[1]}`);
+      await screenshot(ada, "05c-course-two-labs");
 
       await waitForPhase(stack, attempts.bob, "provisioning", TURN_MS);
       await waitOnAttempt(bob, "[data-score]", attempts.bob);
@@ -167,7 +187,7 @@ describe("the pages, in Chromium", () => {
       await failed.screenshot({ path: "test-results/screenshots/06-failed-check-evidence.png" });
       expect(await bob.evaluate(WIDER_THAN_SCREEN)).toEqual([]);
     },
-    2 * TURN_MS + 2 * GRADE_MS,
+    2 * TURN_MS + 3 * GRADE_MS,
   );
 
   test("a learner never sees another learner's attempt, its stream or its log (404), nor the instructor's pages; signing out ends the session", async () => {
@@ -234,10 +254,10 @@ describe("the pages, in Chromium", () => {
     ).toBeGreaterThan(0);
     await screenshot(ines, "07-dashboard");
 
-    // The course matrix: both learners, ada's full marks, bob's partial score, each cell drilling into the lab.
+    // The course matrix: both learners, ada's full marks on two labs, bob's partial score, each cell drilling into the lab.
     await ines.goto(`${stack.baseUrl}/instructor/course`);
     const courseRow = (who: string) => ines.locator(`#course-matrix tr[data-learner="${who}"]`);
-    expect(await courseRow("ada").locator("td.cell-pass").count()).toBe(1);
+    expect(await courseRow("ada").locator("td.cell-pass").count()).toBe(2);
     expect(await courseRow("bob").locator("td.cell-partial, td.cell-fail").count()).toBe(1);
     await screenshot(ines, "07b-course-matrix");
     await ines.goto(`${stack.baseUrl}/instructor/labs/${LAB}`);
