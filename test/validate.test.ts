@@ -14,6 +14,12 @@ const folders = (dir: string) =>
 /** The lab a mutant or control belongs to: validate keys operators by `<lab>/<name>`, since labs' mutants may share a name. */
 const labOf = (file: string) => (parse(readFileSync(join(repoRoot, file), "utf8")) as { lab: string }).lab;
 const labs = folders("labs");
+/**
+ * Every lab's reference, mutants and controls, six at a time beside the other integration files on a
+ * 2-core host: six labs and ~90 operators took longer than 30 min in CI (2026-12-06), where two labs
+ * and 54 operators took 10.
+ */
+const VALIDATE_MS = 3_600_000;
 const mutants = folders("test/mutants").map((name) => `${labOf(`test/mutants/${name}/mutant.yaml`)}/${name}`);
 const controls = folders("test/controls").map(
   (name) => `${labOf(`test/controls/${name}/control.yaml`)}/control/${name}`,
@@ -30,7 +36,7 @@ describe("labgrader validate", () => {
 
   beforeAll(async () => {
     const file = join(tempDir("validate"), "validate.json");
-    const run = await labgrader(["validate", "--concurrency", "6", "--json", file], 1_800_000);
+    const run = await labgrader(["validate", "--concurrency", "6", "--json", file], VALIDATE_MS);
     code = run.code;
     stderr = run.stderr;
     // For the CI log: each operator's line (score, time) and any grade run again after a platform fault.
@@ -41,7 +47,7 @@ describe("labgrader validate", () => {
     const report = JSON.parse(readFileSync(file, "utf8")) as { outcomes: ValidationOutcome[]; results: GradeResult[] };
     for (const o of report.outcomes) outcomes.set(o.operator, o);
     for (const r of report.results) results.set(`${r.lab}/${r.operator}`, r);
-  }, 1_800_000);
+  }, VALIDATE_MS);
 
   it("exits 0 with every required check covered by a mutant", () => {
     expect(stderr).not.toContain("no mutant fails");
