@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { referenceOperatorDir, repoRoot } from "./support/env.ts";
 import { freePort } from "./support/services.ts";
-import { archiveForm, tarProject } from "./support/service-stack.ts";
+import { api, archiveForm, tarProject } from "./support/service-stack.ts";
 
 const run = promisify(execFile);
 
@@ -63,18 +63,11 @@ async function leftovers(): Promise<string[]> {
   ];
 }
 
-async function api<T>(token: string, method: string, path: string, body?: FormData | object): Promise<T> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  let payload: FormData | string | undefined;
-  if (body instanceof FormData) payload = body;
-  else if (body) {
-    headers["content-type"] = "application/json";
-    payload = JSON.stringify(body);
-  }
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+/** An API call as the service's tests make it; anything but a 2xx ends the test with the service's answer. */
+async function call<T>(token: string, method: string, path: string, body?: FormData | object): Promise<T> {
+  const res = await api<T>({ baseUrl }, token, method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 async function addUser(name: string, role: "learner" | "instructor"): Promise<string> {
@@ -83,10 +76,10 @@ async function addUser(name: string, role: "learner" | "instructor"): Promise<st
 }
 
 async function gradeOf(token: string, lab: string, body: FormData | object): Promise<Attempt> {
-  const { attemptId } = await api<{ attemptId: string }>(token, "POST", `/api/v1/labs/${lab}/submissions`, body);
+  const { attemptId } = await call<{ attemptId: string }>(token, "POST", `/api/v1/labs/${lab}/submissions`, body);
   const deadline = Date.now() + GRADE_MS;
   for (;;) {
-    const attempt = await api<Attempt>(token, "GET", `/api/v1/attempts/${attemptId}`);
+    const attempt = await call<Attempt>(token, "GET", `/api/v1/attempts/${attemptId}`);
     if (["graded", "not_gradable", "superseded"].includes(attempt.status)) return attempt;
     if (Date.now() > deadline) {
       const logs = await compose(["logs", "--no-color", "--tail", "60", "worker"]).catch((e: Error) => e.message);
@@ -118,7 +111,7 @@ describe("docker compose", () => {
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(await ready.json()).toEqual({ ok: true, db: "ok", redis: "ok" });
     const teacher = await addUser("compose-teacher", "instructor");
-    const labs = await api<{ labs: { id: string }[] }>(teacher, "GET", "/api/v1/labs");
+    const labs = await call<{ labs: { id: string }[] }>(teacher, "GET", "/api/v1/labs");
     const folders = readdirSync(join(repoRoot, "labs"), { withFileTypes: true }).filter((d) => d.isDirectory());
     expect(labs.labs.map((l) => l.id).sort()).toEqual(folders.map((d) => d.name).sort());
   });

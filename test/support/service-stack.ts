@@ -99,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 export async function api<T = unknown>(
-  stack: Stack,
+  stack: Pick<Stack, "baseUrl">,
   token: string | undefined,
   method: string,
   path: string,
