@@ -79,14 +79,16 @@ dpkg_version() { # ROOTFS PACKAGE: the installed version, upstream part only (15
     "$work/rootfs/$1/var/lib/dpkg/status" | sed -E 's/^[0-9]+://; s/[-+~].*$//'
 }
 
-# image TAG KEY CONTEXT [docker build args…]: builds TAG from CONTEXT unless an image of that tag
-# already carries KEY in its label io.labgrader.compose.key.
+# has_key TAG KEY: whether an image of that tag already carries KEY in its label io.labgrader.compose.key.
+has_key() {
+  [[ $(docker image inspect --format '{{ index .Config.Labels "io.labgrader.compose.key" }}' "$1" 2>/dev/null) == "$2" ]]
+}
+
+# image TAG KEY CONTEXT [docker build args…]: builds TAG from CONTEXT unless it already holds KEY.
 image() {
   local tag=$1 key=$2 context=$3 started
   shift 3
-  if [[ $(docker image inspect --format '{{ index .Config.Labels "io.labgrader.compose.key" }}' "$tag" 2>/dev/null) == "$key" ]]; then
-    return
-  fi
+  has_key "$tag" "$key" && return
   started=$(date +%s)
   docker build --quiet --force-rm --label "io.labgrader.compose.key=$key" -t "$tag" "$@" "$context" 2> >(quiet_legacy) >/dev/null
   log "built $tag in $(elapsed "$started")"
@@ -96,9 +98,7 @@ image() {
 import_rootfs() {
   local name=$1 tag=$2 key
   key=$(cat "$work/stamps/rootfs-$name")
-  if [[ $(docker image inspect --format '{{ index .Config.Labels "io.labgrader.compose.key" }}' "$tag" 2>/dev/null) == "$key" ]]; then
-    return
-  fi
+  has_key "$tag" "$key" && return
   tar --numeric-owner -C "$work/rootfs/$name" -c . |
     docker import --change "LABEL io.labgrader.compose.key=$key" \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null
@@ -141,7 +141,8 @@ image "$redis_image" "$(stamp "$work/stamps/rootfs-redis" grader/toolchain/compo
 
 # node: the base with Node from the npm package the project installs, and the npm that runs here.
 node_version=$("$node" -p 'process.versions.node')
-npm_dir=$(npm root -g)/npm
+# The npm that runs here, from its own install (npm root -g answers for whichever node is first on PATH).
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 npm_version=$("$node" -p "require('$npm_dir/package.json').version")
 node_image=labgrader-local/node:$node_version-$suite
 ctx=$(context node)
