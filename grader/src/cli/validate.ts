@@ -11,11 +11,15 @@ import {
   compare,
   compareControl,
   loadControls,
+  longestFirst,
+  readTimings,
+  writeTimings,
   loadMutants,
   pool,
   uncoveredRequiredChecks,
   type ValidationOutcome,
 } from "../grading/validate.ts";
+import type { Lab } from "../engine/lab.ts";
 import { listLabs, loadLab } from "../labs/load.ts";
 import { REFERENCE_OPERATOR_DIR } from "../runner/reference.ts";
 import type { OperatorSource, Variant } from "../runner/source.ts";
@@ -32,6 +36,13 @@ export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--
   (correct operators written differently: full marks, or for a score control at most its points).
   A grade the platform could not tell (not gradable) is run again, up to --retries times
   (default ${PLATFORM_RETRIES}). Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.`;
+
+interface ValidationJob {
+  lab: Lab;
+  name: string;
+  source: OperatorSource;
+  judge: (result: GradeResult) => ValidationOutcome;
+}
 
 export async function validateCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -62,6 +73,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   const results: GradeResult[] = [];
   let problems = 0;
 
+  const jobs: ValidationJob[] = [];
   for (const labId of labIds) {
     const lab = await loadLab(labId);
     const required = lab.checks.filter((c) => c.severity === "required").map((c) => c.id);
@@ -80,13 +92,15 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       referenceDir: REFERENCE_OPERATOR_DIR,
       variant: v,
     });
-    const jobs: { name: string; source: OperatorSource; judge: (result: GradeResult) => ValidationOutcome }[] = [
+    const labJobs: ValidationJob[] = [
       {
+        lab,
         name: "reference",
         source: { kind: "project" as const, dir: REFERENCE_OPERATOR_DIR },
         judge: (r: GradeResult) => compare({ operator: `${labId}/reference`, fails: [] }, r),
       },
       ...labMutants.map((m) => ({
+        lab,
         name: m.name,
         source: variant(m.mutant),
         judge: (r: GradeResult) =>
@@ -95,16 +109,27 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       ...controls
         .filter((c) => c.control.lab === labId)
         .map((c) => ({
+          lab,
           name: `control/${c.name}`,
           source: variant(c.control),
           judge: (r: GradeResult) => compareControl(`${labId}/control/${c.name}`, c.control, r),
         })),
-    ].filter((j) => !only || only.includes(j.name));
-    const graded = await pool(jobs, Number(values.concurrency ?? "4"), async (job) => {
+    ];
+    jobs.push(...labJobs.filter((j) => !only || only.includes(j.name)));
+  }
+  // One pool for every lab, longest grade first (as measured by the last run on this host): a pool
+  // per lab would wait for each lab's slowest grade before starting the next lab.
+  const timingsFile = join(ctx.config.cacheDir, "validate-timings.json");
+  const lastTimes = await readTimings(timingsFile);
+  const graded = await pool(
+    longestFirst(jobs, (j) => lastTimes[`${j.lab.id}/${j.name}`]),
+    Number(values.concurrency ?? "4"),
+    async (job) => {
+      const labId = job.lab.id;
       const result = await gradeUntilGradable(
         (attempt) =>
           gradeOperator({
-            lab,
+            lab: job.lab,
             source: job.source,
             operatorName: job.name,
             ...deps,
@@ -119,13 +144,17 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       ctx.log(
         `${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`,
       );
-      return { result, outcome };
-    });
-    for (const g of graded) {
-      results.push(g.result);
-      outcomes.push(g.outcome);
-    }
+      return { job, result, outcome };
+    },
+  );
+  for (const g of graded) {
+    results.push(g.result);
+    outcomes.push(g.outcome);
   }
+  await writeTimings(
+    timingsFile,
+    Object.fromEntries(graded.map((g) => [`${g.job.lab.id}/${g.job.name}`, g.result.durationMs])),
+  ).catch((e: unknown) => ctx.log(`validate: could not keep grade times in ${timingsFile}: ${String(e)}`));
   if (values.json) await writeFile(values.json, JSON.stringify({ outcomes, results }, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit(results));
   const failedOutcomes = outcomes.filter((o) => !o.ok).length;

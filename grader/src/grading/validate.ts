@@ -1,5 +1,6 @@
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { z } from "zod";
 import type { GradeResult } from "../contracts.ts";
 import { loadControl, loadMutant, type Control, type Mutant } from "../runner/source.ts";
 
@@ -123,4 +124,38 @@ export async function pool<T, R>(items: T[], limit: number, task: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** Each operator's last grade time on this host (ms), keyed `<lab>/<operator>`. */
+const TimingsSchema = z.record(z.string(), z.number().nonnegative());
+export type Timings = z.infer<typeof TimingsSchema>;
+
+/** The last run's grade times; none when there was no run yet or its file is unreadable. */
+export async function readTimings(file: string): Promise<Timings> {
+  try {
+    return TimingsSchema.parse(JSON.parse(await readFile(file, "utf8")));
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps this run's grade times beside those of operators it did not grade (a run of one lab). */
+export async function writeTimings(file: string, times: Timings): Promise<void> {
+  const merged = { ...(await readTimings(file)), ...times };
+  await mkdir(dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}`;
+  await writeFile(partial, JSON.stringify(merged, null, 1));
+  await rename(partial, file);
+}
+
+/**
+ * The order that ends a pool soonest when grades take what they took last time: the longest first
+ * (so none of them starts last), and operators never timed before ahead of all, as they may be long.
+ */
+export function longestFirst<T>(items: T[], lastMs: (item: T) => number | undefined): T[] {
+  const rank = (item: T) => lastMs(item) ?? Number.POSITIVE_INFINITY;
+  return items
+    .map((item, index) => ({ item, index, ms: rank(item) }))
+    .sort((a, b) => b.ms - a.ms || a.index - b.index)
+    .map((e) => e.item);
 }
