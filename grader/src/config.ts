@@ -40,6 +40,8 @@ export const GraderConfigSchema = z.object({
   gradeSlots: z.coerce.number().int().positive(),
   /** Operator builds, and control planes starting, at once on this host (LABGRADER_BUILD_SLOTS). */
   buildSlots: z.coerce.number().int().positive(),
+  /** MiB of managers built from our own code (reference, mutants, controls) kept for the next grade of the same code; 0 keeps none (LABGRADER_MANAGER_CACHE_MIB). */
+  managerCacheMiB: z.coerce.number().int().nonnegative(),
 });
 export type GraderConfig = z.infer<typeof GraderConfigSchema>;
 
@@ -81,5 +83,6 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     sandboxWallClockMinutes: env.LABGRADER_SANDBOX_WALL_CLOCK_MINUTES ?? 15,
     gradeSlots: env.LABGRADER_GRADE_SLOTS ?? hostDefaults().gradeSlots,
     buildSlots: env.LABGRADER_BUILD_SLOTS ?? hostDefaults().buildSlots,
+    managerCacheMiB: env.LABGRADER_MANAGER_CACHE_MIB ?? 4096,
   });
 }

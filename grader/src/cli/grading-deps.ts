@@ -1,6 +1,6 @@
 import { ProviderNameSchema } from "../contracts.ts";
 import { prepareProvider } from "../clusters/select.ts";
-import { hostCapacity } from "../grading/capacity.ts";
+import { hostCapacity, hostManagerCache } from "../grading/capacity.ts";
 import type { GradeOptions } from "../grading/grade.ts";
 import { managerEnvironment } from "../runner/manager-environment.ts";
 import { sandboxSettings } from "../runner/sandbox.ts";
@@ -10,7 +10,7 @@ import type { CliContext } from "./context.ts";
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
 export type GradingDeps = Pick<
   GradeOptions,
-  "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity"
+  "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity" | "managerCache"
 >;
 
 /** `sandbox` turns the sandbox on for this command even when the configuration does not. */
@@ -25,6 +25,7 @@ export async function gradingDeps(
     { config: ctx.config, toolchain, env: ctx.env, log: ctx.log },
     false,
   );
+  const managerCache = hostManagerCache(ctx.config);
   return {
     provider: prepared.provider,
     ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
@@ -32,6 +33,7 @@ export async function gradingDeps(
     goEnv: ctx.env,
     managerEnv: managerEnvironment(ctx.env),
     capacity: hostCapacity(ctx.config),
+    ...(managerCache ? { managerCache } : {}),
     ...(sandbox || ctx.config.sandbox
       ? { sandbox: sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] }) }
       : {}),

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { GraderConfig } from "../config.ts";
 import { createSlotPool, type SlotPool } from "../process/host-slots.ts";
+import { createManagerCache, type ManagerCache } from "../runner/manager-cache.ts";
 
 /**
  * The host's budget, shared by every worker and command on it through the cache folder: how many
@@ -20,4 +21,11 @@ export function hostCapacity(config: Pick<GraderConfig, "cacheDir" | "gradeSlots
     builds: pool("builds", "builds", config.buildSlots),
     starts: pool("cluster starts", "cluster-starts", config.buildSlots),
   };
+}
+
+/** The host's kept managers (see runner/manager-cache.ts), in the cache folder; none when the configuration keeps none. */
+export function hostManagerCache(config: Pick<GraderConfig, "cacheDir" | "managerCacheMiB">): ManagerCache | undefined {
+  return config.managerCacheMiB > 0
+    ? createManagerCache(join(config.cacheDir, "managers"), config.managerCacheMiB * 1024 * 1024)
+    : undefined;
 }

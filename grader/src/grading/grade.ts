@@ -7,6 +7,7 @@ import { clusterChecks, renderScenario, type RenderedCheck } from "../engine/ren
 import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
 import { runProbe, serviceAccountGroups } from "../kube/probes.ts";
 import { MANAGED_BY_LABELS } from "../labels.ts";
+import type { ManagerCache } from "../runner/manager-cache.ts";
 import type { SandboxSettings } from "../runner/sandbox.ts";
 import type { OperatorSource } from "../runner/source.ts";
 import type { SlotLease } from "../process/host-slots.ts";
@@ -45,6 +46,8 @@ export interface GradeOptions {
   attemptId?: string;
   /** Time limit of the manager's `go build`; a build over it makes the grade not gradable (a slow host is not the learner's fault). */
   buildTimeoutMs?: number;
+  /** Managers built from our own code, kept by their inputs (a learner's project is always built anew). */
+  managerCache?: ManagerCache;
   /** The host's budget of grades and builds this grade waits its turn in; unset, it starts at once. */
   capacity?: Pick<HostCapacity, "grades" | "builds">;
   /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */

@@ -127,6 +127,7 @@ export async function build(grade: GradeContext): Promise<Built> {
     controllerGen: options.controllerGen,
     buildTimeoutMs: options.buildTimeoutMs,
     ...(options.buildSandbox ? { sandbox: options.buildSandbox } : {}),
+    ...(options.managerCache ? { managerCache: options.managerCache } : {}),
   }).finally(() => buildSlot?.release());
   const result = prepared.build;
   grade.progress({

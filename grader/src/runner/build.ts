@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runCommand } from "../process/command.ts";
 import { buildSandboxed, hostGoSetup } from "./build-sandbox.ts";
+import { buildKey, type ManagerCache } from "./manager-cache.ts";
 import { REFERENCE_OPERATOR_DIR } from "./reference.ts";
 import type { SandboxSettings } from "./sandbox.ts";
 
@@ -16,10 +17,13 @@ export interface BuildOptions {
   env: Record<string, string | undefined>;
   /** Build as a sandbox uid (a learner's project): see build-sandbox.ts. Unset builds as ourselves (our own code). */
   sandbox?: SandboxSettings;
+  /** Where managers built from our own code are kept by their inputs; never used for a sandboxed build. */
+  managerCache?: ManagerCache;
 }
 
 export type BuildResult =
-  | { ok: true; binary: string; durationMs: number }
+  /** `reused`: the same inputs were built before and the manager came from the manager cache. */
+  | { ok: true; binary: string; durationMs: number; reused?: boolean }
   | { ok: false; output: string; durationMs: number; timedOut: boolean };
 
 /**
@@ -88,13 +92,27 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   }
   args.push("./cmd");
   const started = Date.now();
+  const key = options.managerCache
+    ? await buildKey({
+        projectDir: options.projectDir,
+        ...(options.overlay ? { overlay: options.overlay } : {}),
+        goVersion: (await hostGoSetup(options.env)).goVersion,
+        args: args.filter((a) => !a.startsWith("-overlay=") && a !== binary),
+        env: { ...options.env, CGO_ENABLED: "0" },
+      })
+    : undefined;
+  if (key && (await options.managerCache?.restore(key, binary)))
+    return { ok: true, binary, durationMs: Date.now() - started, reused: true };
   const result = await runCommand("go", args, {
     cwd: options.projectDir,
     env: { ...options.env, CGO_ENABLED: "0" },
     timeoutMs,
   });
   const durationMs = Date.now() - started;
-  if (result.code === 0) return { ok: true, binary, durationMs };
+  if (result.code === 0) {
+    if (key) await options.managerCache?.store(key, binary).catch(() => undefined);
+    return { ok: true, binary, durationMs };
+  }
   return {
     ok: false,
     output: (result.stderr + result.stdout).trim(),

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { runChecked } from "../process/command.ts";
 import { buildManager, type BuildResult } from "./build.ts";
+import type { ManagerCache } from "./manager-cache.ts";
 import type { SandboxSettings } from "./sandbox.ts";
 
 /** One change to one reference file: `find` must occur exactly once. */
@@ -124,6 +125,8 @@ export interface PrepareOptions {
   buildTimeoutMs?: number;
   /** Build a submitted project as a sandbox uid (the reference and its variants are ours, and built as ourselves). */
   sandbox?: SandboxSettings;
+  /** Where managers of our own code are kept; a sandboxed build never reads or writes it. */
+  managerCache?: ManagerCache;
 }
 
 /** Builds the manager and settles where its CRDs and role come from. */
@@ -135,7 +138,11 @@ export async function prepareOperator(source: OperatorSource, options: PrepareOp
       outDir,
       env: options.goEnv,
       timeoutMs: options.buildTimeoutMs,
-      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      ...(options.sandbox
+        ? { sandbox: options.sandbox }
+        : options.managerCache
+          ? { managerCache: options.managerCache }
+          : {}),
     });
     return { manifestsDir: source.dir, build };
   }
@@ -146,6 +153,7 @@ export async function prepareOperator(source: OperatorSource, options: PrepareOp
     overlay,
     env: options.goEnv,
     timeoutMs: options.buildTimeoutMs,
+    ...(options.managerCache ? { managerCache: options.managerCache } : {}),
   });
   if (!source.variant.manifests) return { manifestsDir: source.referenceDir, build };
   // controller-gen has no overlay: regenerate from a copy with the variant's files in place.

@@ -8,7 +8,7 @@ import { createDb, migrate } from "../db/connect.ts";
 import { reapOrphans } from "../../../grader/src/clusters/reaper.ts";
 import { prepareProvider } from "../../../grader/src/clusters/select.ts";
 import { graderConfigFromEnv } from "../../../grader/src/config.ts";
-import { hostCapacity } from "../../../grader/src/grading/capacity.ts";
+import { hostCapacity, hostManagerCache } from "../../../grader/src/grading/capacity.ts";
 import { messageChain } from "../../../grader/src/errors.ts";
 import { LABS_DIR } from "../../../grader/src/labs/load.ts";
 import { hostGoSetup } from "../../../grader/src/runner/build-sandbox.ts";
@@ -86,6 +86,7 @@ const publisher = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const publish = createEventPublisher(publisher, log);
 const queue = new Queue(GRADE_QUEUE, { connection, prefix: config.queuePrefix });
 const capacity = hostCapacity(grader);
+const managerCache = hostManagerCache(grader);
 const metrics = createWorkerMetrics(capacity);
 const metricsServer =
   config.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics.registry, config.metricsPort, log);
@@ -105,6 +106,7 @@ const gradeAttempt = createGradeAttempt({
   gradeOptions: {
     buildTimeoutMs: config.buildTimeoutMs,
     capacity,
+    ...(managerCache ? { managerCache } : {}),
     ...(sandbox ? { sandbox } : {}),
     ...(confinement ? { buildSandbox: confinement } : {}),
   },
