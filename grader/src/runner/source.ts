@@ -110,7 +110,13 @@ export async function materializeEdits(
 }
 
 export type OperatorSource =
-  { kind: "project"; dir: string } | { kind: "variant"; referenceDir: string; variant: Variant };
+  | {
+      kind: "project";
+      dir: string;
+      /** Our own code (the reference operator): built as ourselves even where learners' projects are built in the sandbox. */
+      ours?: boolean;
+    }
+  | { kind: "variant"; referenceDir: string; variant: Variant };
 
 export interface PreparedOperator {
   /** Where config/crd/bases and config/rbac/role.yaml are read from. */
@@ -133,16 +139,13 @@ export interface PrepareOptions {
 export async function prepareOperator(source: OperatorSource, options: PrepareOptions): Promise<PreparedOperator> {
   const outDir = join(options.workDir, "build");
   if (source.kind === "project") {
+    const sandbox = source.ours ? undefined : options.sandbox;
     const build = await buildManager({
       projectDir: source.dir,
       outDir,
       env: options.goEnv,
       timeoutMs: options.buildTimeoutMs,
-      ...(options.sandbox
-        ? { sandbox: options.sandbox }
-        : options.managerCache
-          ? { managerCache: options.managerCache }
-          : {}),
+      ...(sandbox ? { sandbox } : options.managerCache ? { managerCache: options.managerCache } : {}),
     });
     return { manifestsDir: source.dir, build };
   }

@@ -70,7 +70,7 @@ async function sourceFor(
 ): Promise<OperatorSource | { rejected: string }> {
   const submission = await getSubmission(deps.db, submissionId);
   if (!submission) throw new UnrecoverableError(`submission ${submissionId} is not in the gradebook`);
-  if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR };
+  if (submission.kind === "reference") return { kind: "project", dir: REFERENCE_OPERATOR_DIR, ours: true };
   if (submission.kind === "image")
     return {
       rejected:
