@@ -30,6 +30,11 @@ export const FieldFactSchema = z.strictObject({
     .array(z.union([z.string(), z.number()]))
     .min(1)
     .optional(),
+  /** The field's enum does not refuse these values: it lists each of them, or the field has no enum at all. */
+  admits: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .optional(),
 });
 export type FieldFact = z.infer<typeof FieldFactSchema>;
 
@@ -87,6 +92,16 @@ function includesFinding(at: string, wanted: (string | number)[], node: Record<s
   return { expected, actual: `${at} allows ${actual.map(String).join(", ")} (not ${lacking.join(", ")})` };
 }
 
+function admitsFinding(at: string, wanted: (string | number)[], node: Record<string, unknown> | undefined): Finding {
+  const expected = `${at} admits ${wanted.join(", ")}`;
+  if (!node) return { expected, actual: `${at} is missing` };
+  const actual = node.enum;
+  if (!Array.isArray(actual)) return { expected };
+  const refused = wanted.filter((value) => !actual.includes(value));
+  if (refused.length === 0) return { expected };
+  return { expected, actual: `${at} is an enum of ${actual.map(String).join(", ")}: it refuses ${refused.join(", ")}` };
+}
+
 function factFindings(fact: FieldFact, found: Located): Finding[] {
   const at = fact.path;
   const { node, parent } = found;
@@ -130,6 +145,7 @@ function factFindings(fact: FieldFact, found: Located): Finding[] {
     findings.push(sameSet(fact.enum, actual) ? { expected } : { expected, actual: found });
   }
   if (fact.enumIncludes !== undefined) findings.push(includesFinding(at, fact.enumIncludes, node));
+  if (fact.admits !== undefined) findings.push(admitsFinding(at, fact.admits, node));
   return findings;
 }
 
