@@ -83,6 +83,8 @@ export function graderConfigFromEnv(env: Readonly<Record<string, string | undefi
     sandboxWallClockMinutes: env.LABGRADER_SANDBOX_WALL_CLOCK_MINUTES ?? 15,
     gradeSlots: env.LABGRADER_GRADE_SLOTS ?? hostDefaults().gradeSlots,
     buildSlots: env.LABGRADER_BUILD_SLOTS ?? hostDefaults().buildSlots,
-    managerCacheMiB: env.LABGRADER_MANAGER_CACHE_MIB ?? 4096,
+    // Every operator one validate grades (~100 managers of ~48 MB): a cache smaller than one round,
+    // read in the same order each round, would drop each manager just before it is wanted again.
+    managerCacheMiB: env.LABGRADER_MANAGER_CACHE_MIB ?? 8192,
   });
 }
