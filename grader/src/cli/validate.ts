@@ -117,9 +117,9 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
     ];
     jobs.push(...labJobs.filter((j) => !only || only.includes(j.name)));
   }
-  // One pool for every lab, longest grade first (as measured by the last run on this host): a pool
-  // per lab would wait for each lab's slowest grade before starting the next lab.
-  const timingsFile = join(ctx.config.cacheDir, "validate-timings.json");
+  // One pool for every lab, longest grade first (as measured by the last run on this host and this
+  // provider): a pool per lab would wait for each lab's slowest grade before starting the next lab.
+  const timingsFile = join(ctx.config.cacheDir, `validate-timings-${deps.provider.name}.json`);
   const lastTimes = await readTimings(timingsFile);
   const graded = await pool(
     longestFirst(jobs, (j) => lastTimes[`${j.lab.id}/${j.name}`]),
