@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parse } from "junit2json";
 import { describe, expect, it } from "vitest";
 import { GradeResultSchema } from "../grader/src/contracts.ts";
+import { listLabs } from "../grader/src/labs/load.ts";
 import { labgrader } from "./support/cli.ts";
 import { tempDir } from "./support/env.ts";
 
@@ -49,7 +50,8 @@ describe("labgrader grade", () => {
   it("refuses an unknown lab with the list of known ones", async () => {
     const run = await labgrader(["grade", "--lab", "no-such-lab", "--operator", "reference"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('unknown lab "no-such-lab"; known labs: composing-operators');
+    // Every lab of the repository, as `labgrader lint` finds them.
+    expect(run.stderr).toContain(`unknown lab "no-such-lab"; known labs: ${(await listLabs()).join(", ")}`);
   });
 
   it("grades an operator that does not compile as a learner's failure with the compiler's output", async () => {
