@@ -36,8 +36,12 @@ export type FinalVerdict = Exclude<Verdict, { status: "pending" }>;
 
 /** What a check may ask the runner to do against the cluster before it is evaluated. */
 export type ProbeRequest =
-  /** Server-side dry-run apply of a manifest (already rendered). */
-  | { kind: "admission"; manifest: KubeObject }
+  /**
+   * Server-side dry-run apply of a manifest (already rendered); `untilOutcome`: asked again each
+   * second until the check holds or its time runs out (what the grader just put in force, such as
+   * an admission policy, reaches the API server's admission a moment after it is stored).
+   */
+  | { kind: "admission"; manifest: KubeObject; untilOutcome?: boolean }
   /** A SubjectAccessReview for the operator's ServiceAccount. */
   | { kind: "access"; verb: string; group: string; resource: string; subresource?: string; namespace?: string };
 

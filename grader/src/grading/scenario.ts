@@ -1,4 +1,5 @@
 import { POD_SECURITY_ENFORCE, type PodSecurity } from "../engine/lab.ts";
+import { probeFor } from "../engine/registry.ts";
 import type { RenderedCheck, RenderedScenario, RenderedStep } from "../engine/render.ts";
 import type { KubeObject, ProbeResult } from "../engine/trace.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
@@ -41,6 +42,9 @@ function isLearnerFault(e: unknown): boolean {
   if (e instanceof KubeApiError) return e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 401;
   return e instanceof Error && e.message.includes("does not serve");
 }
+
+/** How often a dry-run that must wait for its outcome is asked again. */
+const REPROBE_MS = 1_000;
 
 /** How long a step waits for the recorder to see what it wrote. */
 const CATCH_UP_MS = 10_000;
@@ -104,17 +108,25 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
   const background: Promise<void>[] = [];
   const judge = async (check: RenderedCheck, windowEnd?: Promise<void>): Promise<void> => {
     let verdict: LiveVerdict;
+    const started = clock();
+    const request = probeFor(check);
+    const askAgain = request?.kind === "admission" && request.untilOutcome === true;
     try {
-      const probe = await deps.probe(check);
-      verdict = await liveCheck({
-        recorder: deps.recorder,
-        check,
-        namespace: scenario.namespace,
-        clock,
-        abort: deps.abort,
-        ...(probe ? { probe } : {}),
-        ...(windowEnd ? { windowEnd } : {}),
-      });
+      for (;;) {
+        const probe = await deps.probe(check);
+        verdict = await liveCheck({
+          recorder: deps.recorder,
+          check,
+          namespace: scenario.namespace,
+          clock,
+          abort: deps.abort,
+          ...(probe ? { probe } : {}),
+          ...(windowEnd ? { windowEnd } : {}),
+        });
+        // A dry-run answers for the moment it was asked: asked again until it holds (see untilOutcome).
+        if (!askAgain || verdict.status !== "failed" || clock() - started >= check.timeoutMs) break;
+        await new Promise((r) => setTimeout(r, REPROBE_MS));
+      }
     } catch (e) {
       verdict = { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() };
     }

@@ -105,6 +105,11 @@ describe("admission check", () => {
     expect(probe(defaults)).toEqual({ kind: "admission", manifest: manifest({ databaseRef: { name: "db" } }) });
   });
 
+  it("asks for the dry-run again until its outcome holds only when the lab says so", () => {
+    expect(probe({ ...defaults, untilOutcome: true })).toMatchObject({ kind: "admission", untilOutcome: true });
+    expect(probe(defaults)).not.toHaveProperty("untilOutcome");
+  });
+
   it("refuses an expression on a manifest that must be rejected", () => {
     expect(ParamsSchema.safeParse({ ...retentionZero, expr: "true" }).success).toBe(false);
   });

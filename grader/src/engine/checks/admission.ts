@@ -22,6 +22,11 @@ export const ParamsSchema = z
     expr: z.string().min(1).optional(),
     /** What `expr` means, in a learner's words, e.g. "spec.retention defaults to 5". */
     expected: z.string().min(1).optional(),
+    /**
+     * Dry-run again each second until the outcome holds or the timeout: for the grader's own
+     * preconditions, such as an admission policy it just applied (in force a moment after it is stored).
+     */
+    untilOutcome: z.boolean().optional(),
   })
   .superRefine((params, ctx) => {
     if (params.expr !== undefined) refineCel(ctx, params.expr, ["self"], "bool", ["expr"]);
@@ -40,7 +45,7 @@ function describe(manifest: KubeObject): string {
 }
 
 export function probe(params: Params): ProbeRequest {
-  return { kind: "admission", manifest: params.manifest };
+  return { kind: "admission", manifest: params.manifest, ...(params.untilOutcome ? { untilOutcome: true } : {}) };
 }
 
 export function evaluate(params: Params, ctx: CheckContext): Verdict {
