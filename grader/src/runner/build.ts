@@ -22,8 +22,7 @@ export interface BuildOptions {
 }
 
 export type BuildResult =
-  /** `reused`: the same inputs were built before and the manager came from the manager cache. */
-  | { ok: true; binary: string; durationMs: number; reused?: boolean }
+  | { ok: true; binary: string; durationMs: number }
   | { ok: false; output: string; durationMs: number; timedOut: boolean };
 
 /**
@@ -92,20 +91,21 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   }
   args.push("./cmd");
   const started = Date.now();
+  const env = { ...options.env, CGO_ENABLED: "0" };
   const key = options.managerCache
     ? await buildKey({
         projectDir: options.projectDir,
         ...(options.overlay ? { overlay: options.overlay } : {}),
         goVersion: (await hostGoSetup(options.env)).goVersion,
         args: args.filter((a) => !a.startsWith("-overlay=") && a !== binary),
-        env: { ...options.env, CGO_ENABLED: "0" },
+        env,
       })
     : undefined;
   if (key && (await options.managerCache?.restore(key, binary)))
-    return { ok: true, binary, durationMs: Date.now() - started, reused: true };
+    return { ok: true, binary, durationMs: Date.now() - started };
   const result = await runCommand("go", args, {
     cwd: options.projectDir,
-    env: { ...options.env, CGO_ENABLED: "0" },
+    env,
     timeoutMs,
   });
   const durationMs = Date.now() - started;

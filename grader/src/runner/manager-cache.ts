@@ -47,11 +47,11 @@ export async function buildKey(inputs: BuildInputs): Promise<string> {
   field("args", inputs.args.join("\0"));
   for (const name of ENV_THAT_CHANGES_CODE) field(`env ${name}`, inputs.env[name] ?? "");
   const overlay = inputs.overlay ?? {};
-  for (const path of await goSources(inputs.projectDir))
-    field(`file ${path}`, await readFile(overlay[path] ?? join(inputs.projectDir, path)));
-  // A file only the overlay has (a variant's new file).
+  const sources = await goSources(inputs.projectDir);
+  for (const path of sources) field(`file ${path}`, await readFile(overlay[path] ?? join(inputs.projectDir, path)));
+  // A file only the overlay has (a variant's new file); one that replaces a source is read above.
   for (const [path, file] of Object.entries(overlay).sort(([a], [b]) => (a < b ? -1 : 1)))
-    field(`overlay ${path}`, await readFile(file));
+    if (!sources.includes(path)) field(`overlay ${path}`, await readFile(file));
   return hash.digest("hex").slice(0, 32);
 }
 
