@@ -31,6 +31,7 @@ class LongestFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
+    globalSetup: ["test/support/scratch-dir.ts"],
     reporters: [
       "default",
       ["json", { outputFile: "test-results/vitest.json" }],

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,14 +13,16 @@ import type { CliContext } from "./context.ts";
 import { gradingDeps } from "./grading-deps.ts";
 
 export const gradeHelp = `labgrader grade --lab ID --operator DIR|reference [--provider ${ProviderNameSchema.options.join("|")}]
-                [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox] [--retries N]
+                [--json FILE] [--junit FILE] [--manager-arg ARG]… [--sandbox] [--retries N] [--keep-work]
   Grades an operator project (a kubebuilder project folder) on a lab in a fresh cluster.
   A grade the platform could not tell (not gradable: a busy host, a cluster that broke) is
   run again, up to --retries times (default ${PLATFORM_RETRIES}).
   Exits 0 only when every required check passes. --manager-arg passes a flag to the
   manager (e.g. --manager-arg=--phase-delay=1s for the reference operator). --sandbox runs
   the manager under its own uid with memory/pids/cpu limits and no network but its API
-  server (also on with LABGRADER_SANDBOX=1; needs root, cgroup v1, setpriv, iptables).`;
+  server (also on with LABGRADER_SANDBOX=1; needs root, cgroup v1, setpriv, iptables).
+  The grade's work folder (project copy, manager, its log) is removed at the end unless
+  --keep-work (then the folder is printed).`;
 
 export async function gradeCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -34,6 +36,7 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
       "manager-arg": { type: "string", multiple: true },
       sandbox: { type: "boolean" },
       retries: { type: "string" },
+      "keep-work": { type: "boolean" },
     },
   });
   if (!values.lab || !values.operator) throw new Error(`grade needs --lab and --operator\n${gradeHelp}`);
@@ -44,6 +47,7 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
   if (!Number.isInteger(retries) || retries < 0)
     throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-grade-"));
+  const keepWork = values["keep-work"] === true;
   const result = await gradeUntilGradable(
     (attempt) =>
       gradeOperator({
@@ -64,6 +68,8 @@ export async function gradeCommand(args: string[], ctx: CliContext): Promise<num
       ctx.log(
         `not gradable (${r.reason ?? "the platform could not tell"}): grading again (${attempt + 1} of ${retries + 1})`,
       ),
+  ).finally(() =>
+    keepWork ? ctx.log(`work folder kept in ${workRoot}`) : rm(workRoot, { recursive: true, force: true }),
   );
   if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
   if (values.junit) await writeFile(values.junit, toJUnit([result]));

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,12 +30,14 @@ export const MUTANTS_DIR = fileURLToPath(new URL("../../../test/mutants/", impor
 export const CONTROLS_DIR = fileURLToPath(new URL("../../../test/controls/", import.meta.url));
 
 export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--concurrency N] [--provider …]
-                   [--retries N] [--course-timings] [--json FILE] [--junit FILE]
+                   [--retries N] [--course-timings] [--keep-work] [--json FILE] [--junit FILE]
   Grades the reference operator on every lab (it must get full marks), every mutant in
   test/mutants (each must fail exactly the checks it lists) and every control in test/controls
   (correct operators written differently: full marks, or for a score control at most its points).
   A grade the platform could not tell (not gradable) is run again, up to --retries times
-  (default ${PLATFORM_RETRIES}). Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.`;
+  (default ${PLATFORM_RETRIES}). Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.
+  Each grade's work folder (project copy, manager, logs) is removed once it is judged, unless
+  --keep-work (then the folder is printed).`;
 
 interface ValidationJob {
   lab: Lab;
@@ -54,6 +56,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       retries: { type: "string" },
       provider: { type: "string" },
       "course-timings": { type: "boolean" },
+      "keep-work": { type: "boolean" },
       json: { type: "string" },
       junit: { type: "string" },
     },
@@ -68,6 +71,9 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   if (!Number.isInteger(retries) || retries < 0)
     throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
+  // A grade's folder holds a copy of the project and its ~50 MB manager: a hundred of them kept
+  // would fill a small disk, so each goes once judged (and the root at the end).
+  const keepWork = values["keep-work"] === true;
   const workRoot = await mkdtemp(join(tmpdir(), "labgrader-validate-"));
   const outcomes: ValidationOutcome[] = [];
   const results: GradeResult[] = [];
@@ -126,6 +132,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
     Number(values.concurrency ?? "4"),
     async (job) => {
       const labId = job.lab.id;
+      const jobDir = join(workRoot, labId, job.name);
       const result = await gradeUntilGradable(
         (attempt) =>
           gradeOperator({
@@ -133,13 +140,13 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
             source: job.source,
             operatorName: job.name,
             ...deps,
-            workDir: join(workRoot, labId, job.name, String(attempt)),
+            workDir: join(jobDir, String(attempt)),
             managerArgs,
           }),
         retries,
         (r) =>
           ctx.log(`again ${labId} ${job.name.padEnd(32)} not gradable: ${r.reason ?? "the platform could not tell"}`),
-      );
+      ).finally(() => (keepWork ? undefined : rm(jobDir, { recursive: true, force: true })));
       const outcome = job.judge(result);
       ctx.log(
         `${outcome.ok ? "ok  " : "FAIL"} ${labId} ${job.name.padEnd(32)} ${outcome.score.padEnd(7)} ${(result.durationMs / 1000).toFixed(1)} s${describe(outcome)}`,
@@ -147,6 +154,8 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       return { job, result, outcome };
     },
   );
+  if (keepWork) ctx.log(`validate: work folders kept in ${workRoot}`);
+  else await rm(workRoot, { recursive: true, force: true });
   for (const g of graded) {
     results.push(g.result);
     outcomes.push(g.outcome);

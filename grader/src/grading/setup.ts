@@ -6,6 +6,7 @@ import type { Lab } from "../engine/lab.ts";
 import { PLATFORM_KINDS } from "../engine/objects.ts";
 import type { KubeObject } from "../engine/trace.ts";
 import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
+import { describeShortage, saysDiskFull, shortOfDisk } from "../process/disk.ts";
 import { createKubeClient, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { readCpuWaitedMs } from "../process/cpu-pressure.ts";
@@ -93,6 +94,10 @@ export async function waitTurn(
 
 export async function prepareWorkDir(options: GradeOptions): Promise<void> {
   await mkdir(options.workDir, { recursive: true });
+  // A full disk fails a grade anywhere (the build, etcd, a copy) and in ways that can look like the
+  // project's: a host that short is not gradable before anything starts.
+  const short = await shortOfDisk([options.workDir]);
+  if (short) throw new PlatformFault(`${describeShortage(short)}; it is graded again`);
   if (!options.sandbox || options.provider.operatorMode !== "host") return;
   // The sandbox uid must not read the build, the admin kubeconfig or other attempts.
   await chmod(options.workDir, 0o700);
@@ -115,6 +120,19 @@ export interface Built {
   binary: string;
   crds: KubeObject[];
   role: KubeObject;
+}
+
+/**
+ * A build that failed writing for want of disk: ours, or one outside the sandbox, always fails on
+ * the host's disk; a sandboxed one may have filled its own scratch space (its limit, the project's
+ * doing), so it is the host's only when the host is short of disk now.
+ */
+async function buildRanOutOfHostDisk(grade: GradeContext, output: string): Promise<boolean> {
+  if (!saysDiskFull(output)) return false;
+  const { source, buildSandbox, workDir, goEnv } = grade.options;
+  const sandboxed = buildSandbox !== undefined && source.kind === "project" && source.ours !== true;
+  if (!sandboxed) return true;
+  return (await shortOfDisk([workDir, goEnv.GOCACHE ?? workDir])) !== undefined;
 }
 
 /** Builds the manager and reads its CRDs and role: a project that does not build or has none fails here. */
@@ -142,6 +160,10 @@ export async function build(grade: GradeContext): Promise<Built> {
       `the operator's build did not finish within ${Math.round((options.buildTimeoutMs ?? result.durationMs) / 1000)} s (its time limit); a busy host can cause this, so it is graded again`,
     );
   }
+  if (!result.ok && (await buildRanOutOfHostDisk(grade, result.output)))
+    throw new PlatformFault(
+      `the operator's build ran out of disk on this host, not for anything in the project; it is graded again:\n${result.output.split("\n").filter(saysDiskFull).slice(0, 3).join("\n")}`,
+    );
   if (!result.ok)
     throw new LearnerFault(
       `The operator did not build: go build failed:\n${result.output.split("\n").slice(0, 40).join("\n")}`,

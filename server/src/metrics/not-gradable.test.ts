@@ -13,6 +13,20 @@ describe("notGradableClass", () => {
       reason: "while grading attempt 6f1c…: could not provision a kind cluster: docker: no space left",
       expected: "cluster",
     },
+    {
+      reason:
+        "could not provision a kwok cluster: while creating kwok cluster lg-ebaf9f2e: ENOSPC: no space left on device, write",
+      expected: "disk_full",
+    },
+    {
+      reason:
+        "this host has 412 MiB of disk left where it grades (/tmp/labgrader-grade-x/1), less than the 1 GiB a grade needs; it is graded again",
+      expected: "disk_full",
+    },
+    {
+      reason: "the operator's build ran out of disk on this host, not for anything in the project",
+      expected: "disk_full",
+    },
     { reason: "could not deploy the operator into the cluster: kind load docker-image failed", expected: "deploy" },
     {
       reason: "the kind provider runs operators in the cluster, but this grader has no kubectl or image loader for it",

@@ -5,6 +5,7 @@
  * server/src/worker/grade-attempt.ts) and BullMQ's for a job whose workers kept dying.
  */
 export type NotGradableClass =
+  | "disk_full"
   | "build_timeout"
   | "cluster"
   | "deploy"
@@ -19,6 +20,7 @@ export type NotGradableClass =
 
 /** First match wins: a retried fault's message ("while grading attempt …: could not provision …") names its cause inside. */
 const PATTERNS: [NotGradableClass, RegExp][] = [
+  ["disk_full", /no space left on device|ENOSPC|MiB of disk left where it grades|ran out of disk on this host/i],
   ["build_timeout", /build did not finish within/],
   ["cluster", /could not provision a \S+ cluster/],
   ["deploy", /could not deploy the operator|runs operators in the cluster, but this grader has no/],
