@@ -6,6 +6,7 @@ import { prepareProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import { hostCapacity } from "../grader/src/grading/capacity.ts";
 import { gradeOperator } from "../grader/src/grading/grade.ts";
+import type { Lab } from "../grader/src/engine/lab.ts";
 import { loadLab } from "../grader/src/labs/load.ts";
 import { isAlive } from "../grader/src/process/liveness.ts";
 import { goEnv, referenceOperatorDir, tempDir, testConfig, testToolchain } from "./support/env.ts";
@@ -17,13 +18,17 @@ const componentPid = (cluster: Cluster, component: string) =>
   Number(readFileSync(join(dirname(cluster.kubeconfigPath), "pids", `${component}.pid`), "utf8").trim());
 
 /** Grades the reference on kwok; `atChecking` gets its cluster when checking starts (and the grade clock then), to break it. */
-async function gradeReferenceBreaking(operatorName: string, atChecking: (cluster: Cluster, at: number) => void) {
+async function gradeReferenceBreaking(
+  operatorName: string,
+  atChecking: (cluster: Cluster, at: number) => void,
+  lab: Lab | Promise<Lab> = loadLab(LAB),
+) {
   const toolchain = await testToolchain();
   const config = testConfig();
   const prepared = await prepareProvider("kwok", { config, toolchain, env: process.env, log: () => undefined }, false);
   let cluster: Cluster | undefined;
   const result = await gradeOperator({
-    lab: await loadLab(LAB),
+    lab: await lab,
     source: { kind: "project", dir: referenceOperatorDir },
     operatorName,
     provider: { ...prepared.provider, create: async (options) => (cluster = await prepared.provider.create(options)) },
@@ -97,5 +102,51 @@ describe("a cluster that breaks during a grade", () => {
       clearTimeout(timer);
       if (stalled && isAlive(stalled.pid)) process.kill(stalled.pid, "SIGCONT");
     }
+  });
+});
+
+// Some scenarios first put a policy of the grader's in force (Lab 4.2 refuses the operator's
+// StatefulSet deletes to make its cleanup fail). Should that setup not hold, the checks after it
+// would judge the operator on a false premise: the grade is not gradable, and no check fails.
+describe("the grader's own setup that does not hold", () => {
+  it("makes the grade not gradable, with the rest of that scenario in error and no check failed", async () => {
+    const lab = await loadLab("finalizers-and-cleanup");
+    const never: Lab = {
+      ...lab,
+      checks: lab.checks.map((c) =>
+        c.id === "refusal-in-force"
+          ? ({
+              ...c,
+              timeout: "3s",
+              params: { ...c.params, messagePattern: "a refusal the policy never gives" },
+            } as typeof c)
+          : c,
+      ),
+    };
+    const scenario = never.scenarios.find((s) =>
+      s.steps.some((step) => "checks" in step && step.checks.includes("refusal-in-force")),
+    )!;
+    const after = scenario.steps
+      .flatMap((step) => ("checks" in step ? step.checks : []))
+      .filter((id, i, ids) => i > ids.indexOf("refusal-in-force"));
+    expect(after.length).toBeGreaterThan(0);
+
+    const { result } = await gradeReferenceBreaking("reference, the grader's setup broken", () => undefined, never);
+    expect(result.status).toBe("not_gradable");
+    expect(result.checks.filter((c) => c.status === "failed").map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(result.checks.find((c) => c.id === "refusal-in-force")).toMatchObject({
+      status: "error",
+      message: expect.stringContaining("the grader's own setup did not hold"),
+    });
+    for (const id of after)
+      expect(
+        result.checks.find((c) => c.id === id),
+        id,
+      ).toMatchObject({
+        status: "error",
+        message: expect.stringContaining(`so the rest of scenario ${scenario.id} cannot be judged`),
+      });
+    // The lab's other scenarios were judged as usual.
+    expect(result.checks.filter((c) => c.status === "passed").length).toBeGreaterThan(0);
   });
 });

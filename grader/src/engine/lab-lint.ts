@@ -47,6 +47,11 @@ function lintTasksAndChecks({ lab, problem }: Linter, usedBy: Map<string, string
     if (check.severity === "required" && !usedBy.has(check.id) && !type.clusterLevel) {
       problem(["checks", i, "id"], `required check ${check.id} is not started by any scenario, so it could never pass`);
     }
+    if (check.precondition && (check.points !== 0 || check.severity !== "advisory"))
+      problem(
+        ["checks", i, "precondition"],
+        `precondition ${check.id} is the grader's own setup: it must be advisory and worth 0 points (its failure makes the grade not gradable instead)`,
+      );
     type.objects(check.params).forEach((selector) => {
       if (!resourceByKind(lab, selector.kind)) {
         problem(
@@ -194,8 +199,14 @@ function lintScenario(linter: Linter, scenario: Scenario, index: number, edges: 
     }
     stepCheckIds(step).forEach((id, c) => {
       const key = "checks" in step ? "checks" : "watch";
-      if (!lab.checks.some((check) => check.id === id)) problem(at(key, c), `check ${id} does not exist`);
+      const check = lab.checks.find((candidate) => candidate.id === id);
+      if (!check) problem(at(key, c), `check ${id} does not exist`);
       else lintCheckRender(linter, id, vars);
+      if (check?.precondition && key === "watch")
+        problem(
+          at(key, c),
+          `precondition ${id} must be started by a checks: step (the scenario goes on only once it holds)`,
+        );
     });
   });
 }

@@ -186,6 +186,20 @@ describe("parseLab", () => {
       ),
       problem: /lab\.yaml:20: task 1\.5 has no checks/,
     },
+    {
+      name: "a precondition worth points",
+      lab: LAB.replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    precondition: true\n"),
+      problem:
+        /lab\.yaml:29: precondition backup-pending is the grader's own setup: it must be advisory and worth 0 points/,
+    },
+    {
+      name: "a precondition started by a watch step",
+      lab: LAB.replace("severity: required", "severity: advisory")
+        .replace("points: 1", "points: 0")
+        .replace("    hint: Set phase Pending.\n", "    hint: Set phase Pending.\n    precondition: true\n")
+        .replace("- checks: [backup-pending]", "- watch: [backup-pending]"),
+      problem: /lab\.yaml:39: precondition backup-pending must be started by a checks: step/,
+    },
   ])("lints $name with file and line", ({ lab, problem }) => {
     expect(problemsOf(source(lab)).join("\n")).toMatch(problem);
   });

@@ -106,6 +106,12 @@ const checkFields = {
    * exceed the longest pause a correct operator makes between two writes.
    */
   stuckAfter: DurationSchema.optional(),
+  /**
+   * The grader's own setup, which nothing an operator does can fail (a policy of the grader's in
+   * force): when it fails, the rest of its scenario cannot be judged, so the grade is not gradable
+   * (retried), never the learner's loss. Worth no points, advisory, started by a `checks:` step.
+   */
+  precondition: z.literal(true).optional(),
 };
 
 function checkOf<T extends string, P extends z.ZodType>(type: T, params: P) {

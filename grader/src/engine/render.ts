@@ -143,6 +143,8 @@ export interface RenderedCheck {
   waitsFor: WaitsFor[];
   /** Decide once nothing it reads has changed for this long (ms). */
   stuckAfterMs?: number;
+  /** The grader's own setup: its failure makes the rest of the scenario not gradable. */
+  precondition?: true;
 }
 
 export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck {
@@ -163,6 +165,7 @@ export function renderCheck(check: CheckSpec, vars: TemplateVars): RenderedCheck
     requires: check.requires ?? [],
     waitsFor: (check.waitsFor ?? []).map((w) => WaitsForSchema.parse(renderDeep(w, vars))),
     ...(check.stuckAfter ? { stuckAfterMs: durationMs(check.stuckAfter) } : {}),
+    ...(check.precondition ? { precondition: true as const } : {}),
   };
 }
 

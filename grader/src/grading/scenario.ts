@@ -43,6 +43,9 @@ function isLearnerFault(e: unknown): boolean {
   return e instanceof Error && e.message.includes("does not serve");
 }
 
+/** What a failed precondition (the grader's own setup) says: the platform's fault, not the operator's. */
+const SETUP_FAILED = "the grader's own setup did not hold";
+
 /** How often a dry-run that must wait for its outcome is asked again. */
 const REPROBE_MS = 1_000;
 
@@ -106,7 +109,7 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
   let endScenario!: () => void;
   const ended = new Promise<void>((r) => (endScenario = r));
   const background: Promise<void>[] = [];
-  const judge = async (check: RenderedCheck, windowEnd?: Promise<void>): Promise<void> => {
+  const judge = async (check: RenderedCheck, windowEnd?: Promise<void>): Promise<LiveVerdict> => {
     let verdict: LiveVerdict;
     const started = clock();
     const request = probeFor(check);
@@ -130,7 +133,14 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
     } catch (e) {
       verdict = { status: "error", reason: e instanceof Error ? e.message : String(e), decidedAt: clock() };
     }
+    if (check.precondition && verdict.status === "failed")
+      verdict = {
+        status: "error",
+        reason: `${SETUP_FAILED}: ${verdict.message} (expected ${verdict.expected}, saw ${verdict.actual})`,
+        decidedAt: verdict.decidedAt,
+      };
     deps.onVerdict(check, verdict, scenario.id);
+    return verdict;
   };
   const remaining = (from: number) =>
     scenario.steps.slice(from).flatMap((s) => (s.action === "checks" || s.action === "watch" ? s.checks : []));
@@ -141,8 +151,18 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
       metadata: { name: scenario.namespace, labels: { ...deps.labels, [POD_SECURITY_ENFORCE]: deps.podSecurity } },
     });
     for (const [index, step] of scenario.steps.entries()) {
-      if (step.action === "checks") await Promise.all(step.checks.map((c) => judge(c)));
-      else if (step.action === "watch") background.push(...step.checks.map((c) => judge(c, ended)));
+      if (step.action === "checks") {
+        const verdicts = await Promise.all(step.checks.map((c) => judge(c)));
+        const unmet = step.checks.findIndex((c, i) => c.precondition && verdicts[i]?.status === "error");
+        if (unmet >= 0) {
+          // The grader's own setup did not hold: what follows would judge the operator on a false premise.
+          const reason = `${SETUP_FAILED} (${step.checks[unmet]!.title}), so the rest of scenario ${scenario.id} cannot be judged; it is graded again`;
+          for (const check of remaining(index + 1))
+            deps.onVerdict(check, { status: "error", reason, decidedAt: clock() }, scenario.id);
+          return;
+        }
+      } else if (step.action === "watch")
+        background.push(...step.checks.map((c) => judge(c, ended).then(() => undefined)));
       else {
         try {
           await act(step, scenario.namespace, deps);

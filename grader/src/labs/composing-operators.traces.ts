@@ -253,21 +253,22 @@ export interface TrustFlaws {
   idle?: boolean;
 }
 
-/** The grader's policy as the cluster reports it once observed. */
-function frozenPolicy(ns: string): KubeObject {
+/** The grader's dry-run probe of its freeze policy, refused: the policy is in force. */
+export function trustProbes(ns = "ns"): Record<string, ProbeResult> {
   return {
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicy",
-    metadata: { name: `${ns}-frozen-backup`, generation: 1 },
-    status: { observedGeneration: 1 },
+    "status-freeze-in-force": {
+      kind: "admission",
+      at: 10,
+      accepted: false,
+      message: `configmaps "labgrader-refusal-probe" is forbidden: ValidatingAdmissionPolicy '${ns}-frozen-backup' with binding '${ns}-frozen-backup' denied request: labgrader refuses this write: it keeps the forged Backup's status as the grader wrote it, to see what the Database does with it`,
+    },
   };
 }
 
 /** Scenario database-trusts-condition: the forged Backup cannot be rewritten by any ServiceAccount. */
-export function trustRun(flaws: TrustFlaws = {}, ns = "ns"): ScenarioRun {
+export function trustRun(flaws: TrustFlaws = {}): ScenarioRun {
   // Steps: apply policy 0, checks 10, apply B 100, patch 200, checks 300, apply D 400, checks 500.
   const t = createTraceBuilder();
-  t.at(0).add(frozenPolicy(ns));
   const b = (status?: Status) => backup("forged-backup", "missing-database", status);
   // The Backup controller's Pending write is refused by the grader's policy: no version of it.
   t.at(100).add(b());
