@@ -134,6 +134,7 @@ async function runChecks(
         abort,
         probe,
         onVerdict: (check, verdict, id) => record(check, verdict, id),
+        whenAnyFailed: (ids) => tally.whenAnyFailed(ids),
       });
     } catch (e) {
       const reason = `scenario ${s.id} failed: ${e instanceof Error ? e.message : String(e)}`;

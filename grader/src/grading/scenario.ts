@@ -20,6 +20,8 @@ export interface ScenarioDeps {
   probe: (check: RenderedCheck) => Promise<ProbeResult | undefined>;
   /** Called the moment each check is decided. */
   onVerdict: (check: RenderedCheck, verdict: LiveVerdict, scenario: string) => void;
+  /** Settles once one of these checks fails (see Tally.whenAnyFailed). */
+  whenAnyFailed: (ids: string[]) => Promise<string>;
 }
 
 function describeStep(step: RenderedStep): string {
@@ -114,6 +116,11 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
     const started = clock();
     const request = probeFor(check);
     const askAgain = request?.kind === "admission" && request.untilOutcome === true;
+    // A check whose requirement failed can no longer be earned: it is decided on what was recorded then.
+    const abort =
+      check.requires.length === 0
+        ? deps.abort
+        : Promise.race([deps.abort, deps.whenAnyFailed(check.requires).then((what) => `a check it requires, ${what}`)]);
     try {
       for (;;) {
         const probe = await deps.probe(check);
@@ -122,7 +129,7 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
           check,
           namespace: scenario.namespace,
           clock,
-          abort: deps.abort,
+          abort,
           ...(probe ? { probe } : {}),
           ...(windowEnd ? { windowEnd } : {}),
         });

@@ -23,15 +23,28 @@ export interface Tally {
   unjudge(reason: string): void;
   /** Every check in the lab's order; one never decided is not gradable, for `reason` if given. */
   checks(reason?: string): CheckResult[];
+  /**
+   * Settles, saying which, once any of these checks fails: a check that requires them can no
+   * longer be earned, so waiting on it is pointless. Never settles otherwise.
+   */
+  whenAnyFailed(ids: string[]): Promise<string>;
 }
 
 export function createTally(allChecks: CheckSpec[], progress: (progress: GradeProgress) => void): Tally {
   const results = new Map<string, CheckResult>();
   // Checks that passed but are earned only once the checks they require have passed too.
   const held = new Map<string, { result: CheckResult; requires: string[] }>();
+  const failedListeners = new Set<{ ids: string[]; settle: (reason: string) => void }>();
+  const failed = (result: CheckResult) => `"${result.title}", failed`;
   const publish = (result: CheckResult) => {
     results.set(result.id, result);
     progress({ type: "check", result });
+    if (result.status !== "failed") return;
+    for (const listener of failedListeners)
+      if (listener.ids.includes(result.id)) {
+        failedListeners.delete(listener);
+        listener.settle(failed(result));
+      }
   };
   const releaseHeld = (final: boolean) => {
     for (const [id, { result, requires }] of held) {
@@ -65,6 +78,11 @@ export function createTally(allChecks: CheckSpec[], progress: (progress: GradePr
     },
     unjudge(reason) {
       for (const [id, result] of results) results.set(id, unjudged(result, reason));
+    },
+    whenAnyFailed(ids) {
+      const already = ids.map((id) => results.get(id)).find((r) => r?.status === "failed");
+      if (already) return Promise.resolve(failed(already));
+      return new Promise((settle) => failedListeners.add({ ids, settle }));
     },
     checks(reason) {
       releaseHeld(true);
