@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "junit2json";
 import { describe, expect, it } from "vitest";
@@ -12,20 +12,27 @@ describe("labgrader grade", () => {
     const dir = tempDir("grade");
     const json = join(dir, "grade.json");
     const junit = join(dir, "grade.junit.xml");
-    const run = await labgrader([
-      "grade",
-      "--lab",
-      "composing-operators",
-      "--operator",
-      "reference",
-      "--manager-arg=--phase-delay=1s",
-      "--json",
-      json,
-      "--junit",
-      junit,
-    ]);
+    // A temp folder of its own: the grade's work folder (project copy, manager, log) must be gone after it.
+    const scratch = tempDir("grade-scratch");
+    const run = await labgrader(
+      [
+        "grade",
+        "--lab",
+        "composing-operators",
+        "--operator",
+        "reference",
+        "--manager-arg=--phase-delay=1s",
+        "--json",
+        json,
+        "--junit",
+        junit,
+      ],
+      undefined,
+      { ...process.env, TMPDIR: scratch },
+    );
     expect(run.stderr).not.toMatch(/labgrader: /);
     expect(run.code).toBe(0);
+    expect(readdirSync(scratch)).toEqual([]);
 
     const result = GradeResultSchema.parse(JSON.parse(readFileSync(json, "utf8")));
     expect(result.status).toBe("graded");

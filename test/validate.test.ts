@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -33,10 +34,15 @@ describe("labgrader validate", () => {
   const results = new Map<string, GradeResult>();
   let code = -1;
   let stderr = "";
+  const workFolders = () => readdirSync(tmpdir()).filter((name) => name.startsWith("labgrader-validate-"));
+  let workFoldersBefore: string[] = [];
+  let workFoldersAfter: string[] = [];
 
   beforeAll(async () => {
     const file = join(tempDir("validate"), "validate.json");
+    workFoldersBefore = workFolders();
     const run = await labgrader(["validate", "--concurrency", "6", "--json", file], VALIDATE_MS);
+    workFoldersAfter = workFolders();
     code = run.code;
     stderr = run.stderr;
     // For the CI log: each operator's line (score, time) and any grade run again after a platform fault.
@@ -52,6 +58,12 @@ describe("labgrader validate", () => {
   it("exits 0 with every required check covered by a mutant", () => {
     expect(stderr).not.toContain("no mutant fails");
     expect(code).toBe(0);
+  });
+
+  // A grade's folder holds a copy of the project and its ~50 MB manager: kept, a hundred per run
+  // filled the disk of a CI host.
+  it("leaves no grade's work folder behind", () => {
+    expect(workFoldersAfter).toEqual(workFoldersBefore);
   });
 
   it("has controls beside the mutants: at least eight correct operators written differently, and score controls", () => {
