@@ -1,5 +1,5 @@
 import type { Bind, ObjectSelector } from "./params.ts";
-import type { KubeObject, Trace, TraceEntry } from "./trace.ts";
+import type { EventRecord, KubeObject, Trace, TraceEntry } from "./trace.ts";
 
 /** "Backup nightly" — how a learner names an object. */
 export function describeSelector(selector: ObjectSelector): string {
@@ -205,6 +205,28 @@ export function podStage(pod: KubeObject): PodStage | undefined {
   return starting ? "running, not yet ready" : undefined;
 }
 
+/** What a kubelet says of a volume whose Secret or ConfigMap does not exist. */
+const MISSING_VOLUME_SOURCE = /\b(secret|configmap) "([^"]+)" not found/i;
+
+/**
+ * The Secret or ConfigMap a pod's volume names, when the kubelet's last word on the pod is that it
+ * could not mount it because it does not exist, and the trace has no such object now: that pod
+ * waits on the operator (a wrong name, an object never made), not on the platform.
+ */
+export function missingVolumeSource(trace: Trace, namespace: string, pod: string): string | undefined {
+  let last: EventRecord | undefined;
+  for (const event of trace.events) {
+    const { kind, name, namespace: ns } = event.regarding;
+    if (kind === "Pod" && name === pod && ns === namespace) last = event;
+  }
+  if (last?.reason !== "FailedMount") return undefined;
+  const match = MISSING_VOLUME_SOURCE.exec(last.message);
+  if (!match) return undefined;
+  const kind = match[1]!.toLowerCase() === "secret" ? "Secret" : "ConfigMap";
+  const latest = lastEntry(historyOf(trace, { kind, name: match[2]! }, namespace));
+  return latest && latest.type !== "DELETED" ? undefined : `${kind} ${match[2]!}`;
+}
+
 /** The pods of a namespace the platform is still at work on, at the end of the trace, with their stage. */
 export function podsAtWorkIn(trace: Trace, namespace: string): { name: string; stage: PodStage }[] {
   const latest = new Map<string, TraceEntry>();
@@ -215,7 +237,9 @@ export function podsAtWorkIn(trace: Trace, namespace: string): { name: string; s
   const pods: { name: string; stage: PodStage }[] = [];
   for (const [name, entry] of latest) {
     const stage = entry.type === "DELETED" ? undefined : podStage(entry.object);
-    if (stage) pods.push({ name, stage });
+    if (!stage) continue;
+    if (stage === "having its containers created" && missingVolumeSource(trace, namespace, name)) continue;
+    pods.push({ name, stage });
   }
   return pods;
 }

@@ -175,6 +175,32 @@ describe("a check that stops waiting on a record standing still", () => {
       expect(endingWith(status).status).toBe("failed");
     });
 
+    describe("a pod whose volume's Secret the kubelet could not find", () => {
+      const creating = { phase: "Pending", conditions: scheduled };
+      const failedMount = {
+        api: "core/v1" as const,
+        type: "Warning",
+        reason: "FailedMount",
+        message: 'MountVolume.SetUp failed for volume "credentials" : secret "orders-auth" not found',
+        regarding: { kind: "Pod", name: "orders-0", namespace: "ns" },
+      };
+      const endingAfterFailedMount = (secret?: string) => {
+        const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
+        if (secret) t.at(1_000).add(kubeObject("Secret", secret, { namespace: "ns" }, "v1"));
+        t.at(5_000).add(pod(creating)).at(6_000).event(failedMount);
+        return evaluateCheck(completes, t.context({ now: 150_000, final: true }));
+      };
+
+      it("leaves the failure the operator's while no such Secret exists (a wrong name, one never made)", () => {
+        expect(endingAfterFailedMount().status).toBe("failed");
+        expect(endingAfterFailedMount("orders-credentials").status).toBe("failed");
+      });
+
+      it("is the platform's still once the Secret exists (the kubelet mounts it on its next try)", () => {
+        expect(endingAfterFailedMount("orders-auth").status).toBe("undecidable");
+      });
+    });
+
     it("and so does a namespace without pods", () => {
       expect(endingWith().status).toBe("failed");
     });
