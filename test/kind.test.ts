@@ -176,7 +176,10 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
       // The host's address on Docker's default bridge, another bridge than the cluster's.
       const bridgeAddress = networkInterfaces().docker0?.find((i) => i.family === "IPv4")?.address;
       const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
-      // A listening Postgres: a refusal then comes from the rules, not from an empty port.
+      // A listening Postgres: a refusal then comes from the rules, not from an empty port. Its image
+      // declares a volume: an anonymous one is made for it, and must go with it.
+      const volumes = () => docker(["volume", "ls", "--quiet"]).split("\n").filter(Boolean).sort();
+      const volumesBefore = volumes();
       const standIn = docker(["run", "-d", "--rm", "-e", "POSTGRES_HOST_AUTH_METHOD=trust", "postgres:14"]);
       const standInAddress = docker(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", standIn]);
       await vi.waitFor(
@@ -206,8 +209,9 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
         lab,
       ).finally(() => {
         marker.close();
-        docker(["rm", "-f", standIn]);
+        docker(["rm", "--force", "--volumes", standIn]);
       });
+      expect(volumes()).toEqual(volumesBefore);
       // Reset by the cluster's host rules, at once, though each listens (the marker, Postgres): the host's addresses, another network, the metadata range.
       expect(targets.length).toBeGreaterThanOrEqual(3);
       for (const target of targets)
