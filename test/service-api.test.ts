@@ -335,4 +335,11 @@ describe("uploads are hostile until proven otherwise", () => {
   test("the service is still healthy after all of it", async () => {
     expect((await api(stack, undefined, "GET", "/readyz")).status).toBe(200);
   });
+
+  // With Node's 5 s, a client reusing an idle connection as the server drops it lost its upload
+  // (EPIPE) on a busy host; clients drop idle connections before the time a server advertises.
+  test("keeps an idle connection for the client's next request for a minute, and says so", async () => {
+    const { headers } = await api(stack, undefined, "GET", "/readyz");
+    expect(headers.get("keep-alive")).toBe("timeout=65");
+  });
 });

@@ -83,11 +83,19 @@ const app = createApp({
   pages,
   metrics,
 });
+/** How long an idle connection is kept for the client's next request (advertised as Keep-Alive: timeout). */
+const KEEP_ALIVE_MS = 65_000;
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   log(`listening on http://${config.host}:${port}`);
 });
+// Node closes an idle connection after 5 s, just when a client (fetch, a proxy) may be reusing it
+// for its next request: on a busy host an upload then fails with EPIPE, its 413 or 201 never read.
+// Clients drop idle connections before the timeout a server advertises, so with a long one that
+// race needs a minute-long pause. Shutdown closes idle connections at once whatever this is.
+server.keepAliveTimeout = KEEP_ALIVE_MS;
+server.headersTimeout = KEEP_ALIVE_MS + 1_000;
 
 /** How long open requests (uploads, event streams) get to finish once the server stops. */
 const STREAMS_GRACE_MS = 5_000;
