@@ -7,7 +7,7 @@
 // Usage: npm run bench:build -- [runs] [--cold]
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildManager } from "../../grader/src/runner/build.ts";
 import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
@@ -32,9 +32,9 @@ const emptyCache = () => mkdtempSync(join(config.cacheDir, "bench-gocache-"));
 async function once(sandboxed: boolean): Promise<number> {
   // A sandboxed build never writes its lower layer: the one empty cache set below stays empty.
   const cache = values.cold && !sandboxed ? emptyCache() : undefined;
+  const outDir = mkdtempSync(join(tmpdir(), "labgrader-bench-out-"));
   try {
     const env = { ...process.env, ...(cache ? { GOCACHE: cache } : {}) };
-    const outDir = mkdtempSync(join(tmpdir(), "labgrader-bench-out-"));
     const started = Date.now();
     const result = await buildManager({
       projectDir: project,
@@ -47,6 +47,7 @@ async function once(sandboxed: boolean): Promise<number> {
     // Wall-clock time: a process's first sandboxed build includes warming the shared cache.
     return Date.now() - started;
   } finally {
+    rmSync(outDir, { recursive: true, force: true });
     if (cache) rmSync(cache, { recursive: true, force: true });
   }
 }
@@ -66,5 +67,6 @@ for (let i = 0; i < runs; i++) {
   }
 }
 if (values.cold) rmSync(process.env.GOCACHE!, { recursive: true, force: true });
+rmSync(dirname(project), { recursive: true, force: true });
 for (const kind of ["plain", "sandboxed"] as const)
   console.log(`median ${values.cold ? "cold" : "warm"} ${kind}: ${fmt(median(times[kind]))} over ${runs}`);

@@ -3,7 +3,7 @@
 // then the medians. Optionally several grades at once, and once more with the course's own delays.
 // --every-lab does this for each lab of the course in order and ends with a table, one row a lab.
 // Usage: npm run bench:grade -- [runs] [--parallel N] [--course] [--lab ID | --every-lab]
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,12 +44,13 @@ interface Timed {
 
 async function gradeOnce(lab: Lab, managerArgs: string[]): Promise<Timed> {
   const phases: Record<string, number> = {};
+  const workDir = await mkdtemp(join(tmpdir(), "labgrader-bench-"));
   const result = await gradeOperator({
     lab,
     source: { kind: "project", dir: REFERENCE_OPERATOR_DIR },
     operatorName: "reference",
     provider,
-    workDir: await mkdtemp(join(tmpdir(), "labgrader-bench-")),
+    workDir,
     controllerGen: tools.binaries["controller-gen"],
     goEnv: process.env,
     managerEnv: managerEnvironment(process.env),
@@ -58,7 +59,7 @@ async function gradeOnce(lab: Lab, managerArgs: string[]): Promise<Timed> {
     onProgress: (p) => {
       if (p.type === "phase") phases[p.phase] = p.at;
     },
-  });
+  }).finally(() => rm(workDir, { recursive: true, force: true }));
   return { result, phases };
 }
 

@@ -3,7 +3,7 @@
 // Usage: npm run bench:kind -- [samples]   (numbers, not assertions: run it on a quiet machine)
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { managerEnvironment } from "../../grader/src/runner/manager-environment.ts";
@@ -39,18 +39,19 @@ function clusterMb(cluster: Cluster): number {
 
 async function grade(prepared: PreparedProvider) {
   const started = performance.now();
+  const workDir = await mkdtemp(join(tmpdir(), "labgrader-bench-kind-"));
   const result = await gradeOperator({
     lab,
     source: { kind: "project", dir: REFERENCE_OPERATOR_DIR },
     operatorName: "reference",
     provider: prepared.provider,
     ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
-    workDir: await mkdtemp(join(tmpdir(), "labgrader-bench-kind-")),
+    workDir,
     controllerGen: tools.binaries["controller-gen"],
     goEnv: process.env,
     managerEnv: managerEnvironment(process.env),
     managerArgs: ["--phase-delay=1s"],
-  });
+  }).finally(() => rm(workDir, { recursive: true, force: true }));
   const wrong = result.checks.filter((c) => c.status !== "passed").map((c) => `${c.id}=${c.status}`);
   return { ms: performance.now() - started, score: `${result.score}/${result.maxScore}`, wrong };
 }
