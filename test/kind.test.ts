@@ -211,7 +211,8 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
         marker.close();
         docker(["rm", "--force", "--volumes", standIn]);
       });
-      expect(volumes()).toEqual(volumesBefore);
+      // A --rm container's volumes go a moment after `docker rm` returns.
+      await expect.poll(volumes).toEqual(volumesBefore);
       // Reset by the cluster's host rules, at once, though each listens (the marker, Postgres): the host's addresses, another network, the metadata range.
       expect(targets.length).toBeGreaterThanOrEqual(3);
       for (const target of targets)
