@@ -212,7 +212,7 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
         docker(["rm", "--force", "--volumes", standIn]);
       });
       // A --rm container's volumes go a moment after `docker rm` returns.
-      await expect.poll(volumes).toEqual(volumesBefore);
+      await vi.waitFor(() => expect(volumes()).toEqual(volumesBefore), { timeout: 60_000, interval: 500 });
       // Reset by the cluster's host rules, at once, though each listens (the marker, Postgres): the host's addresses, another network, the metadata range.
       expect(targets.length).toBeGreaterThanOrEqual(3);
       for (const target of targets)
