@@ -149,8 +149,12 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
     deps.onVerdict(check, verdict, scenario.id);
     return verdict;
   };
-  const remaining = (from: number) =>
-    scenario.steps.slice(from).flatMap((s) => (s.action === "checks" || s.action === "watch" ? s.checks : []));
+  // The scenario cannot go on: every check of the steps after `from` is decided as it says.
+  const decideRest = (from: number, status: "aborted" | "error", reason: string) => {
+    for (const step of scenario.steps.slice(from))
+      if (step.action === "checks" || step.action === "watch")
+        for (const check of step.checks) deps.onVerdict(check, { status, reason, decidedAt: clock() }, scenario.id);
+  };
   try {
     await deps.admin.apply({
       apiVersion: "v1",
@@ -163,9 +167,11 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
         const unmet = step.checks.findIndex((c, i) => c.precondition && verdicts[i]?.status === "error");
         if (unmet >= 0) {
           // The grader's own setup did not hold: what follows would judge the operator on a false premise.
-          const reason = `${SETUP_FAILED} (${step.checks[unmet]!.title}), so the rest of scenario ${scenario.id} cannot be judged; it is graded again`;
-          for (const check of remaining(index + 1))
-            deps.onVerdict(check, { status: "error", reason, decidedAt: clock() }, scenario.id);
+          decideRest(
+            index + 1,
+            "error",
+            `${SETUP_FAILED} (${step.checks[unmet]!.title}), so the rest of scenario ${scenario.id} cannot be judged; it is graded again`,
+          );
           return;
         }
       } else if (step.action === "watch")
@@ -175,15 +181,7 @@ export async function runScenario(scenario: RenderedScenario, deps: ScenarioDeps
           await act(step, scenario.namespace, deps);
         } catch (e) {
           const reason = e instanceof LearnerFault || e instanceof PlatformFault ? e.message : String(e);
-          for (const check of remaining(index + 1)) {
-            deps.onVerdict(
-              check,
-              e instanceof LearnerFault
-                ? { status: "aborted", reason, decidedAt: clock() }
-                : { status: "error", reason, decidedAt: clock() },
-              scenario.id,
-            );
-          }
+          decideRest(index + 1, e instanceof LearnerFault ? "aborted" : "error", reason);
           return;
         }
       }
