@@ -73,6 +73,12 @@ export interface CheckType<P, T extends string = string> {
    * objects' kinds during its window makes a pass unprovable.
    */
   passesByAbsence?: boolean;
+  /**
+   * The check fails because something was not seen (a state, a condition, a step): a gap in the
+   * record of its objects' kinds during its window makes a failure unprovable, since what it waited
+   * for may have come and gone while the watch was broken.
+   */
+  failsByAbsence?: boolean;
   probe?: (params: P) => ProbeRequest;
   evaluate: (params: P, ctx: CheckContext) => Verdict;
 }

@@ -30,7 +30,7 @@ export interface RegisteredCheckType {
 }
 
 function register<P>(check: CheckType<P>): RegisteredCheckType {
-  const { clusterLevel, objects, passesByAbsence = false } = check;
+  const { clusterLevel, objects, passesByAbsence = false, failsByAbsence = false } = check;
   // Params are parsed once per params object: the runner evaluates the same check many times.
   const parsed = new WeakMap<object, P>();
   const parse = (raw: unknown): P => {
@@ -42,6 +42,8 @@ function register<P>(check: CheckType<P>): RegisteredCheckType {
     if (key) parsed.set(key, result.data);
     return result.data;
   };
+  const byAbsence = (verdict: Verdict) =>
+    (verdict.status === "passed" && passesByAbsence) || (verdict.status === "failed" && failsByAbsence);
   return {
     type: check.type,
     ParamsSchema: check.ParamsSchema,
@@ -51,12 +53,17 @@ function register<P>(check: CheckType<P>): RegisteredCheckType {
     evaluate: (raw, ctx) => {
       const params = parse(raw);
       const verdict = check.evaluate(params, ctx);
-      if (verdict.status !== "passed" || !passesByAbsence || !objects) return verdict;
+      if (!objects || !byAbsence(verdict) || verdict.status === "pending" || verdict.status === "undecidable")
+        return verdict;
       const gap = gapDuring(ctx.trace, new Set(objects(params).map((o) => o.kind)), ctx.since, verdict.decidedAt);
       if (!gap) return verdict;
+      const what =
+        verdict.status === "passed"
+          ? "whether this ever happened cannot be told"
+          : "what it waited for may have happened unrecorded";
       return {
         status: "undecidable",
-        reason: `the record of ${gap.kind} objects has a gap from ${formatMs(gap.from)} to ${formatMs(gap.to)} (its watch broke and was re-listed), so whether this ever happened cannot be told`,
+        reason: `the record of ${gap.kind} objects has a gap from ${formatMs(gap.from)} to ${formatMs(gap.to)} (its watch broke and was re-listed), so ${what}`,
         decidedAt: verdict.decidedAt,
       };
     },

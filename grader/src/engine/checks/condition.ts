@@ -71,5 +71,6 @@ export const conditionCheck = defineCheck({
   ParamsSchema,
   clusterLevel: false,
   objects: subjectObjects,
+  failsByAbsence: true,
   evaluate,
 });

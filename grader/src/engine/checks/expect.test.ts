@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { kubeObject } from "../trace-builder.ts";
+import { createTraceBuilder, kubeObject } from "../trace-builder.ts";
+import { evaluateCheck } from "../registry.ts";
 import { verdictCases, type VerdictCase } from "./verdict-cases.ts";
 import { ParamsSchema, evaluate } from "./expect.ts";
 
@@ -99,5 +100,42 @@ describe("expect check", () => {
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(problem);
     expect(result.error?.issues[0]?.path).toEqual(["expr"]);
+  });
+
+  describe("across a gap in the record", () => {
+    const check = { type: "expect", params: ready };
+    const reachedDeploying = () => createTraceBuilder().at(10).add(db()).at(20).modify(db("Deploying"));
+
+    it("cannot fail when the watch of its kind was re-listed during its window: the state may have come and gone unseen", () => {
+      const ctx = reachedDeploying().context({ final: true, now: 30_000 });
+      const verdict = evaluateCheck(check, {
+        ...ctx,
+        trace: { ...ctx.trace, gaps: [{ kind: "Database", from: 25, to: 900 }] },
+      });
+      expect(verdict).toMatchObject({
+        status: "undecidable",
+        reason: expect.stringMatching(
+          /record of Database objects has a gap from 25 ms to 900 ms.*may have happened unrecorded/,
+        ),
+      });
+    });
+
+    it("still fails when the gap was before its window or in a kind it does not read", () => {
+      const ctx = reachedDeploying().context({ final: true, now: 30_000, since: 1000 });
+      const gaps = [
+        { kind: "Database", from: 25, to: 900 },
+        { kind: "Backup", from: 2000, to: 3000 },
+      ];
+      expect(evaluateCheck(check, { ...ctx, trace: { ...ctx.trace, gaps } }).status).toBe("failed");
+    });
+
+    it("still passes on what it did see", () => {
+      const ctx = reachedDeploying().at(40).modify(db("Ready")).context({ final: true, now: 30_000 });
+      const verdict = evaluateCheck(check, {
+        ...ctx,
+        trace: { ...ctx.trace, gaps: [{ kind: "Database", from: 25, to: 900 }] },
+      });
+      expect(verdict.status).toBe("passed");
+    });
   });
 });

@@ -64,5 +64,6 @@ export const expectCheck = defineCheck({
   ParamsSchema,
   clusterLevel: false,
   objects: subjectObjects,
+  failsByAbsence: true,
   evaluate,
 });

@@ -90,5 +90,6 @@ export const sequenceCheck = defineCheck({
   ParamsSchema,
   clusterLevel: false,
   objects: subjectObjects,
+  failsByAbsence: true,
   evaluate,
 });
