@@ -26,4 +26,18 @@ export function rssMb(pid: number): number {
   }
 }
 
+/**
+ * CPU time a process has used so far, user and system, in seconds, from /proc (its 14th and 15th
+ * fields, in clock ticks of 1/100 s on Linux); 0 once it is gone.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 export const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
