@@ -120,10 +120,37 @@ export function lastChangeOf(trace: Trace, selectors: ObjectSelector[], namespac
   return last;
 }
 
+/** Per list of Events: how far it has been read, what was said so far, and when each namespace last heard news. */
+interface EventNews {
+  read: number;
+  said: Set<string>;
+  lastNewsIn: Map<string, number>;
+}
+const eventNews = new WeakMap<EventRecord[], EventNews>();
+
+/**
+ * When each namespace last had an Event that said something new: an Event repeating an earlier
+ * one about the same object (a controller retrying a create a quota refuses, every few seconds)
+ * is no progress. Events are only ever appended, so each is read once.
+ */
+function lastNewsIn(events: EventRecord[], namespace: string): number {
+  const news = eventNews.get(events) ?? { read: 0, said: new Set<string>(), lastNewsIn: new Map<string, number>() };
+  eventNews.set(events, news);
+  for (; news.read < events.length; news.read++) {
+    const event = events[news.read]!;
+    const { kind, name, namespace: ns = "" } = event.regarding;
+    const key = JSON.stringify([kind, ns, name, event.reason, event.message]);
+    if (news.said.has(key)) continue;
+    news.said.add(key);
+    news.lastNewsIn.set(ns, event.at);
+  }
+  return news.lastNewsIn.get(namespace) ?? Number.NEGATIVE_INFINITY;
+}
+
 /**
  * When anything last happened in a namespace (ms on the grade clock): a recorded version of an
- * object in it, or an Event about one (a real pod's progress shows as Events: scheduled, pulled,
- * started). -Infinity if nothing did.
+ * object in it, or an Event about one that says something not said before (a real pod's progress
+ * shows as Events: scheduled, pulled, started). -Infinity if nothing did.
  */
 export function lastActivityIn(trace: Trace, namespace: string): number {
   let last = Number.NEGATIVE_INFINITY;
@@ -134,14 +161,7 @@ export function lastActivityIn(trace: Trace, namespace: string): number {
       break;
     }
   }
-  for (let i = trace.events.length - 1; i >= 0; i--) {
-    const event = trace.events[i]!;
-    if (event.regarding.namespace === namespace) {
-      last = Math.max(last, event.at);
-      break;
-    }
-  }
-  return last;
+  return Math.max(last, lastNewsIn(trace.events, namespace));
 }
 
 /**

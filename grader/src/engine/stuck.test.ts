@@ -39,16 +39,34 @@ describe("a check that stops waiting on a record standing still", () => {
 
   it("keeps waiting while its namespace is busy (a real pod starting: Events of the scheduler and the kubelet)", () => {
     const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
-    for (const at of [20_000, 40_000, 60_000])
+    for (const [at, reason] of [
+      [20_000, "Scheduled"],
+      [40_000, "Pulled"],
+      [60_000, "Started"],
+    ] as const)
       t.at(at).event({
         api: "core/v1",
         type: "Normal",
-        reason: "Pulled",
-        message: "image present",
+        reason,
+        message: `${reason} orders-0`,
         regarding: { kind: "Pod", name: "orders-0", namespace: "ns" },
       });
     expect(evaluateCheck(completes, t.context({ now: 80_000 })).status).toBe("pending");
     expect(evaluateCheck(completes, t.context({ now: 91_000 })).status).toBe("failed");
+  });
+
+  it("does not count an Event that only repeats an earlier one (a controller retrying against a quota) as news", () => {
+    const t = createTraceBuilder().at(0).add(backup("Pending")).add(db("Deploying"));
+    for (const at of [5_000, 15_000, 25_000, 35_000, 45_000])
+      t.at(at).event({
+        api: "core/v1",
+        type: "Warning",
+        reason: "FailedCreate",
+        message: "create Pod orders-0 in StatefulSet orders failed: exceeded quota",
+        regarding: { kind: "StatefulSet", name: "orders", namespace: "ns" },
+      });
+    expect(evaluateCheck(completes, t.context({ now: 34_000 })).status).toBe("pending");
+    expect(evaluateCheck(completes, t.context({ now: 36_000 })).status).toBe("failed");
   });
 
   describe("a pod the platform is still at work on keeps its namespace moving, however quiet", () => {
