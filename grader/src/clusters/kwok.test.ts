@@ -16,10 +16,11 @@ describe("kwokctlConfiguration", () => {
     });
   });
 
-  it("runs the controller-manager and scheduler without leader election (a lost lease would end them for good)", () => {
+  it("runs the controller-manager and scheduler without leader election (a lost lease would end them for good), and etcd without fsync (the cluster is thrown away)", () => {
     expect(config.componentsPatches).toEqual([
       { name: "kube-controller-manager", extraArgs: [{ key: "leader-elect", value: "false" }] },
       { name: "kube-scheduler", extraArgs: [{ key: "leader-elect", value: "false" }] },
+      { name: "etcd", extraArgs: [{ key: "unsafe-no-fsync", value: "true" }] },
     ]);
   });
 });
