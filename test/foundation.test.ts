@@ -5,7 +5,8 @@ import { createProvider } from "../grader/src/clusters/select.ts";
 import type { Cluster } from "../grader/src/clusters/provider.ts";
 import type { KubeObject } from "../grader/src/engine/trace.ts";
 import { createKubeClient, type KubeClient } from "../grader/src/kube/client.ts";
-import { watchResource, type WatchHandle } from "../grader/src/kube/watch.ts";
+import { waitForObject, watchResource, type WatchHandle } from "../grader/src/kube/watch.ts";
+import { restartComponent } from "../grader/src/clusters/kwok-restart.ts";
 import { buildManager } from "../grader/src/runner/build.ts";
 import { startOperator, type RunningOperator } from "../grader/src/runner/operator.ts";
 import { isAlive } from "../grader/src/process/liveness.ts";
@@ -182,6 +183,29 @@ describe("reference operator on a kwok cluster", () => {
     expect(await get("v1", "Service", "my-database")).toBeDefined();
     const statefulSet = await get("apps/v1", "StatefulSet", "my-database");
     expect(status(statefulSet!).readyReplicas).toBe(1);
+  });
+
+  // On a starved host the controller-manager can give up before the API server is healthy; the
+  // provider then starts it again from kwokctl's record of its command line.
+  it("runs a controller-manager started again after it exited, and stops it with the cluster", async () => {
+    const clusterDir = `${testConfig().cacheDir}/kwok/clusters/${cluster.name}`;
+    const pidFile = `${clusterDir}/pids/kube-controller-manager.pid`;
+    const first = Number(readFileSync(pidFile, "utf8"));
+    process.kill(first, "SIGKILL");
+    await expect.poll(() => isAlive(first)).toBe(false);
+    const again = await restartComponent(clusterDir, "kube-controller-manager", process.env);
+    pids.push(again.pid);
+    expect(Number(readFileSync(pidFile, "utf8"))).toBe(again.pid);
+    // The serviceaccount controller (the controller-manager's) gives a new namespace its default ServiceAccount.
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "after-restart" } });
+    await waitForObject(
+      admin,
+      { apiVersion: "v1", kind: "ServiceAccount", namespace: "after-restart", name: "default" },
+      () => true,
+      60_000,
+      "the default ServiceAccount of a namespace made after the restart",
+    );
+    expect(isAlive(again.pid)).toBe(true);
   });
 
   it("leaves no process, port or directory behind when disposed", async () => {

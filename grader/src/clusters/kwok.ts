@@ -12,6 +12,7 @@ import type { SlotPool } from "../process/host-slots.ts";
 import { identify, stillRunning, terminate, type ProcessIdentity } from "../process/liveness.ts";
 import { reservePorts, type PortReservation } from "../process/ports.ts";
 import { bootstrapKwokCluster } from "./bootstrap.ts";
+import { RESTARTABLE_COMPONENTS, restartComponent } from "./kwok-restart.ts";
 import { type Cluster, type ClusterProvider, type ClusterRecord, type CreateClusterOptions } from "./provider.ts";
 import { createRecordStore, currentOwner, orphanRecord } from "./records.ts";
 
@@ -163,20 +164,32 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
    * still be starting, and it exits for good if its start fails (an API server not healthy within
    * its 10 s, discovery failing): a creation counts once the controllers run (the serviceaccount
    * controller has made the default namespace's ServiceAccount) and every component still runs.
+   * A controller-manager or scheduler that gave up while the API server was still starting is
+   * started again, once; `started` is updated in place to the process that runs.
    */
   async function settled(name: string, admin: KubeClient, started: ComponentProcess[]): Promise<void> {
-    const throwIfExited = () => {
+    const restarted = new Set<string>();
+    const restartOrThrow = async () => {
+      for (const [i, p] of started.entries()) {
+        if (stillRunning(p) || !RESTARTABLE_COMPONENTS.has(p.component) || restarted.has(p.component)) continue;
+        restarted.add(p.component);
+        deps.log(
+          `${name}: ${p.component} exited while the control plane started (${lastErrorOf(name, p.component) ?? "no error in its log"}); starting it again`,
+        );
+        started[i] = { component: p.component, ...(await restartComponent(clusterDir(name), p.component, env)) };
+      }
       const problems = exitedOf(name, started);
       if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
     };
     let look: NodeJS.Timeout | undefined;
+    let looking = false;
     const broken = new Promise<never>((_, reject) => {
       look = setInterval(() => {
-        try {
-          throwIfExited();
-        } catch (e) {
-          reject(e);
-        }
+        if (looking) return;
+        looking = true;
+        restartOrThrow()
+          .catch(reject)
+          .finally(() => (looking = false));
       }, 500);
     });
     try {
@@ -194,7 +207,8 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     } finally {
       clearInterval(look);
     }
-    throwIfExited();
+    const problems = exitedOf(name, started);
+    if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
   }
 
   /** The components of a cluster that exited since they started, each with its log's last error. */
