@@ -168,6 +168,10 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
    * started again, once; `started` is updated in place to the process that runs.
    */
   async function settled(name: string, admin: KubeClient, started: ComponentProcess[]): Promise<void> {
+    const throwIfExited = () => {
+      const problems = exitedOf(name, started);
+      if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
+    };
     const restarted = new Set<string>();
     const restartOrThrow = async () => {
       for (const [i, p] of started.entries()) {
@@ -178,8 +182,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
         );
         started[i] = { component: p.component, ...(await restartComponent(clusterDir(name), p.component, env)) };
       }
-      const problems = exitedOf(name, started);
-      if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
+      throwIfExited();
     };
     let look: NodeJS.Timeout | undefined;
     let looking = false;
@@ -207,8 +210,7 @@ export function createKwokProvider(deps: KwokProviderDeps): ClusterProvider {
     } finally {
       clearInterval(look);
     }
-    const problems = exitedOf(name, started);
-    if (problems.length > 0) throw new Error(`the control plane broke while starting: ${problems.join(", ")}`);
+    throwIfExited();
   }
 
   /** The components of a cluster that exited since they started, each with its log's last error. */

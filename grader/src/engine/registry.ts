@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { CheckContext, CheckType, ProbeRequest, Verdict } from "./check.ts";
+import type { CheckContext, CheckType, DecidedVerdict, ProbeRequest, Verdict } from "./check.ts";
 import { admissionCheck } from "./checks/admission.ts";
 import { conditionCheck } from "./checks/condition.ts";
 import { crdCheck } from "./checks/crd.ts";
@@ -42,7 +42,7 @@ function register<P>(check: CheckType<P>): RegisteredCheckType {
     if (key) parsed.set(key, result.data);
     return result.data;
   };
-  const byAbsence = (verdict: Verdict) =>
+  const byAbsence = (verdict: Verdict): verdict is DecidedVerdict =>
     (verdict.status === "passed" && passesByAbsence) || (verdict.status === "failed" && failsByAbsence);
   return {
     type: check.type,
@@ -53,8 +53,7 @@ function register<P>(check: CheckType<P>): RegisteredCheckType {
     evaluate: (raw, ctx) => {
       const params = parse(raw);
       const verdict = check.evaluate(params, ctx);
-      if (!objects || !byAbsence(verdict) || verdict.status === "pending" || verdict.status === "undecidable")
-        return verdict;
+      if (!objects || !byAbsence(verdict)) return verdict;
       const gap = gapDuring(ctx.trace, new Set(objects(params).map((o) => o.kind)), ctx.since, verdict.decidedAt);
       if (!gap) return verdict;
       const what =
