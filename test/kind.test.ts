@@ -149,7 +149,10 @@ describe.concurrent("grading on kind, the operator deployed in the cluster", () 
         errors: [],
       });
       expect(`${result("reference").score}/${result("reference").maxScore}`).toBe("50/50");
-      expect(result("reference").findings).toEqual([]);
+      // The reference asks for three managers (Lab 7.3); Lab 8.2 is graded with one.
+      expect(result("reference").findings).toEqual([
+        "Deployment postgres-operator-system/postgres-operator-controller-manager asks for 3 replicas; labgrader runs one manager.",
+      ]);
       expect(outcome(MUTANT), `${why(MUTANT)}\n${run.stderr.slice(-3000)}`).toMatchObject({
         ok: true,
         missed: [],

@@ -10,7 +10,15 @@ import type { CliContext } from "./context.ts";
 /** What every grade a command starts shares: the cluster provider, the toolchain's controller-gen, the environments, the sandbox. */
 export type GradingDeps = Pick<
   GradeOptions,
-  "provider" | "controllerGen" | "goEnv" | "managerEnv" | "sandbox" | "kubectl" | "capacity" | "managerCache"
+  | "provider"
+  | "controllerGen"
+  | "goEnv"
+  | "managerEnv"
+  | "sandbox"
+  | "podSandbox"
+  | "kubectl"
+  | "capacity"
+  | "managerCache"
 >;
 
 /** `sandbox` turns the sandbox on for this command even when the configuration does not. */
@@ -26,6 +34,7 @@ export async function gradingDeps(
     false,
   );
   const managerCache = hostManagerCache(ctx.config);
+  const settings = sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] });
   return {
     provider: prepared.provider,
     ...(prepared.kubectl ? { kubectl: prepared.kubectl } : {}),
@@ -34,8 +43,7 @@ export async function gradingDeps(
     managerEnv: managerEnvironment(ctx.env),
     capacity: hostCapacity(ctx.config),
     ...(managerCache ? { managerCache } : {}),
-    ...(sandbox || ctx.config.sandbox
-      ? { sandbox: sandboxSettings(ctx.config, { seccomp: toolchain.binaries["labgrader-seccomp"] }) }
-      : {}),
+    ...(sandbox || ctx.config.sandbox ? { sandbox: settings } : {}),
+    podSandbox: settings,
   };
 }

@@ -36,7 +36,7 @@ export function createProvider(name: ProviderName, deps: ProviderDeps): ClusterP
 
 export interface PreparedProvider {
   provider: ClusterProvider;
-  /** For providers that run operators in the cluster: kubectl, which renders config/default. */
+  /** kubectl, which renders config/default: for providers that run operators in the cluster, and on kwok for labs whose managers run as a Deployment. */
   kubectl?: string;
 }
 
@@ -58,6 +58,8 @@ export async function prepareProvider(
       return { provider: kindProvider(tools.kind, deps), kubectl: tools.kubectl };
     }
     case "kwok":
+      // A lab whose managers run as the project's Deployment renders config/default on kwok too.
+      return { provider: createProvider(name, deps), kubectl: deps.toolchain.binaries.kubectl };
     case "kubeconfig":
       return { provider: createProvider(name, deps) };
   }

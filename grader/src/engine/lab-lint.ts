@@ -3,14 +3,29 @@ import type { Lab, Scenario } from "./lab.ts";
 import { resourceByKind, stepCheckIds } from "./lab.ts";
 import { findReferenceCycles, type ReferenceEdge } from "./reference-cycles.ts";
 import { checkTypeOf } from "./registry.ts";
-import { fixtureObjects, renderString, scenarioVars, TemplateError, type TemplateVars } from "./render.ts";
+import {
+  DEPLOYMENT_VARS,
+  fixtureObjects,
+  renderString,
+  scenarioVars,
+  TemplateError,
+  type TemplateVars,
+} from "./render.ts";
 import type { LabProblem, YamlPath } from "./yaml-location.ts";
 
 /** Lines of the lab file, by path of a value in it. */
 export type LineOf = (path: YamlPath) => number;
 
 const LINT_ATTEMPT = { namespace: "lint-namespace", attempt: "0" };
-const RESERVED_VARS = new Set(["namespace", "attempt"]);
+/** A deployed lab's variables at lint time: each its own name, a valid object name. */
+const LINT_DEPLOYED = Object.fromEntries(
+  Object.keys(DEPLOYMENT_VARS).map((name) => [name, `lint-${name.toLowerCase()}`]),
+);
+const RESERVED_VARS = new Set(["namespace", "attempt", ...Object.keys(DEPLOYMENT_VARS)]);
+
+/** The variables the grader provides to a lab's scenarios: a lab whose managers run as the project's Deployment gets its names. */
+const lintAttempt = (lab: Lab) =>
+  lab.managers === "deployment" ? { ...LINT_ATTEMPT, deployed: LINT_DEPLOYED } : LINT_ATTEMPT;
 
 function duplicates(ids: readonly string[]): Set<string> {
   return new Set(ids.filter((id, i) => ids.indexOf(id) !== i));
@@ -179,7 +194,7 @@ function lintScenario(linter: Linter, scenario: Scenario, index: number, edges: 
   }
   let vars: TemplateVars;
   try {
-    vars = scenarioVars(scenario, LINT_ATTEMPT);
+    vars = scenarioVars(scenario, lintAttempt(lab));
   } catch (error) {
     problem(["scenarios", index, "vars"], error instanceof Error ? error.message : String(error));
     return;
@@ -260,7 +275,7 @@ export function lintLab(lab: Lab, lineOf: LineOf): LabProblem[] {
     if (!applied.has(fixture.name))
       problems.push({ file: fixture.file, line: 1, message: `fixture ${fixture.name} is not applied by any scenario` });
   }
-  const clusterVars = scenarioVars(undefined, LINT_ATTEMPT);
+  const clusterVars = scenarioVars(undefined, lintAttempt(lab));
   for (const check of lab.checks) if (!usedBy.has(check.id)) lintCheckRender(linter, check.id, clusterVars);
   return problems;
 }

@@ -142,6 +142,8 @@ const TargetSchema = z.strictObject({
   kind: z.string().min(1),
   /** metadata.name; may use template variables. */
   name: z.string().min(1),
+  /** Its namespace, when not the scenario's (e.g. "{{operatorNamespace}}"); may use template variables. */
+  namespace: z.string().min(1).optional(),
 });
 
 /** Applies every document of a fixture (server-side apply) in the scenario's namespace. */
@@ -225,6 +227,14 @@ export const LabFileSchema = z.strictObject({
    * operator's): restricted unless the pods the lab's operators make cannot run that way.
    */
   podSecurity: PodSecuritySchema.default("restricted"),
+  /**
+   * How the operator runs. `one`: a single manager with leader election off, for labs about what an
+   * operator does. `deployment`: as many managers as the project's Deployment (config/default) asks
+   * for, with its own flags (leader election included), each playing one of the Deployment's pods,
+   * for labs about running several; the scenarios then have the variables `operatorNamespace`,
+   * `deployment` and `podDisruptionBudget` (the names config/default gives them, or "none").
+   */
+  managers: z.enum(["one", "deployment"]).default("one"),
   /** The lab's tasks that have checks. */
   tasks: z.array(TaskSchema).min(1),
   /** The graded checks. */

@@ -8,11 +8,24 @@ import { checkTypeOf } from "./registry.ts";
 import { KubeObjectSchema, type KubeObject } from "./trace.ts";
 import { parseYaml, type LabProblem } from "./yaml-location.ts";
 
-/** What every attempt provides: its namespace for the scenario, and its id. */
+/** What every attempt provides: its namespace for the scenario, and its id; and what its deploy named (see DEPLOYMENT_VARS). */
 export interface AttemptVars {
   namespace: string;
   attempt: string;
+  deployed?: TemplateVars;
 }
+
+/**
+ * Variables of a lab whose managers run as the project's Deployment (`managers: deployment`), from
+ * what its deploy made: where the managers run, and the Lease they elect their leader with.
+ */
+export const DEPLOYMENT_VARS = {
+  operatorNamespace: "the operator's namespace (config/default's)",
+  deployment: "the manager's Deployment",
+  podDisruptionBudget: `its PodDisruptionBudget, or "none"`,
+  lease: `the Lease the managers' leader holds once they run, or "none"`,
+  leader: `the pod whose manager held that Lease then, or "none"`,
+} as const;
 
 export type TemplateVars = Record<string, string>;
 
@@ -62,7 +75,7 @@ export function renderDeep(value: unknown, vars: TemplateVars): unknown {
 
 /** The variables of one scenario in one attempt: namespace, attempt, then the scenario's own, rendered. */
 export function scenarioVars(scenario: Pick<Scenario, "vars"> | undefined, attempt: AttemptVars): TemplateVars {
-  const vars: TemplateVars = { namespace: attempt.namespace, attempt: attempt.attempt };
+  const vars: TemplateVars = { ...attempt.deployed, namespace: attempt.namespace, attempt: attempt.attempt };
   for (const [name, template] of Object.entries(scenario?.vars ?? {})) vars[name] = renderString(template, vars);
   return vars;
 }
@@ -221,7 +234,8 @@ export function renderScenario(lab: Lab, scenarioId: string, attempt: AttemptVar
       const mergePatch = renderDeep(step.patch.mergePatch, vars) as Record<string, unknown>;
       const name = renderString(step.patch.name, vars);
       const subresource = step.patch.subresource ? { subresource: step.patch.subresource } : {};
-      return { action: "patch", resource, name, ...scopedTo(resource, attempt.namespace), ...subresource, mergePatch };
+      const namespace = step.patch.namespace ? renderString(step.patch.namespace, vars) : attempt.namespace;
+      return { action: "patch", resource, name, ...scopedTo(resource, namespace), ...subresource, mergePatch };
     }
     if ("delete" in step) {
       const resource = resourceFor(lab, step.delete.kind);
@@ -229,7 +243,7 @@ export function renderScenario(lab: Lab, scenarioId: string, attempt: AttemptVar
         action: "delete",
         resource,
         name: renderString(step.delete.name, vars),
-        ...scopedTo(resource, attempt.namespace),
+        ...scopedTo(resource, step.delete.namespace ? renderString(step.delete.namespace, vars) : attempt.namespace),
       };
     }
     const checks = stepCheckIds(step).map((id) => renderCheck(checkById(lab, id), vars));

@@ -60,6 +60,8 @@ export interface LogLine {
   at: number;
   stream: "stdout" | "stderr";
   text: string;
+  /** The pod whose manager wrote it, when a grade runs one manager per pod of a Deployment. */
+  pod?: string;
 }
 
 /** A result the runner obtained by asking the cluster something (dry-run apply, SubjectAccessReview). */

@@ -52,6 +52,12 @@ export interface GradeOptions {
   capacity?: Pick<HostCapacity, "grades" | "builds">;
   /** Run the manager in a sandbox (own uid, cgroup limits, no network but its API server); unset runs it as ourselves. */
   sandbox?: SandboxSettings;
+  /**
+   * The sandbox for a lab whose managers play a Deployment's pods (`managers: deployment`) when
+   * `sandbox` is unset: a pod's hostname and namespace file need its namespaces, so such a lab
+   * always runs its managers sandboxed.
+   */
+  podSandbox?: SandboxSettings;
   /** Build a submitted project in a sandbox (own uid, cgroup limits, no network but the module proxy); unset builds as ourselves. */
   buildSandbox?: SandboxSettings;
   /** kubectl, for rendering config/default when the provider runs operators in the cluster (kind). */
@@ -80,7 +86,7 @@ async function runChecks(
   created: Created,
   tally: Tally,
   { cluster, admin, recorder }: Provisioned,
-  { manager, identity }: Deployed,
+  { manager, identity, vars, problems }: Deployed,
 ): Promise<void> {
   const { options, clock, labels, findings } = grade;
   const subject = { username: identity.username, groups: serviceAccountGroups(identity.namespace) };
@@ -90,7 +96,10 @@ async function runChecks(
   };
   const stalls = watchForStalls(manager, (finding) => findings.push(finding), stillRefused);
   created.stalls = stalls;
-  const clusterWatch = cluster.problems ? watchCluster(() => cluster.problems?.() ?? Promise.resolve([])) : undefined;
+  const clusterWatch =
+    cluster.problems || problems
+      ? watchCluster(async () => [...((await cluster.problems?.()) ?? []), ...(problems?.() ?? [])])
+      : undefined;
   created.clusterWatch = clusterWatch;
   const abort = Promise.race([stalls.stalled, ...(clusterWatch ? [clusterWatch.broken] : [])]);
 
@@ -104,7 +113,7 @@ async function runChecks(
       trace: recorder.trace,
       ...(scenario ? { scenario, namespace: namespaceOf(scenario, grade.attempt) } : {}),
     });
-  const clusterLevel = clusterChecks(options.lab, attemptVars(grade, "cluster")).map(async (check) => {
+  const clusterLevel = clusterChecks(options.lab, attemptVars(grade, "cluster", vars)).map(async (check) => {
     try {
       const result = await probe(check);
       record(
@@ -123,7 +132,7 @@ async function runChecks(
     }
   });
   const scenarios = options.lab.scenarios.map(async (s) => {
-    const scenario = renderScenario(options.lab, s.id, attemptVars(grade, s.id));
+    const scenario = renderScenario(options.lab, s.id, attemptVars(grade, s.id, vars));
     try {
       await runScenario(scenario, {
         admin,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { GradeProgress } from "../contracts.ts";
 import type { Cluster } from "../clusters/provider.ts";
 import type { Lab } from "../engine/lab.ts";
+import type { AttemptVars, TemplateVars } from "../engine/render.ts";
 import { PLATFORM_KINDS } from "../engine/objects.ts";
 import type { KubeObject } from "../engine/trace.ts";
 import { LearnerFault, messageChain, PlatformFault } from "../errors.ts";
@@ -12,6 +13,7 @@ import { createRecorder, type Recorder } from "../kube/recorder.ts";
 import { readCpuWaitedMs } from "../process/cpu-pressure.ts";
 import { reviewCrds } from "../runner/crd-review.ts";
 import { deployInCluster } from "../runner/deploy.ts";
+import { deployAsPods } from "../runner/deploy-pods.ts";
 import { DeployManifestError } from "../runner/deploy-error.ts";
 import { createOperatorIdentity, type OperatorIdentity } from "../runner/identity.ts";
 import { startManager, type RunningManager } from "../runner/manager.ts";
@@ -75,9 +77,10 @@ export interface Created {
 
 export const namespaceOf = (scenario: string, attempt: string) =>
   `${scenario}-${attempt}`.slice(0, 63).replace(/-+$/, "");
-export const attemptVars = (grade: GradeContext, scenario: string) => ({
+export const attemptVars = (grade: GradeContext, scenario: string, deployed?: TemplateVars): AttemptVars => ({
   namespace: namespaceOf(scenario, grade.attempt),
   attempt: grade.attempt,
+  ...(deployed ? { deployed } : {}),
 });
 
 /** Waits for a slot of the host's budget, saying where in line this grade is while it waits. */
@@ -200,14 +203,16 @@ export async function provision(
   findings.push(...crdReview.findings);
   await asLearnerFault("The project's CRDs were refused by the API server", () => installCrds(admin, crdReview.kept));
   const inCluster = options.provider.operatorMode === "in-cluster";
-  const hostIdentity = inCluster
-    ? undefined
-    : await createOperatorIdentity(
-        admin,
-        built.role,
-        join(options.workDir, "operator.kubeconfig"),
-        options.lab.permissions,
-      );
+  // A Deployment's managers run as its own ServiceAccount, made by its deploy.
+  const hostIdentity =
+    inCluster || options.lab.managers === "deployment"
+      ? undefined
+      : await createOperatorIdentity(
+          admin,
+          built.role,
+          join(options.workDir, "operator.kubeconfig"),
+          options.lab.permissions,
+        );
   findings.push(...(hostIdentity?.roleFindings ?? []));
   const recorder = createRecorder(admin, kindsToRecord(options.lab), grade.clock, readCpuWaitedMs);
   created.recorder = recorder;
@@ -221,6 +226,10 @@ export async function provision(
 export interface Deployed {
   manager: RunningManager;
   identity: { namespace: string; username: string };
+  /** For a lab whose managers run as the project's Deployment: the names its deploy made (DEPLOYMENT_VARS). */
+  vars?: TemplateVars;
+  /** Faults of ours in running the managers (see PodBridge.problems): the grade is then not gradable. */
+  problems?: () => string[];
 }
 
 /** As `make run` does: the manager as a host process, sandboxed if asked, with the kubeconfig of its own ServiceAccount. */
@@ -257,6 +266,49 @@ async function startHostManager(
   });
 }
 
+/** A lab about several managers on kwok: the project's Deployment, each of its pods played by a sandboxed manager. */
+async function deployPods(grade: GradeContext, built: Built, { admin }: Provisioned) {
+  const { options, labels, clock } = grade;
+  const sandbox = options.sandbox ?? options.podSandbox;
+  if (!options.kubectl || !sandbox)
+    throw new PlatformFault(
+      `lab ${options.lab.id} runs its managers as the project's Deployment, which needs kubectl (to render config/default) and the sandbox (a pod's hostname) on the ${options.provider.name} provider; this grader has ${options.kubectl ? "no sandbox" : "no kubectl"}`,
+    );
+  try {
+    return await deployAsPods({
+      admin,
+      kubectl: options.kubectl,
+      env: options.goEnv,
+      manifestsDir: built.manifestsDir,
+      binary: built.binary,
+      workDir: options.workDir,
+      managerArgs: options.managerArgs,
+      managerEnv: options.managerEnv,
+      labels,
+      clock,
+      podSecurity: options.lab.podSecurity,
+      sandbox,
+      finding: (text) => grade.findings.push(text),
+      ...(options.lab.permissions ? { allowed: options.lab.permissions } : {}),
+    });
+  } catch (e) {
+    throw deployFault(e);
+  }
+}
+
+/** What a failed deploy is: the learner's manifests refused, or our tools failing. */
+function deployFault(e: unknown): Error {
+  if (e instanceof DeployManifestError)
+    return new LearnerFault(`The operator could not be deployed: ${e.message}`, { cause: e });
+  const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
+  if (refused)
+    return new LearnerFault(`The API server refused the operator's manifests (config/default): ${e.message}`, {
+      cause: e,
+    });
+  // docker, kind or the API server failing is ours, not the learner's.
+  return new PlatformFault(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
+}
+
 /** In the cluster, as `make deploy` does: the learner's manifests (reviewed) with the image labgrader built. */
 async function deployIntoCluster(grade: GradeContext, built: Built, { admin, cluster }: Provisioned) {
   const { options, attempt, labels, clock } = grade;
@@ -283,15 +335,7 @@ async function deployIntoCluster(grade: GradeContext, built: Built, { admin, clu
       ...allowed,
     });
   } catch (e) {
-    if (e instanceof DeployManifestError)
-      throw new LearnerFault(`The operator could not be deployed: ${e.message}`, { cause: e });
-    const refused = e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
-    if (refused)
-      throw new LearnerFault(`The API server refused the operator's manifests (config/default): ${e.message}`, {
-        cause: e,
-      });
-    // docker, kind or the API server failing is ours, not the learner's.
-    throw new PlatformFault(`could not deploy the operator into the cluster: ${messageChain(e)}`, { cause: e });
+    throw deployFault(e);
   }
 }
 
@@ -303,8 +347,18 @@ export async function deploy(
 ): Promise<Deployed> {
   grade.progress({ type: "phase", phase: "deploying", at: grade.clock() });
   const { hostIdentity } = provisioned;
+  const { options } = grade;
   let deployed: Deployed;
-  if (hostIdentity) {
+  if (options.lab.managers === "deployment" && options.provider.operatorMode === "in-cluster")
+    throw new PlatformFault(
+      `lab ${options.lab.id} runs its managers as the project's Deployment, which is graded on kwok; the ${options.provider.name} provider runs one manager`,
+    );
+  if (options.lab.managers === "deployment") {
+    const pods = await deployPods(grade, built, provisioned);
+    grade.findings.push(...pods.findings);
+    created.manager = pods.manager;
+    deployed = { manager: pods.manager, identity: pods, vars: pods.vars, problems: pods.manager.problems };
+  } else if (hostIdentity) {
     created.manager = await startHostManager(grade, created, built, provisioned.admin, hostIdentity);
     deployed = { manager: created.manager, identity: hostIdentity };
   } else {

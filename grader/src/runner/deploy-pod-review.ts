@@ -13,7 +13,15 @@ export interface ManagerPodOptions {
   managerArgs: string[];
   /** The ServiceAccounts the plan creates in the namespace: the manager must run as one of them. */
   serviceAccounts: ReadonlySet<string>;
+  /**
+   * The Deployment's replicas and leader election kept as written (up to MAX_REPLICAS), for a lab
+   * about running several managers; otherwise one manager, leader election off.
+   */
+  keepReplicas?: boolean;
 }
+
+/** The most managers one grade runs when a lab keeps the project's replicas. */
+export const MAX_REPLICAS = 5;
 
 export interface ManagerDeployment {
   deployment: KubeObject;
@@ -210,8 +218,11 @@ function managerContainer(c: Json, where: string, options: ManagerPodOptions, fi
   // One replica needs no leader election, and on a busy grading host a lease renewal that misses its
   // deadline makes a correct manager exit: the platform's fault would look like the learner's. Host
   // managers get --leader-elect=false too (manager.ts); here it replaces the scaffold's flag.
+  // A lab about several managers keeps the flag: electing a leader is what it grades.
   const args = Array.isArray(c.args)
-    ? c.args.map((a) => (a === "--leader-elect" || a === "--leader-elect=true" ? "--leader-elect=false" : a))
+    ? c.args.map((a) =>
+        !options.keepReplicas && (a === "--leader-elect" || a === "--leader-elect=true") ? "--leader-elect=false" : a,
+      )
     : [];
   if (args.length > 0 || options.managerArgs.length > 0) out.args = [...args, ...options.managerArgs];
   if (Array.isArray(c.ports)) {
@@ -264,8 +275,24 @@ function checkVolumes(volumes: Json[], where: string): void {
   }
 }
 
+/** How many managers run: one, or as the Deployment asks when kept (1 when it does not say, at most MAX_REPLICAS). */
+function replicasOf(asked: unknown, where: string, keep: boolean, findings: string[]): number {
+  if (!keep) {
+    if (asked !== undefined && asked !== 1)
+      findings.push(`${where} asks for ${String(asked)} replicas; labgrader runs one manager.`);
+    return 1;
+  }
+  if (asked === undefined) return 1;
+  if (typeof asked !== "number" || !Number.isInteger(asked) || asked < 0)
+    throw new DeployManifestError(`${where} asks for ${JSON.stringify(asked)} replicas, which is not a whole number`);
+  if (asked <= MAX_REPLICAS) return asked;
+  findings.push(`${where} asks for ${asked} replicas; labgrader runs ${MAX_REPLICAS} managers at most.`);
+  return MAX_REPLICAS;
+}
+
 /**
- * The manager's Deployment as labgrader creates it, from an allow-list: one replica, one container
+ * The manager's Deployment as labgrader creates it, from an allow-list: one replica (or, for a lab
+ * about several managers, the replicas it asks for), one container
  * (the manager, with labgrader's image), no host namespaces, ports or volumes, running as non-root
  * with no capabilities and the runtime's seccomp profile (Pod Security `restricted`), under one of
  * the project's own ServiceAccounts. What is changed or left out is a finding; what cannot be made
@@ -348,12 +375,11 @@ export function reviewManagerDeployment(deployment: KubeObject, options: Manager
       }
     : templateMeta;
 
-  if (spec.replicas !== undefined && spec.replicas !== 1)
-    findings.push(`${where} asks for ${String(spec.replicas)} replicas; labgrader runs one manager.`);
+  const replicas = replicasOf(spec.replicas, where, options.keepReplicas === true, findings);
   const out = {
     ...deployment,
     metadata: { ...deployment.metadata, namespace: options.namespace },
-    spec: { ...spec, replicas: 1, template: { ...template, metadata: metadataOut, spec: podOut } },
+    spec: { ...spec, replicas, template: { ...template, metadata: metadataOut, spec: podOut } },
   } as KubeObject;
   return { deployment: out, container: String(asObject(asList(podOut.containers)[0]).name), serviceAccount, findings };
 }

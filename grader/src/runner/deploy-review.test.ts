@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../engine/trace.ts";
 import { DeployManifestError } from "./deploy-error.ts";
+import { MAX_REPLICAS } from "./deploy-pod-review.ts";
 import { planDeployment, type DeployReviewOptions } from "./deploy-review.ts";
 import { exitOf, firstTermination, replicaFailure } from "./manager-pod.ts";
 
@@ -38,10 +39,12 @@ const podOf = (d: KubeObject) => (d as Deployment).spec.template.spec;
  * The reference operator's manager Deployment as kustomize renders config/default: its own
  * config/manager/manager.yaml with the scaffold's namespace, namePrefix and metrics patch.
  */
-function referenceDeployment(): Deployment {
+function referenceDeployment(asWritten = false): Deployment {
   const file = join(import.meta.dirname, "../../../operator/config/manager/manager.yaml");
   const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as Deployment);
   const d = structuredClone(docs.find((o) => o.kind === "Deployment")!);
+  // The reference runs three managers (Lab 7.3); the other rewrites are tested on one, whose review says nothing of replicas.
+  if (!asWritten) d.spec.replicas = 1;
   d.metadata = { ...d.metadata, name: PREFIX + d.metadata.name, namespace: NS };
   const pod = d.spec.template.spec;
   pod.serviceAccountName = PREFIX + String(pod.serviceAccountName);
@@ -101,9 +104,12 @@ function hostile(change: (d: Deployment) => void): KubeObject[] {
 
 describe("planDeployment", () => {
   it("keeps the reference operator's config/default whole, changed only by labgrader's rewrites", () => {
-    const input = referenceDeployment();
+    const input = referenceDeployment(true);
     const plan = planDeployment(stock(input), options);
-    expect(plan.findings).toEqual([]);
+    // The reference runs three managers (Lab 7.3); a lab about one operator grades one.
+    expect(plan.findings).toEqual([
+      `Deployment ${NS}/${PREFIX}controller-manager asks for 3 replicas; labgrader runs one manager.`,
+    ]);
     expect(plan.namespace).toBe(NS);
     expect(plan.serviceAccount).toBe(`${PREFIX}controller-manager`);
     expect(plan.container).toBe("manager");
@@ -125,8 +131,47 @@ describe("planDeployment", () => {
       args: ["--metrics-bind-address=:8443", "--leader-elect=false", "--health-probe-bind-address=:8081"],
     });
     podOf(expected).securityContext!.runAsUser = 65532;
+    expected.spec.replicas = 1;
     expect(plan.deployment).toEqual(expected);
     expect(plan.objects.every((o) => o.metadata.labels?.["app.kubernetes.io/managed-by"] === "labgrader")).toBe(true);
+  });
+
+  it("keeps the replicas, leader election and PodDisruptionBudget of a project for a lab about several managers", () => {
+    const pdb = {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: `${PREFIX}controller-manager-pdb`, namespace: NS },
+      spec: { minAvailable: 2, selector: { matchLabels: { "control-plane": "controller-manager" } } },
+    } as KubeObject;
+    const elsewhere = { ...pdb, metadata: { name: "other-pdb", namespace: "default" } } as KubeObject;
+    const plan = planDeployment([...stock(referenceDeployment(true)), pdb, elsewhere], {
+      ...options,
+      keepReplicas: true,
+    });
+    expect(plan.findings).toEqual([
+      `PodDisruptionBudget default/other-pdb is outside the operator's namespace ${NS}; labgrader creates nothing there, so it was left out.`,
+    ]);
+    expect(plan.objects.map((o) => o.kind).slice(-2)).toEqual(["PodDisruptionBudget", "Deployment"]);
+    expect((plan.deployment as Deployment).spec.replicas).toBe(3);
+    expect(podOf(plan.deployment).containers[0]!.args).toEqual([
+      "--metrics-bind-address=:8443",
+      "--leader-elect",
+      "--health-probe-bind-address=:8081",
+    ]);
+    const many = planDeployment(
+      hostile((d) => (d.spec.replicas = 40)),
+      { ...options, keepReplicas: true },
+    );
+    expect((many.deployment as Deployment).spec.replicas).toBe(MAX_REPLICAS);
+    expect(many.findings).toEqual([
+      `Deployment ${NS}/${PREFIX}controller-manager asks for 40 replicas; labgrader runs ${MAX_REPLICAS} managers at most.`,
+    ]);
+    expect(() =>
+      planDeployment(
+        hostile((d) => Object.assign(d.spec, { replicas: "3" })),
+        { ...options, keepReplicas: true },
+      ),
+    ).toThrow(/asks for "3" replicas, which is not a whole number/);
   });
 
   it("creates the operator's namespace enforcing the lab's Pod Security, restricted unless the lab says baseline", () => {

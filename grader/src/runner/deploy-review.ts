@@ -10,7 +10,8 @@ import { PolicyRulesSchema, reviewRole, type PolicyRule } from "./role-review.ts
  * reaches the cluster. labgrader creates the operator, not whatever else a project's manifests say,
  * and from an allow-list: the operator's namespace (labgrader's own, enforcing the lab's Pod
  * Security), ServiceAccounts, the roles it generated (reviewed as role-review.ts does), bindings of
- * those roles to its own ServiceAccounts, its Services and ConfigMaps, all in that namespace, and
+ * those roles to its own ServiceAccounts, its Services, ConfigMaps and PodDisruptionBudgets, all in
+ * that namespace, and
  * its one Deployment, whose pod is rebuilt by deploy-pod-review.ts.
  */
 export interface DeployPlan {
@@ -36,9 +37,11 @@ export interface DeployReviewOptions {
   allowed?: PolicyRule[];
   /** Pod Security the operator's namespace enforces (the lab's podSecurity); unset, restricted. */
   podSecurity?: PodSecurity;
+  /** The Deployment's replicas and leader election kept as written (see ManagerPodOptions.keepReplicas). */
+  keepReplicas?: boolean;
 }
 
-const NAMESPACED = new Set(["ServiceAccount", "Service", "ConfigMap", "Role", "RoleBinding"]);
+const NAMESPACED = new Set(["ServiceAccount", "Service", "ConfigMap", "Role", "RoleBinding", "PodDisruptionBudget"]);
 const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding"]);
 /** Objects Kubernetes makes in every namespace: a project's own would race its controllers. */
 const MADE_BY_KUBERNETES = new Set(["ServiceAccount/default", "ConfigMap/kube-root-ca.crt"]);
@@ -51,6 +54,7 @@ const ORDER = [
   "RoleBinding",
   "ConfigMap",
   "Service",
+  "PodDisruptionBudget",
   "Deployment",
 ];
 const LEVELS: readonly string[] = ["privileged", "baseline", "restricted"];
@@ -261,7 +265,7 @@ function reviewRendered(rendered: KubeObject[], options: DeployReviewOptions, fi
       placed.push({ ...o, metadata } as KubeObject);
     } else if (!NAMESPACED.has(o.kind)) {
       findings.push(
-        `${describe(o)}: labgrader deploys only the operator's ServiceAccounts, roles and bindings, ConfigMaps, Services and its Deployment, so it was left out.`,
+        `${describe(o)}: labgrader deploys only the operator's ServiceAccounts, roles and bindings, ConfigMaps, Services, PodDisruptionBudgets and its Deployment, so it was left out.`,
       );
     } else if (o.metadata.namespace !== undefined && o.metadata.namespace !== namespace) {
       findings.push(
@@ -309,6 +313,7 @@ function reviewRendered(rendered: KubeObject[], options: DeployReviewOptions, fi
     image: options.image,
     managerArgs: options.managerArgs,
     serviceAccounts,
+    ...(options.keepReplicas ? { keepReplicas: true } : {}),
   });
   findings.push(...manager.findings);
   const objects = [...kept, manager.deployment]

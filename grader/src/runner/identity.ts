@@ -58,9 +58,26 @@ export async function createOperatorIdentity(
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: OPERATOR_ROLE },
     subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
   });
+  await writeServiceAccountKubeconfig(admin, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, kubeconfigPath);
+  return {
+    namespace: OPERATOR_NAMESPACE,
+    serviceAccount: OPERATOR_SERVICE_ACCOUNT,
+    username: `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`,
+    kubeconfigPath,
+    roleFindings: review.findings,
+  };
+}
+
+/** Writes a kubeconfig (0600) that authenticates as one ServiceAccount, with a token of a day. */
+export async function writeServiceAccountKubeconfig(
+  admin: KubeClient,
+  namespace: string,
+  serviceAccount: string,
+  kubeconfigPath: string,
+): Promise<void> {
   const token = await admin.request<{ status: { token: string } }>(
     "POST",
-    `/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts/${OPERATOR_SERVICE_ACCOUNT}/token`,
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`,
     { body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 86_400 } } },
   );
   const cluster = admin.config.getCurrentCluster();
@@ -80,16 +97,9 @@ export async function createOperatorIdentity(
         },
       },
     ],
-    users: [{ name: OPERATOR_SERVICE_ACCOUNT, user: { token: token.status.token } }],
-    contexts: [{ name: "operator", context: { cluster: "grading", user: OPERATOR_SERVICE_ACCOUNT } }],
+    users: [{ name: serviceAccount, user: { token: token.status.token } }],
+    contexts: [{ name: "operator", context: { cluster: "grading", user: serviceAccount } }],
     "current-context": "operator",
   };
   await writeFile(kubeconfigPath, stringify(kubeconfig), { mode: 0o600 });
-  return {
-    namespace: OPERATOR_NAMESPACE,
-    serviceAccount: OPERATOR_SERVICE_ACCOUNT,
-    username: `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`,
-    kubeconfigPath,
-    roleFindings: review.findings,
-  };
 }

@@ -26,6 +26,13 @@ export interface LaunchOptions {
   overlays?: { lower: string; upper: string; work: string; target: string }[];
   /** Folders of the host bound read-only into the sandbox at target. */
   binds?: { source: string; target: string }[];
+  /**
+   * The pod this process plays (a manager of a Deployment's pod, see pod-bridge.ts): a UTS namespace
+   * whose hostname is the pod's name, as a container's is (leader election names its holder after
+   * it), and the file in which a pod reads its own namespace (controller-runtime finds its leader
+   * election's namespace there), in the private /run.
+   */
+  pod?: { name: string; namespace: string };
   /** Limits set with `ulimit` before the command starts (file size in 1 KiB blocks, for one). */
   maxFileKiB?: number;
   /**
@@ -35,7 +42,18 @@ export interface LaunchOptions {
    * command connects to the address it would anyway (TLS names still match); no other address,
    * interface or abstract socket is reachable.
    */
-  network?: { relays: NetworkRelay[]; socat: string; ip: string; ss: string };
+  network?: {
+    relays: NetworkRelay[];
+    socat: string;
+    ip: string;
+    ss: string;
+    /**
+     * Starts each relay in a session of its own: stopping the command signals its process group,
+     * and a manager that shuts down on SIGTERM (a leader releasing its Lease) still reaches its API
+     * server, as a container's network outlives its SIGTERM. The relays end with the namespace.
+     */
+    setsid?: string;
+  };
   /**
    * labgrader-seccomp, run as the uid between setpriv and the command: it and everything it starts
    * cannot make user namespaces.
@@ -71,7 +89,8 @@ function relayCommands(relay: NetworkRelay, net: NonNullable<LaunchOptions["netw
   const listen = v6
     ? `TCP6-LISTEN:${relay.port},bind=[${relay.host}],fork,reuseaddr`
     : `TCP-LISTEN:${relay.port},bind=${relay.host},fork,reuseaddr`;
-  const socat = `{ ${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(listen)} ${quote(`UNIX-CONNECT:${relay.socket}`)} </dev/null >/dev/null 2>&1 & }`;
+  const session = net.setsid ? `${quote(net.setsid)} ` : "";
+  const socat = `{ ${session}${drop.map(quote).join(" ")} ${quote(net.socat)} -T 86400 ${quote(listen)} ${quote(`UNIX-CONNECT:${relay.socket}`)} </dev/null >/dev/null 2>&1 & }`;
   return [...address, socat].join(" && ");
 }
 
@@ -80,6 +99,20 @@ export const SANDBOX_SETUP_FAILED = 125;
 
 /** unshare's options for the manager's own mount (private), pid (with its /proc) and IPC namespaces. */
 export const UNSHARE_NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--ipc"];
+
+/** Where a pod's container reads its namespace (the ServiceAccount volume's `namespace` file). */
+export const POD_NAMESPACE_FILE = "/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** As root inside the namespaces, once the private /run is mounted: the pod's hostname and namespace file. */
+function podCommands(pod: NonNullable<LaunchOptions["pod"]>): string[] {
+  const dir = POD_NAMESPACE_FILE.slice(0, POD_NAMESPACE_FILE.lastIndexOf("/"));
+  return [
+    `echo ${quote(pod.name)} > /proc/sys/kernel/hostname`,
+    `mkdir -p ${quote(dir)}`,
+    `printf %s ${quote(pod.namespace)} > ${quote(POD_NAMESPACE_FILE)}`,
+    `chmod -R a+rX /run/secrets`,
+  ];
+}
 
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
@@ -95,6 +128,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
   const join = options.cgroupProcs.map((p) => `echo $$ > ${quote(p)} || exit ${SANDBOX_SETUP_FAILED}`).join("; ");
   const mounts = [
     ...PRIVATE_DIRS.map((d) => `mount -t tmpfs -o mode=${d.mode},nosuid,nodev,size=256m labgrader-sandbox ${d.path}`),
+    ...(options.pod ? podCommands(options.pod) : []),
     ...(options.prepare ?? []),
     ...(options.overlays ?? []).map(
       (o) =>
@@ -142,6 +176,7 @@ export function launchCommand(options: LaunchOptions): { command: string; args: 
       options.unshare,
       ...UNSHARE_NAMESPACES,
       ...(net ? ["--net"] : []),
+      ...(options.pod ? ["--uts"] : []),
       "--",
       "/bin/sh",
       "-c",

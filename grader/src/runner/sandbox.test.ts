@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deletionsFor, firewallRules } from "./sandbox-firewall.ts";
-import { launchCommand, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
+import { launchCommand, POD_NAMESPACE_FILE, SANDBOX_SETUP_FAILED } from "./sandbox-launch.ts";
 import { ownIdentity } from "../process/liveness.ts";
 import {
   allocateUid,
@@ -220,6 +220,31 @@ describe("sandbox launch", () => {
     expect(run.status).toBe(SANDBOX_SETUP_FAILED);
     expect(run.stderr).toMatch(/cgroup\.procs/);
     expect(existsSync(marker)).toBe(false);
+  });
+  it("gives a manager that plays a pod the pod's hostname and namespace file, and the host keeps its own", () => {
+    // A plain file stands in for the cgroup to join: what is tested is the namespaces.
+    const played = launchCommand({
+      cgroupProcs: [join(root(), "cgroup.procs")],
+      uid: 62001,
+      readOnly: [],
+      pod: { name: "postgres-operator-controller-manager-5d8f7-x2x9q", namespace: "it's-system" },
+      setpriv: "/usr/bin/setpriv",
+      unshare: "/usr/bin/unshare",
+      command: "/bin/sh",
+      args: [
+        "-c",
+        `cat /proc/sys/kernel/hostname; cat ${POD_NAMESPACE_FILE}; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace`,
+      ],
+    });
+    const run = spawnSync(played.command, played.args, { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n")).toEqual([
+      "postgres-operator-controller-manager-5d8f7-x2x9q",
+      "it's-system",
+      "it's-system",
+    ]);
+    expect(hostname()).not.toBe("postgres-operator-controller-manager-5d8f7-x2x9q");
+    expect(existsSync(POD_NAMESPACE_FILE)).toBe(false);
   });
 });
 

@@ -124,6 +124,7 @@ const TOOL_CANDIDATES = {
   socat: ["/usr/bin/socat", "/bin/socat"],
   ip: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"],
   ss: ["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss", "/sbin/ss"],
+  setsid: ["/usr/bin/setsid", "/bin/setsid"],
 };
 export type Tools = Record<keyof typeof TOOL_CANDIDATES, string>;
 const sandboxName = (uid: number) => `lg-${uid}`;
@@ -213,7 +214,7 @@ export async function sandboxProblems(settings: SandboxSettings): Promise<string
   const problems = [...(await cgroupProblems(settings.cgroupMount)), ...(await firewallProblems())];
   if (process.getuid?.() !== 0) problems.push("the grader is not running as root, so it cannot switch to sandbox uids");
   const tools = await findTools();
-  for (const name of ["setpriv", "unshare", "socat", "ip", "ss"] as const)
+  for (const name of ["setpriv", "unshare", "socat", "ip", "ss", "setsid"] as const)
     if (!tools[name]) problems.push(`${name} is not installed at ${TOOL_CANDIDATES[name].join(" or ")}`);
   const mountProblem = tools.unshare && process.getuid?.() === 0 ? await namespaceProblem(tools.unshare) : undefined;
   if (mountProblem) problems.push(mountProblem);
@@ -316,6 +317,8 @@ export interface CreateSandboxOptions {
   kubeconfigPath: string;
   /** The cluster's API server URL: the only address the sandbox may connect to. */
   apiServer: string;
+  /** The pod the manager plays, if it plays one (see LaunchOptions.pod). */
+  pod?: { name: string; namespace: string };
 }
 
 export interface Sandbox {
@@ -424,13 +427,14 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
 
   const manager: ManagerSandbox = {
     wrap(command, args, env) {
-      const network = { relays, socat: tools.socat, ip: tools.ip, ss: tools.ss };
+      const network = { relays, socat: tools.socat, ip: tools.ip, ss: tools.ss, setsid: tools.setsid };
       const launch = launchCommand({
         cgroupProcs: procs,
         uid,
         readOnly: [home],
         hidden: settings.hiddenPaths,
         network,
+        ...(options.pod ? { pod: options.pod } : {}),
         seccomp: installedSeccomp(settings),
         setpriv: tools.setpriv,
         unshare: tools.unshare,

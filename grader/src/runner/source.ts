@@ -150,15 +150,26 @@ export async function prepareOperator(source: OperatorSource, options: PrepareOp
     return { manifestsDir: source.dir, build };
   }
   const overlay = await materializeEdits(source.referenceDir, source.variant.edits, join(options.workDir, "overlay"));
+  // Edits of config/ (the manager's Deployment, a PodDisruptionBudget) are the deploy's, not the
+  // build's: left out of it, a variant that changes only manifests reuses the reference's manager.
+  const isConfig = (file: string) => file.startsWith("config/");
   const build = await buildManager({
     projectDir: source.referenceDir,
     outDir,
-    overlay,
+    overlay: Object.fromEntries(Object.entries(overlay).filter(([file]) => !isConfig(file))),
     env: options.goEnv,
     timeoutMs: options.buildTimeoutMs,
     ...(options.managerCache ? { managerCache: options.managerCache } : {}),
   });
-  if (!source.variant.manifests) return { manifestsDir: source.referenceDir, build };
+  if (!source.variant.manifests && !Object.keys(overlay).some(isConfig))
+    return { manifestsDir: source.referenceDir, build };
+  if (!source.variant.manifests) {
+    // config/ as the variant has it, for the deploy to render.
+    const copy = join(options.workDir, "project");
+    await cp(join(source.referenceDir, "config"), join(copy, "config"), { recursive: true });
+    for (const [target, file] of Object.entries(overlay)) if (isConfig(target)) await cp(file, join(copy, target));
+    return { manifestsDir: copy, build };
+  }
   // controller-gen has no overlay: regenerate from a copy with the variant's files in place.
   const copy = join(options.workDir, "project");
   await cp(source.referenceDir, copy, { recursive: true, filter: (src) => !/\/(bin|cover\.out)$/.test(src) });
