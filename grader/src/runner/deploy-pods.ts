@@ -5,7 +5,7 @@ import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { watchResource } from "../kube/watch.ts";
 import { createOwn, renderDefault } from "./deploy.ts";
-import { planDeployment } from "./deploy-review.ts";
+import { identityOf, planDeployment } from "./deploy-review.ts";
 import { writeServiceAccountKubeconfig } from "./identity.ts";
 import { bridgePods, type PodBridge } from "./pod-bridge.ts";
 import type { PolicyRule } from "./role-review.ts";
@@ -147,9 +147,7 @@ export async function deployAsPods(options: PodsDeployOptions): Promise<PodsOper
       );
     const pdb = plan.objects.find((o) => o.kind === "PodDisruptionBudget");
     return {
-      namespace: plan.namespace,
-      serviceAccount: plan.serviceAccount,
-      username: `system:serviceaccount:${plan.namespace}:${plan.serviceAccount}`,
+      ...identityOf(plan),
       manager,
       findings: plan.findings,
       vars: {

@@ -41,6 +41,15 @@ export interface DeployReviewOptions {
   keepReplicas?: boolean;
 }
 
+/** Who a deployed manager acts as: its ServiceAccount, and the user name SubjectAccessReviews ask about. */
+export function identityOf(plan: Pick<DeployPlan, "namespace" | "serviceAccount">) {
+  return {
+    namespace: plan.namespace,
+    serviceAccount: plan.serviceAccount,
+    username: `system:serviceaccount:${plan.namespace}:${plan.serviceAccount}`,
+  };
+}
+
 const NAMESPACED = new Set(["ServiceAccount", "Service", "ConfigMap", "Role", "RoleBinding", "PodDisruptionBudget"]);
 const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding"]);
 /** Objects Kubernetes makes in every namespace: a project's own would race its controllers. */

@@ -8,7 +8,7 @@ import { KubeApiError, type KubeClient } from "../kube/client.ts";
 import { runCommand, runChecked } from "../process/command.ts";
 import { DeployManifestError } from "./deploy-error.ts";
 import { MANAGER_UID } from "./deploy-pod-review.ts";
-import { planDeployment } from "./deploy-review.ts";
+import { identityOf, planDeployment } from "./deploy-review.ts";
 import { checkKustomizations, kustomizeEnv } from "./kustomize-review.ts";
 import type { PolicyRule } from "./role-review.ts";
 import { watchManagerPod } from "./manager-pod.ts";
@@ -162,9 +162,7 @@ export async function deployInCluster(options: InClusterDeployOptions): Promise<
     throw e;
   });
   return {
-    namespace: plan.namespace,
-    serviceAccount: plan.serviceAccount,
-    username: `system:serviceaccount:${plan.namespace}:${plan.serviceAccount}`,
+    ...identityOf(plan),
     manager,
     findings: plan.findings,
   };

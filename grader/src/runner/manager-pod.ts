@@ -54,6 +54,15 @@ export function replicaFailure(deployment: KubeObject): string | undefined {
   return failure ? (failure.message ?? failure.reason ?? "its ReplicaSet could not create a pod") : undefined;
 }
 
+/** A Deployment's pods, as a label selector (its matchLabels). */
+export function podSelectorOf(deployment: KubeObject): string {
+  const matchLabels = (deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector
+    ?.matchLabels;
+  return Object.entries(matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
 /**
  * The manager deployed in the cluster, seen as a process: its log is the first pod's manager
  * container's, followed from the API server; it "exits" when that container first terminates (a
@@ -67,12 +76,7 @@ export function watchManagerPod(options: PodManagerOptions): RunningManager {
     logFile: options.logFile,
     maxLogBytes: options.maxLogBytes,
   });
-  const selector = Object.entries(
-    (options.deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector
-      ?.matchLabels ?? {},
-  )
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
+  const selector = podSelectorOf(options.deployment);
   let resolveExit!: (exit: ManagerExit) => void;
   const exited = new Promise<ManagerExit>((resolve) => (resolveExit = resolve));
   let exit: ManagerExit | undefined;

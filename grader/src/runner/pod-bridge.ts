@@ -3,6 +3,7 @@ import type { KubeObject, LogLine } from "../engine/trace.ts";
 import { messageChain } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { watchResource } from "../kube/watch.ts";
+import { podSelectorOf } from "./manager-pod.ts";
 import { startManager, type HostManager, type ManagerExit, type RunningManager } from "./manager.ts";
 import { createSandbox, type Sandbox, type SandboxSettings } from "./sandbox.ts";
 
@@ -201,12 +202,7 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
     return member.stopping;
   }
 
-  const selector = Object.entries(
-    (options.deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector
-      ?.matchLabels ?? {},
-  )
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
+  const selector = podSelectorOf(options.deployment);
   const pods = watchResource(
     options.admin,
     { apiVersion: "v1", kind: "Pod", namespace, labelSelector: selector },
