@@ -61,6 +61,19 @@ describe("labgrader grade", () => {
     expect(run.stderr).toContain(`unknown lab "no-such-lab"; known labs: ${(await listLabs()).join(", ")}`);
   });
 
+  it("refuses a validate concurrency or retry count that is not a whole number, before grading anything", async () => {
+    for (const [flag, value, wants] of [
+      ["--concurrency", "0", "--concurrency wants a whole number of at least 1, not 0"],
+      ["--concurrency", "many", "--concurrency wants a whole number of at least 1, not many"],
+      ["--retries", "1.5", "--retries wants a whole number, not 1.5"],
+    ]) {
+      const run = await labgrader(["validate", "--lab", "watching-and-indexing", flag!, value!]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(wants);
+      expect(run.stdout).not.toMatch(/^ok /m);
+    }
+  });
+
   it("grades an operator that does not compile as a learner's failure with the compiler's output", async () => {
     const project = tempDir("broken-project");
     const { cpSync, writeFileSync } = await import("node:fs");

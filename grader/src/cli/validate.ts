@@ -34,6 +34,7 @@ export const validateHelp = `labgrader validate [--lab ID] [--only NAME,…] [--
   Grades the reference operator on every lab (it must get full marks), every mutant in
   test/mutants (each must fail exactly the checks it lists) and every control in test/controls
   (correct operators written differently: full marks, or for a score control at most its points).
+  --concurrency defaults to the host's grade slots (LABGRADER_GRADE_SLOTS).
   A grade the platform could not tell (not gradable) is run again, up to --retries times
   (default ${PLATFORM_RETRIES}). Uses --phase-delay=1s unless --course-timings. Exits non-zero on any mismatch.
   Each grade's work folder (project copy, manager, logs) is removed once it is judged, unless
@@ -61,15 +62,19 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
       junit: { type: "string" },
     },
   });
+  const retries = Number(values.retries ?? PLATFORM_RETRIES);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new Error(`--retries wants a whole number, not ${values.retries}`);
+  // Grades mostly wait on the lab's timings: as many at once as the host's budget for grades.
+  const concurrency = Number(values.concurrency ?? ctx.config.gradeSlots);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`--concurrency wants a whole number of at least 1, not ${values.concurrency}`);
   const deps = await gradingDeps(ctx, values.provider);
   const labIds = values.lab ? [values.lab] : await listLabs();
   const mutants = await loadMutants(MUTANTS_DIR);
   const controls = await loadControls(CONTROLS_DIR);
   const started = Date.now();
   const only = values.only?.split(",").map((s) => s.trim());
-  const retries = Number(values.retries ?? PLATFORM_RETRIES);
-  if (!Number.isInteger(retries) || retries < 0)
-    throw new Error(`--retries wants a whole number, not ${values.retries}`);
   const managerArgs = values["course-timings"] ? [] : ["--phase-delay=1s"];
   // A grade's folder holds a copy of the project and its ~50 MB manager: a hundred of them kept
   // would fill a small disk, so each goes once judged (and the root at the end).
@@ -129,7 +134,7 @@ export async function validateCommand(args: string[], ctx: CliContext): Promise<
   const lastTimes = await readTimings(timingsFile);
   const graded = await pool(
     longestFirst(jobs, (j) => lastTimes[`${j.lab.id}/${j.name}`]),
-    Number(values.concurrency ?? "4"),
+    concurrency,
     async (job) => {
       const labId = job.lab.id;
       const jobDir = join(workRoot, labId, job.name);
