@@ -17,6 +17,7 @@ import { loadCourse } from "../../grader/src/labs/course.ts";
 import { loadLab } from "../../grader/src/labs/load.ts";
 import type { Lab } from "../../grader/src/engine/lab.ts";
 import { REFERENCE_OPERATOR_DIR } from "../../grader/src/runner/reference.ts";
+import { sandboxSettings } from "../../grader/src/runner/sandbox.ts";
 import { config, fmt, median, toolchain } from "./support.ts";
 
 const { values, positionals } = parseArgs({
@@ -56,6 +57,10 @@ async function gradeOnce(lab: Lab, managerArgs: string[]): Promise<Timed> {
     managerEnv: managerEnvironment(process.env),
     managerArgs,
     capacity: hostCapacity(config),
+    // A lab whose managers run as a Deployment (Lab 7.3) renders config/default with kubectl and
+    // runs each pod's manager in a sandbox of its own, as `labgrader grade` does.
+    kubectl: tools.binaries.kubectl,
+    podSandbox: sandboxSettings(config, { seccomp: tools.binaries["labgrader-seccomp"] }),
     onProgress: (p) => {
       if (p.type === "phase") phases[p.phase] = p.at;
     },
