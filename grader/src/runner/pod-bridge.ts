@@ -93,6 +93,45 @@ interface Member {
   /** Set once its pod is going: an exit is then the pod's end, not a crash. */
   stopping?: Promise<void>;
   timer?: NodeJS.Timeout;
+  /** The running process said it lost its leader election (its Lease was not renewed in time). */
+  lostLease?: boolean;
+}
+
+type ContainerStatus = { name?: string; restartCount?: number; [field: string]: unknown };
+
+/** controller-runtime's error when a leader's Lease renewals fail: the manager then exits. */
+const LEASE_LOST = /leader election lost/i;
+
+/**
+ * The pod's container statuses with the manager container's replaced as a kubelet shows it: how
+ * often it was restarted, how it last ended, and what it does now (back-off or running).
+ */
+export function managerContainerStatus(
+  statuses: ContainerStatus[],
+  container: string,
+  now: string,
+  change: { restartCount: number; exit?: ManagerExit; backOffS?: number },
+): ContainerStatus[] {
+  const before = statuses.find((c) => c.name === container) ?? { name: container };
+  const after: ContainerStatus = { ...before, name: container, restartCount: change.restartCount };
+  if (change.exit) {
+    const signals: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
+    const exitCode = change.exit.code ?? (change.exit.signal ? (signals[change.exit.signal] ?? 1) : 1);
+    after.lastState = { terminated: { exitCode, reason: "Error", finishedAt: now } };
+    after.state = {
+      waiting: {
+        reason: "CrashLoopBackOff",
+        message: `back-off ${change.backOffS ?? 0}s restarting failed container=${container}`,
+      },
+    };
+    after.ready = false;
+    after.started = false;
+  } else {
+    after.state = { running: { startedAt: now } };
+    after.ready = true;
+    after.started = true;
+  }
+  return [...statuses.filter((c) => c.name !== container), after];
 }
 
 export function bridgePods(options: PodBridgeOptions): PodBridge {
@@ -111,11 +150,37 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
     crash = exit;
     resolveExit(exit);
   };
+  const problems: string[] = [];
   const note = (pod: string, text: string) => {
     const line: LogLine = { at: options.clock(), stream: "stderr", text: `[labgrader] pod ${pod}: ${text}`, pod };
     logs.push(line);
     for (const l of listeners) l(line);
   };
+
+  /**
+   * What the kubelet would show of the manager container in the pod's status: its restarts, its
+   * last end and its back-off. kwok marks a pod running once and leaves its status to others, so
+   * without this a manager that keeps crashing looks like one that runs.
+   */
+  async function writeContainerStatus(member: Member, exit?: ManagerExit, backOffS?: number): Promise<void> {
+    const key = { apiVersion: "v1", kind: "Pod", namespace, name: member.pod };
+    try {
+      const pod = (await options.admin.get(key)) as
+        (Pod & { status?: { containerStatuses?: ContainerStatus[] } }) | undefined;
+      if (!pod || pod.metadata.deletionTimestamp) return;
+      const containerStatuses = managerContainerStatus(
+        pod.status?.containerStatuses ?? [],
+        options.container,
+        new Date().toISOString(),
+        { restartCount: member.restarts, exit, backOffS },
+      );
+      await options.admin.patch(key, { status: { containerStatuses } }, { subresource: "status" });
+    } catch (e) {
+      if (closed || member.stopping) return;
+      const why = e instanceof Error ? messageChain(e) : String(e);
+      problems.push(`its kubelet stand-in could not write the status of pod ${member.pod} (${why})`);
+    }
+  }
 
   async function launch(member: Member): Promise<void> {
     const sandbox = await createSandbox({
@@ -142,7 +207,10 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
       stopGraceMs: member.graceS * 1000,
     });
     member.process = proc;
+    member.lostLease = false;
+    if (member.restarts > 0) void writeContainerStatus(member);
     proc.onLog((line) => {
+      if (LEASE_LOST.test(line.text)) member.lostLease = true;
       const tagged = { ...line, pod: member.pod };
       logs.push(tagged);
       for (const l of listeners) l(tagged);
@@ -158,6 +226,12 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
         crashed({ ...exit, reason: `in pod ${member.pod} ${how}, after ${member.restarts} restarts` });
         return;
       }
+      if (member.lostLease)
+        // Renewals not answered in time are this host's doing as often as the operator's: the
+        // grade cannot tell, so it is graded again rather than charged to the learner.
+        problems.push(
+          `the manager of pod ${member.pod} lost its leader election and exited (its Lease's renewals were not answered in time)`,
+        );
       const wait = RESTART_BACKOFF_MS[Math.min(member.restarts, RESTART_BACKOFF_MS.length - 1)]!;
       note(
         member.pod,
@@ -167,11 +241,12 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
         `The manager in pod ${member.pod} ${how} at ${(exit.at / 1000).toFixed(1)} s and was started again.`,
       );
       member.restarts++;
+      await writeContainerStatus(member, exit, wait / 1000);
+      if (closed || member.stopping) return;
       member.timer = setTimeout(() => void start(member), wait);
     });
   }
 
-  const problems: string[] = [];
   async function start(member: Member): Promise<void> {
     await launch(member).catch((e: unknown) => {
       const why = e instanceof Error ? messageChain(e) : String(e);
