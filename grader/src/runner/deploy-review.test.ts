@@ -6,7 +6,7 @@ import type { KubeObject } from "../engine/trace.ts";
 import { DeployManifestError } from "./deploy-error.ts";
 import { MAX_REPLICAS } from "./deploy-pod-review.ts";
 import { planDeployment, type DeployReviewOptions } from "./deploy-review.ts";
-import { exitOf, firstTermination, replicaFailure } from "./manager-pod.ts";
+import { exitCodeOf, exitOf, firstTermination, replicaFailure } from "./manager-pod.ts";
 
 const NS = "postgres-operator-system";
 const PREFIX = "postgres-operator-";
@@ -677,6 +677,8 @@ describe("the manager pod seen as a process", () => {
     { terminated: { exitCode: 143 }, exit: { code: null, signal: "SIGTERM" } },
   ])("exit code $terminated.exitCode is $exit", ({ terminated, exit }) => {
     expect(exitOf(terminated, 5)).toEqual({ ...exit, at: 5 });
+    // The kubelet stand-in writes a bridged manager's exit back as the same exit code.
+    expect(exitCodeOf(exit as Parameters<typeof exitCodeOf>[0])).toBe(terminated.exitCode);
   });
 
   it("takes the first termination of a restarted container from its last state", () => {

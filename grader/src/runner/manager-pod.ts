@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import type { KubeObject } from "../engine/trace.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { watchResource } from "../kube/watch.ts";
@@ -20,10 +21,15 @@ export interface PodManagerOptions {
 
 type ContainerState = {
   running?: object;
-  terminated?: { exitCode?: number; signal?: number; reason?: string; message?: string };
+  terminated?: { exitCode?: number; signal?: number; reason?: string; message?: string; finishedAt?: string };
   waiting?: { reason?: string; message?: string };
 };
-type ContainerStatus = { name: string; restartCount?: number; state?: ContainerState; lastState?: ContainerState };
+export type ContainerStatus = {
+  name: string;
+  restartCount?: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+};
 type Pod = KubeObject & { status?: { containerStatuses?: ContainerStatus[] } };
 type Condition = { type: string; status: string; reason?: string; message?: string };
 
@@ -38,6 +44,12 @@ export function exitOf(terminated: NonNullable<ContainerState["terminated"]>, at
       ? SIGNALS[code - 128]
       : undefined;
   return signal ? { code: null, signal, at } : { code, signal: null, at };
+}
+
+/** The exit code a container ends with for a process's exit (the inverse of exitOf): 128 + the signal's number for a death by signal. */
+export function exitCodeOf(exit: Pick<ManagerExit, "code" | "signal">): number {
+  if (exit.code !== null) return exit.code;
+  return exit.signal ? 128 + constants.signals[exit.signal] : 1;
 }
 
 /** The first termination of the manager container, if this version of the pod shows one. */

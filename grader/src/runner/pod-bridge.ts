@@ -3,7 +3,7 @@ import type { KubeObject, LogLine } from "../engine/trace.ts";
 import { messageChain } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { watchResource } from "../kube/watch.ts";
-import { podSelectorOf } from "./manager-pod.ts";
+import { exitCodeOf, podSelectorOf, type ContainerStatus } from "./manager-pod.ts";
 import { startManager, type HostManager, type ManagerExit, type RunningManager } from "./manager.ts";
 import { createSandbox, type Sandbox, type SandboxSettings } from "./sandbox.ts";
 
@@ -97,8 +97,6 @@ interface Member {
   lostLease?: boolean;
 }
 
-type ContainerStatus = { name?: string; restartCount?: number; [field: string]: unknown };
-
 /** controller-runtime's error when a leader's Lease renewals fail: the manager then exits. */
 const LEASE_LOST = /leader election lost/i;
 
@@ -113,11 +111,10 @@ export function managerContainerStatus(
   change: { restartCount: number; exit?: ManagerExit; backOffS?: number },
 ): ContainerStatus[] {
   const before = statuses.find((c) => c.name === container) ?? { name: container };
-  const after: ContainerStatus = { ...before, name: container, restartCount: change.restartCount };
+  // Fields the bridge does not own (image, imageID, …) stay as kwok wrote them.
+  const after: ContainerStatus & Record<string, unknown> = { ...before, restartCount: change.restartCount };
   if (change.exit) {
-    const signals: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGSEGV: 139, SIGABRT: 134 };
-    const exitCode = change.exit.code ?? (change.exit.signal ? (signals[change.exit.signal] ?? 1) : 1);
-    after.lastState = { terminated: { exitCode, reason: "Error", finishedAt: now } };
+    after.lastState = { terminated: { exitCode: exitCodeOf(change.exit), reason: "Error", finishedAt: now } };
     after.state = {
       waiting: {
         reason: "CrashLoopBackOff",
@@ -221,17 +218,17 @@ export function bridgePods(options: PodBridgeOptions): PodBridge {
       for (const f of await sandbox.diagnose().catch(() => [])) options.finding(`Pod ${member.pod}: ${f}`);
       await sandbox.dispose().catch(() => undefined);
       member.sandbox = undefined;
-      if (member.restarts >= maxRestarts) {
-        note(member.pod, `the manager ${how}; it was started ${member.restarts + 1} times`);
-        crashed({ ...exit, reason: `in pod ${member.pod} ${how}, after ${member.restarts} restarts` });
-        return;
-      }
       if (member.lostLease)
         // Renewals not answered in time are this host's doing as often as the operator's: the
         // grade cannot tell, so it is graded again rather than charged to the learner.
         problems.push(
           `the manager of pod ${member.pod} lost its leader election and exited (its Lease's renewals were not answered in time)`,
         );
+      if (member.restarts >= maxRestarts) {
+        note(member.pod, `the manager ${how}; it was started ${member.restarts + 1} times`);
+        crashed({ ...exit, reason: `in pod ${member.pod} ${how}, after ${member.restarts} restarts` });
+        return;
+      }
       const wait = RESTART_BACKOFF_MS[Math.min(member.restarts, RESTART_BACKOFF_MS.length - 1)]!;
       note(
         member.pod,
